@@ -1,0 +1,352 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ReceivedBy tells who received a payment: the agency (this operator's
+// creditor account) or the creditor directly.
+// +kubebuilder:validation:Enum=Agency;Creditor
+type ReceivedBy string
+
+// Who received a payment.
+const (
+	ReceivedByAgency   ReceivedBy = "Agency"
+	ReceivedByCreditor ReceivedBy = "Creditor"
+)
+
+// Payment is money received against the claim.
+type Payment struct {
+	// id identifies the payment (bank transaction id, ERP id); the list key,
+	// so several field managers can each own their entries.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9][A-Za-z0-9._:/-]*$`
+	// +required
+	ID string `json:"id"`
+	// amount paid, in the claim's currency.
+	// +required
+	Amount Amount `json:"amount"`
+	// date the payment was received.
+	// +required
+	Date Date `json:"date"`
+	// receivedBy is Agency (default) or Creditor: a payment to the creditor
+	// directly stops collection of the principal.
+	// +kubebuilder:default=Agency
+	// +optional
+	ReceivedBy ReceivedBy `json:"receivedBy,omitempty"`
+}
+
+// Credit is a credit note reducing the claim.
+type Credit struct {
+	// id of the credit note; the list key.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9][A-Za-z0-9._:/-]*$`
+	// +required
+	ID string `json:"id"`
+	// amount credited, in the claim's currency.
+	// +required
+	Amount Amount `json:"amount"`
+	// date of the credit note.
+	// +required
+	Date Date `json:"date"`
+}
+
+// DisputeResolution is the outcome of a dispute.
+// +kubebuilder:validation:Enum=Pending;Creditor;Debtor
+type DisputeResolution string
+
+// Dispute outcomes.
+const (
+	DisputePending  DisputeResolution = "Pending"
+	DisputeCreditor DisputeResolution = "Creditor"
+	DisputeDebtor   DisputeResolution = "Debtor"
+)
+
+// Dispute records the debtor's objection to the claim.
+type Dispute struct {
+	// raisedOn is the date the objection was received.
+	// +required
+	RaisedOn Date `json:"raisedOn"`
+	// reason the debtor gave.
+	// +kubebuilder:validation:MaxLength=1000
+	// +optional
+	Reason string `json:"reason,omitempty"`
+	// resolution: Pending while open; Creditor resumes collection; Debtor closes the claim.
+	// +kubebuilder:default=Pending
+	// +optional
+	Resolution DisputeResolution `json:"resolution,omitempty"`
+}
+
+// Installment is one agreed payment of a payment plan.
+type Installment struct {
+	// dueDate of the installment.
+	// +required
+	DueDate Date `json:"dueDate"`
+	// amount due.
+	// +required
+	Amount Amount `json:"amount"`
+}
+
+// PaymentPlan is an agreed schedule of installments (nedbetalingsplan).
+type PaymentPlan struct {
+	// installments in date order.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=120
+	// +listType=atomic
+	// +required
+	Installments []Installment `json:"installments"`
+}
+
+// CreditDecision is the manual outcome of the credit assessment.
+// +kubebuilder:validation:Enum=Solvent;Insolvent
+type CreditDecision string
+
+// Credit assessment outcomes: Solvent goes to Legal, Insolvent to Surveillance.
+const (
+	CreditSolvent   CreditDecision = "Solvent"
+	CreditInsolvent CreditDecision = "Insolvent"
+)
+
+// ClaimSpec is an unpaid invoice handed to collection.
+// +kubebuilder:validation:XValidation:rule="self.dueDate >= self.invoiceDate",message="dueDate must not be before invoiceDate",fieldPath=".dueDate"
+// +kubebuilder:validation:XValidation:rule="(self.amount.indexOf('.') < 0 ? 0 : size(self.amount) - self.amount.indexOf('.') - 1) <= (self.currency in ['BIF','CLP','DJF','GNF','ISK','JPY','KMF','KRW','PYG','RWF','UGX','UYI','VND','VUV','XAF','XOF','XPF'] ? 0 : self.currency in ['BHD','IQD','JOD','KWD','LYD','OMR','TND'] ? 3 : self.currency in ['CLF','UYW'] ? 4 : 2)",messageExpression="'amount ' + self.amount + ' has more decimals than currency ' + self.currency + ' allows'",fieldPath=".amount"
+// +kubebuilder:validation:XValidation:rule="!has(self.payments) || self.payments.all(p, (p.amount.indexOf('.') < 0 ? 0 : size(p.amount) - p.amount.indexOf('.') - 1) <= (self.currency in ['BIF','CLP','DJF','GNF','ISK','JPY','KMF','KRW','PYG','RWF','UGX','UYI','VND','VUV','XAF','XOF','XPF'] ? 0 : self.currency in ['BHD','IQD','JOD','KWD','LYD','OMR','TND'] ? 3 : self.currency in ['CLF','UYW'] ? 4 : 2))",messageExpression="'a payment amount has more decimals than currency ' + self.currency + ' allows'",fieldPath=".payments"
+// +kubebuilder:validation:XValidation:rule="!has(self.credits) || self.credits.all(c, (c.amount.indexOf('.') < 0 ? 0 : size(c.amount) - c.amount.indexOf('.') - 1) <= (self.currency in ['BIF','CLP','DJF','GNF','ISK','JPY','KMF','KRW','PYG','RWF','UGX','UYI','VND','VUV','XAF','XOF','XPF'] ? 0 : self.currency in ['BHD','IQD','JOD','KWD','LYD','OMR','TND'] ? 3 : self.currency in ['CLF','UYW'] ? 4 : 2))",messageExpression="'a credit amount has more decimals than currency ' + self.currency + ' allows'",fieldPath=".credits"
+// +kubebuilder:validation:XValidation:rule="!has(self.paymentPlan) || self.paymentPlan.installments.all(i, (i.amount.indexOf('.') < 0 ? 0 : size(i.amount) - i.amount.indexOf('.') - 1) <= (self.currency in ['BIF','CLP','DJF','GNF','ISK','JPY','KMF','KRW','PYG','RWF','UGX','UYI','VND','VUV','XAF','XOF','XPF'] ? 0 : self.currency in ['BHD','IQD','JOD','KWD','LYD','OMR','TND'] ? 3 : self.currency in ['CLF','UYW'] ? 4 : 2))",messageExpression="'an installment amount has more decimals than currency ' + self.currency + ' allows'",fieldPath=".paymentPlan.installments"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.withdraw) || !oldSelf.withdraw || (has(self.withdraw) && self.withdraw)",message="withdraw cannot be undone; create a new Claim instead",fieldPath=".withdraw"
+type ClaimSpec struct {
+	// debtorRef names the Debtor in this namespace who owes the money.
+	// +required
+	DebtorRef LocalObjectReference `json:"debtorRef"`
+
+	// invoiceNumber as printed on the invoice.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	// +required
+	InvoiceNumber string `json:"invoiceNumber"`
+
+	// invoiceDate is the date the invoice was issued.
+	// +required
+	InvoiceDate Date `json:"invoiceDate"`
+
+	// dueDate is the invoice's due date; not before invoiceDate.
+	// +required
+	DueDate Date `json:"dueDate"`
+
+	// amount is the invoice principal in major units, e.g. "12500.00", with at
+	// most the currency's decimals.
+	// +required
+	Amount Amount `json:"amount"`
+
+	// currency is the ISO 4217 code of every amount of the claim.
+	// +required
+	Currency CurrencyCode `json:"currency"`
+
+	// policyRef names the CollectionPolicy; empty uses the namespace's default
+	// policy (the one annotated collection.inkasso.dev/default-policy: "true",
+	// or the only policy in the namespace).
+	// +optional
+	PolicyRef *LocalObjectReference `json:"policyRef,omitempty"`
+
+	// autoCollection false keeps this claim out of automatic collection: it
+	// waits in Overdue until turned on (manual transfer).
+	// +kubebuilder:default=true
+	// +optional
+	AutoCollection *bool `json:"autoCollection,omitempty"`
+
+	// suspend pauses everything, like a CronJob's suspend; on resume the
+	// remaining schedule is shifted by the pause.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+
+	// withdraw ends collection: the creditor withdraws the claim. Final.
+	// +optional
+	Withdraw bool `json:"withdraw,omitempty"`
+
+	// payments received, keyed by id.
+	// +listType=map
+	// +listMapKey=id
+	// +kubebuilder:validation:MaxItems=500
+	// +optional
+	Payments []Payment `json:"payments,omitempty"`
+
+	// credits are credit notes, keyed by id.
+	// +listType=map
+	// +listMapKey=id
+	// +kubebuilder:validation:MaxItems=100
+	// +optional
+	Credits []Credit `json:"credits,omitempty"`
+
+	// dispute records a written objection from the debtor.
+	// +optional
+	Dispute *Dispute `json:"dispute,omitempty"`
+
+	// paymentPlan is an agreed installment plan.
+	// +optional
+	PaymentPlan *PaymentPlan `json:"paymentPlan,omitempty"`
+
+	// creditDecision is the manual outcome of the credit assessment:
+	// Solvent leads to Legal, Insolvent to Surveillance.
+	// +optional
+	CreditDecision CreditDecision `json:"creditDecision,omitempty"`
+
+	// externalRef is the claim's id in the creditor's ERP system.
+	// +kubebuilder:validation:MaxLength=128
+	// +optional
+	ExternalRef string `json:"externalRef,omitempty"`
+}
+
+// ClaimPhase is the display phase of a claim; conditions carry the truth.
+// +kubebuilder:validation:Enum=Pending;Overdue;Reminder;Collection;Legal;Surveillance;Suspended;Disputed;PaymentPlan;Paid;Withdrawn;WrittenOff;TimeBarred;Forwarded
+type ClaimPhase string
+
+// Claim phases, in order of advance for the ones on the main path.
+const (
+	PhasePending      ClaimPhase = "Pending"
+	PhaseOverdue      ClaimPhase = "Overdue"
+	PhaseReminder     ClaimPhase = "Reminder"
+	PhaseCollection   ClaimPhase = "Collection"
+	PhaseLegal        ClaimPhase = "Legal"
+	PhaseSurveillance ClaimPhase = "Surveillance"
+	PhaseSuspended    ClaimPhase = "Suspended"
+	PhaseDisputed     ClaimPhase = "Disputed"
+	PhasePaymentPlan  ClaimPhase = "PaymentPlan"
+	PhasePaid         ClaimPhase = "Paid"
+	PhaseWithdrawn    ClaimPhase = "Withdrawn"
+	PhaseWrittenOff   ClaimPhase = "WrittenOff"
+	PhaseTimeBarred   ClaimPhase = "TimeBarred"
+	PhaseForwarded    ClaimPhase = "Forwarded"
+)
+
+// Terminal reports whether no further collection happens in this phase.
+func (p ClaimPhase) Terminal() bool {
+	switch p {
+	case PhasePaid, PhaseWithdrawn, PhaseWrittenOff, PhaseTimeBarred, PhaseForwarded:
+		return true
+	}
+	return false
+}
+
+// HistoryEntry records one completed step of a claim.
+type HistoryEntry struct {
+	// step is the policy step's name.
+	Step string `json:"step"`
+	// phase the claim entered with this step.
+	// +optional
+	Phase ClaimPhase `json:"phase,omitempty"`
+	// time the step was carried out (RFC 3339).
+	Time metav1.Time `json:"time"`
+	// dueAt is when the schedule wanted the step; time - dueAt is its lateness.
+	// +optional
+	DueAt *metav1.Time `json:"dueAt,omitempty"`
+	// notices created for the step, one per channel.
+	// +listType=atomic
+	// +optional
+	Notices []string `json:"notices,omitempty"`
+	// fee charged with the step, decimal in major units ("0.00" for none).
+	// +optional
+	Fee string `json:"fee,omitempty"`
+	// message is a short human explanation.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// Balance is the claim's money, each figure an exact decimal string in the
+// claim's currency: outstanding = principal + fees + interest - paid.
+type Balance struct {
+	// principal is the invoice amount less credit notes.
+	Principal string `json:"principal"`
+	// fees charged so far.
+	Fees string `json:"fees"`
+	// interest accrued so far (late-payment interest).
+	Interest string `json:"interest"`
+	// paid is the sum of payments.
+	Paid string `json:"paid"`
+	// outstanding is what remains to be paid; negative means over-paid.
+	Outstanding string `json:"outstanding"`
+}
+
+// ClaimStatus is the observed state of a claim, written by the operator.
+type ClaimStatus struct {
+	// observedGeneration is the generation this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// phase for display; conditions carry the truth.
+	// +optional
+	Phase ClaimPhase `json:"phase,omitempty"`
+	// step is the name of the last completed step.
+	// +optional
+	Step string `json:"step,omitempty"`
+	// nextStep is the name of the step that comes next.
+	// +optional
+	NextStep string `json:"nextStep,omitempty"`
+	// nextStepAt is when the next step fires.
+	// +optional
+	NextStepAt *metav1.Time `json:"nextStepAt,omitempty"`
+	// collectionStartedAt is when the first step fired; from then on the
+	// invoice fields are immutable.
+	// +optional
+	CollectionStartedAt *metav1.Time `json:"collectionStartedAt,omitempty"`
+	// history of completed steps, oldest first.
+	// +listType=atomic
+	// +optional
+	History []HistoryEntry `json:"history,omitempty"`
+	// balance of the claim.
+	// +optional
+	Balance *Balance `json:"balance,omitempty"`
+	// caseID is the debtor's collection case this claim belongs to.
+	// +optional
+	CaseID string `json:"caseID,omitempty"`
+	// paymentReference (KID, OCR, RF reference) the debtor pays with.
+	// +optional
+	PaymentReference string `json:"paymentReference,omitempty"`
+	// conditions: Ready, Reconciling, Stalled (kstatus), Suspended, Disputed, Settled.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// Claim is an unpaid invoice moving through collection.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=clm,categories=inkasso
+// +kubebuilder:printcolumn:name="Debtor",type=string,JSONPath=`.spec.debtorRef.name`
+// +kubebuilder:printcolumn:name="Amount",type=string,JSONPath=`.spec.amount`
+// +kubebuilder:printcolumn:name="Currency",type=string,JSONPath=`.spec.currency`,priority=1
+// +kubebuilder:printcolumn:name="Outstanding",type=string,JSONPath=`.status.balance.outstanding`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Step",type=string,JSONPath=`.status.step`
+// +kubebuilder:printcolumn:name="Next",type=string,JSONPath=`.status.nextStepAt`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
+// +kubebuilder:printcolumn:name="Message",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.status) || !has(oldSelf.status.collectionStartedAt) || self.spec.invoiceNumber == oldSelf.spec.invoiceNumber",message="invoiceNumber is immutable once collection has started",fieldPath=".spec.invoiceNumber"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.status) || !has(oldSelf.status.collectionStartedAt) || self.spec.invoiceDate == oldSelf.spec.invoiceDate",message="invoiceDate is immutable once collection has started",fieldPath=".spec.invoiceDate"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.status) || !has(oldSelf.status.collectionStartedAt) || self.spec.dueDate == oldSelf.spec.dueDate",message="dueDate is immutable once collection has started",fieldPath=".spec.dueDate"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.status) || !has(oldSelf.status.collectionStartedAt) || self.spec.amount == oldSelf.spec.amount",message="amount is immutable once collection has started; register a credit note or payment instead",fieldPath=".spec.amount"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.status) || !has(oldSelf.status.collectionStartedAt) || self.spec.currency == oldSelf.spec.currency",message="currency is immutable once collection has started",fieldPath=".spec.currency"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.status) || !has(oldSelf.status.collectionStartedAt) || self.spec.debtorRef.name == oldSelf.spec.debtorRef.name",message="debtorRef is immutable once collection has started",fieldPath=".spec.debtorRef.name"
+type Claim struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec   ClaimSpec   `json:"spec"`
+	Status ClaimStatus `json:"status,omitempty"`
+}
+
+// ClaimList is a list of Claims.
+// +kubebuilder:object:root=true
+type ClaimList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Claim `json:"items"`
+}
+
+// AutoCollectionEnabled reports whether the claim allows automatic collection.
+func (c *Claim) AutoCollectionEnabled() bool {
+	return c.Spec.AutoCollection == nil || *c.Spec.AutoCollection
+}

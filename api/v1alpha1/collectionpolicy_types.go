@@ -1,0 +1,299 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Jurisdiction is the country whose collection law applies.
+// +kubebuilder:validation:Enum=NO;SE;FI
+type Jurisdiction string
+
+// Supported jurisdictions.
+const (
+	JurisdictionNorway  Jurisdiction = "NO"
+	JurisdictionSweden  Jurisdiction = "SE"
+	JurisdictionFinland Jurisdiction = "FI"
+)
+
+// StepPhase is the phase a claim enters when a step completes.
+// +kubebuilder:validation:Enum=Reminder;Collection;Legal;Surveillance
+type StepPhase string
+
+// StepAction is what a step does.
+// +kubebuilder:validation:Enum=Notify;NotifyCreditor;CreditCheck;Escalate;Surveil;Forward
+type StepAction string
+
+// Step actions.
+const (
+	// ActionNotify sends a notice to the debtor through the step's channels.
+	ActionNotify StepAction = "Notify"
+	// ActionNotifyCreditor sends a notice to the creditor.
+	ActionNotifyCreditor StepAction = "NotifyCreditor"
+	// ActionCreditCheck records the credit assessment (spec.creditDecision or
+	// the policy's default).
+	ActionCreditCheck StepAction = "CreditCheck"
+	// ActionEscalate hands the claim over: Legal when solvent, Surveillance when not.
+	ActionEscalate StepAction = "Escalate"
+	// ActionSurveil puts the claim into long-term surveillance.
+	ActionSurveil StepAction = "Surveil"
+	// ActionForward hands the claim to a foreign partner.
+	ActionForward StepAction = "Forward"
+)
+
+// PolicyStep is one step of the collection process.
+// +kubebuilder:validation:XValidation:rule="!(self.action in ['Notify','NotifyCreditor']) || (has(self.channels) && size(self.channels) > 0)",message="a Notify or NotifyCreditor step needs at least one channel",fieldPath=".channels"
+type PolicyStep struct {
+	// name of the step, unique in the policy; part of notice names.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=40
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +required
+	Name string `json:"name"`
+	// phase the claim enters when the step completes.
+	// +required
+	Phase StepPhase `json:"phase"`
+	// afterDueDays: the step fires no earlier than this many days after the due date.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=3650
+	// +required
+	AfterDueDays int32 `json:"afterDueDays"`
+	// minGapDays: and no earlier than this many days after the previous step,
+	// so a claim created late still walks every step without a burst.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=3650
+	// +optional
+	MinGapDays int32 `json:"minGapDays,omitempty"`
+	// action the step performs.
+	// +kubebuilder:default=Notify
+	// +optional
+	Action StepAction `json:"action,omitempty"`
+	// channels are NoticeChannel names the step's notice goes through.
+	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=253
+	// +listType=set
+	// +optional
+	Channels []string `json:"channels,omitempty"`
+	// template names the notice template; defaults to the step name.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	Template string `json:"template,omitempty"`
+	// fee charged with the step: None, Reminder, LightSalary, HeavySalary, or
+	// a fixed amount in major units such as "35.00".
+	// +kubebuilder:default=None
+	// +kubebuilder:validation:MaxLength=20
+	// +kubebuilder:validation:XValidation:rule="self in ['None','Reminder','LightSalary','HeavySalary'] || self.matches('^[0-9]{1,15}([.][0-9]{1,4})?$')",message="must be None, Reminder, LightSalary, HeavySalary or a decimal amount such as \"35.00\""
+	// +optional
+	Fee string `json:"fee,omitempty"`
+	// paymentDeadlineDays given to the debtor in the step's notice.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=365
+	// +optional
+	PaymentDeadlineDays int32 `json:"paymentDeadlineDays,omitempty"`
+}
+
+// Eligibility sets when a claim may be transferred to collection.
+type Eligibility struct {
+	// minDaysAfterDue before the first Collection-phase step.
+	// +kubebuilder:default=14
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=3650
+	// +optional
+	MinDaysAfterDue int32 `json:"minDaysAfterDue"`
+	// minDaysAfterInvoice before the first Collection-phase step.
+	// +kubebuilder:default=14
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=3650
+	// +optional
+	MinDaysAfterInvoice int32 `json:"minDaysAfterInvoice"`
+}
+
+// CreditorNotices configures the messages to the creditor (seed 004).
+type CreditorNotices struct {
+	// channels the creditor notices go through.
+	// +kubebuilder:validation:MaxItems=8
+	// +listType=set
+	// +optional
+	Channels []string `json:"channels,omitempty"`
+	// warnAfterDueDays: warn the creditor this many days after the due date.
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	WarnAfterDueDays int32 `json:"warnAfterDueDays"`
+	// transferWarningDays between the warning and the transfer.
+	// +kubebuilder:default=5
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	TransferWarningDays int32 `json:"transferWarningDays"`
+	// freeCancellationDays after transfer in which withdrawal costs nothing.
+	// +kubebuilder:default=10
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	FreeCancellationDays int32 `json:"freeCancellationDays"`
+}
+
+// Weekday is a day of the week.
+// +kubebuilder:validation:Enum=Monday;Tuesday;Wednesday;Thursday;Friday;Saturday;Sunday
+type Weekday string
+
+// ContactWindow is a span of local time on given days when debtors may be contacted.
+// +kubebuilder:validation:XValidation:rule="self.start < self.end",message="start must be before end",fieldPath=".end"
+type ContactWindow struct {
+	// days the window applies to.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=7
+	// +listType=set
+	// +required
+	Days []Weekday `json:"days"`
+	// start local time, HH:MM.
+	// +kubebuilder:validation:Pattern=`^([01][0-9]|2[0-3]):[0-5][0-9]$`
+	// +required
+	Start string `json:"start"`
+	// end local time, HH:MM.
+	// +kubebuilder:validation:Pattern=`^([01][0-9]|2[0-4]):[0-5][0-9]$`
+	// +required
+	End string `json:"end"`
+}
+
+// ContactWindows restricts when SMS and phone steps may reach the debtor.
+type ContactWindows struct {
+	// enabled: on by default (Norway's proposed rule: 08-21 weekdays, 09-15 Saturdays).
+	// +kubebuilder:default=true
+	// +optional
+	Enabled *bool `json:"enabled,omitempty"`
+	// windows replace the jurisdiction's default windows when set. Sundays and
+	// public holidays are never contact days.
+	// +kubebuilder:validation:MaxItems=14
+	// +listType=atomic
+	// +optional
+	Windows []ContactWindow `json:"windows,omitempty"`
+}
+
+// Rate is a yearly percentage as a decimal string, e.g. "12.25".
+// +kubebuilder:validation:MaxLength=10
+// +kubebuilder:validation:Pattern=`^[0-9]{1,3}([.][0-9]{1,4})?$`
+type Rate string
+
+// Overrides replace figures of the jurisdiction's rule tables for this policy.
+type Overrides struct {
+	// lateInterestRate replaces the statutory late-interest rate (percent per year).
+	// +optional
+	LateInterestRate Rate `json:"lateInterestRate,omitempty"`
+	// dayCount for interest: Actual365 or ActualActual (366 in leap years).
+	// +kubebuilder:validation:Enum=Actual365;ActualActual
+	// +optional
+	DayCount string `json:"dayCount,omitempty"`
+	// reminderFee replaces the statutory reminder fee.
+	// +optional
+	ReminderFee Amount `json:"reminderFee,omitempty"`
+	// feeUnit replaces the base unit of collection fees (Norway's inkassosats).
+	// +optional
+	FeeUnit Amount `json:"feeUnit,omitempty"`
+	// creditorVATRegistered false raises Norwegian salær by 25%.
+	// +optional
+	CreditorVATRegistered *bool `json:"creditorVATRegistered,omitempty"`
+	// paymentOrder allocates payments; default CostsInterestPrincipal.
+	// +kubebuilder:validation:Enum=CostsInterestPrincipal;PrincipalInterestCosts
+	// +optional
+	PaymentOrder string `json:"paymentOrder,omitempty"`
+}
+
+// CreditAssessment configures the branch at the credit-check step.
+type CreditAssessment struct {
+	// defaultDecision applies when the claim has no spec.creditDecision.
+	// +kubebuilder:default=Insolvent
+	// +optional
+	DefaultDecision CreditDecision `json:"defaultDecision,omitempty"`
+	// recheckDays between credit re-checks in Surveillance.
+	// +kubebuilder:default=180
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	RecheckDays int32 `json:"recheckDays,omitempty"`
+}
+
+// CollectionPolicySpec defines how claims are collected.
+// +kubebuilder:validation:XValidation:rule="self.steps.map(s, s.afterDueDays).isSorted()",message="steps must be ordered by afterDueDays",fieldPath=".steps"
+type CollectionPolicySpec struct {
+	// jurisdiction whose law applies: "NO", "SE" or "FI" (quote it in YAML).
+	// +required
+	Jurisdiction Jurisdiction `json:"jurisdiction"`
+	// timeZone (IANA) of dates and step times; defaults to the jurisdiction's capital.
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$`
+	// +optional
+	TimeZone string `json:"timeZone,omitempty"`
+	// stepTime is the local time of day steps fire, HH:MM.
+	// +kubebuilder:default="09:00"
+	// +kubebuilder:validation:Pattern=`^([01][0-9]|2[0-3]):[0-5][0-9]$`
+	// +optional
+	StepTime string `json:"stepTime,omitempty"`
+	// overrides of the jurisdiction's rates and fees.
+	// +optional
+	Overrides *Overrides `json:"overrides,omitempty"`
+	// contactWindows for SMS and phone steps.
+	// +optional
+	ContactWindows *ContactWindows `json:"contactWindows,omitempty"`
+	// consolidation collects all overdue claims of a debtor as one case (the
+	// law requires it in Norway); default true.
+	// +kubebuilder:default=true
+	// +optional
+	Consolidation *bool `json:"consolidation,omitempty"`
+	// eligibility for transfer to collection.
+	// +kubebuilder:default={}
+	// +optional
+	Eligibility Eligibility `json:"eligibility"`
+	// creditorNotices warn the creditor before transfer.
+	// +optional
+	CreditorNotices *CreditorNotices `json:"creditorNotices,omitempty"`
+	// creditAssessment configures the credit-check branch.
+	// +optional
+	CreditAssessment *CreditAssessment `json:"creditAssessment,omitempty"`
+	// steps of the process, ordered by afterDueDays.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=50
+	// +listType=map
+	// +listMapKey=name
+	// +required
+	Steps []PolicyStep `json:"steps"`
+}
+
+// CollectionPolicyStatus is the observed state of a policy.
+type CollectionPolicyStatus struct {
+	// observedGeneration is the generation this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// conditions: Ready.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// CollectionPolicy is a creditor's collection process: its steps, deadlines,
+// channels and fee choices under one jurisdiction.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=cpol,categories=inkasso
+// +kubebuilder:printcolumn:name="Jurisdiction",type=string,JSONPath=`.spec.jurisdiction`
+// +kubebuilder:printcolumn:name="TimeZone",type=string,JSONPath=`.spec.timeZone`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type CollectionPolicy struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec   CollectionPolicySpec   `json:"spec"`
+	Status CollectionPolicyStatus `json:"status,omitempty"`
+}
+
+// CollectionPolicyList is a list of CollectionPolicies.
+// +kubebuilder:object:root=true
+type CollectionPolicyList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []CollectionPolicy `json:"items"`
+}
+
+// DefaultPolicyAnnotation marks a namespace's default CollectionPolicy.
+const DefaultPolicyAnnotation = "collection.inkasso.dev/default-policy"

@@ -1,0 +1,171 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// DebtorType tells consumers from businesses; fees and rules differ.
+// +kubebuilder:validation:Enum=Consumer;Business
+type DebtorType string
+
+// Debtor types.
+const (
+	DebtorConsumer DebtorType = "Consumer"
+	DebtorBusiness DebtorType = "Business"
+)
+
+// Address is a postal address for letters.
+type Address struct {
+	// lines are the street lines, first to last.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=4
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=100
+	// +listType=atomic
+	// +required
+	Lines []string `json:"lines"`
+	// postalCode as written on letters in the country.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=16
+	// +kubebuilder:validation:Pattern=`^[0-9A-Za-z][0-9A-Za-z -]*$`
+	// +required
+	PostalCode string `json:"postalCode"`
+	// city or postal town.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=100
+	// +required
+	City string `json:"city"`
+	// country of the address (ISO 3166-1 alpha-2, quoted in YAML).
+	// +required
+	Country CountryCode `json:"country"`
+}
+
+// DebtorSpec describes a customer of the creditor who owes money.
+// +kubebuilder:validation:XValidation:rule="self.type != 'Business' || has(self.organizationNumber)",message="organizationNumber is required for a Business debtor",fieldPath=".organizationNumber"
+type DebtorSpec struct {
+	// displayName is the debtor's name as printed on notices.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=200
+	// +required
+	DisplayName string `json:"displayName"`
+
+	// type is Consumer or Business. Business debtors pay other fees and lose
+	// consumer protections.
+	// +required
+	Type DebtorType `json:"type"`
+
+	// organizationNumber is the business registry number (e.g. the Norwegian
+	// organisasjonsnummer); required for a Business debtor.
+	// +kubebuilder:validation:MinLength=4
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:Pattern=`^[0-9A-Za-z][0-9A-Za-z -]*$`
+	// +optional
+	OrganizationNumber string `json:"organizationNumber,omitempty"`
+
+	// country of residence (ISO 3166-1 alpha-2, quoted in YAML: "NO").
+	// A debtor living in another country than the policy's jurisdiction is
+	// forwarded to a foreign partner at transfer.
+	// +required
+	Country CountryCode `json:"country"`
+
+	// language notices are written in: nb, nn, sv, fi or en. Defaults to the
+	// language of the policy's jurisdiction.
+	// +optional
+	Language Language `json:"language,omitempty"`
+
+	// email address for notices sent by e-mail.
+	// +kubebuilder:validation:MaxLength=254
+	// +kubebuilder:validation:Format=email
+	// +optional
+	Email string `json:"email,omitempty"`
+
+	// phone number in E.164 form (+4791234567) for SMS and calls.
+	// +kubebuilder:validation:Pattern=`^\+[1-9][0-9]{6,14}$`
+	// +optional
+	Phone string `json:"phone,omitempty"`
+
+	// address for letters.
+	// +optional
+	Address *Address `json:"address,omitempty"`
+
+	// autoCollection false opts this customer out of automatic collection:
+	// their overdue claims wait in Overdue until turned on again.
+	// +kubebuilder:default=true
+	// +optional
+	AutoCollection *bool `json:"autoCollection,omitempty"`
+}
+
+// CollectionCase is the set of a debtor's claims collected together: one
+// notice per step lists them all and fees are computed on the case total.
+type CollectionCase struct {
+	// id of the case, also the prefix of its notices' names.
+	ID string `json:"id"`
+	// claims in the case, by name.
+	// +listType=set
+	Claims []string `json:"claims,omitempty"`
+	// step is the last step the case completed.
+	// +optional
+	Step string `json:"step,omitempty"`
+	// openedAt is when the case was opened.
+	// +optional
+	OpenedAt *metav1.Time `json:"openedAt,omitempty"`
+}
+
+// DebtorStatus aggregates the debtor's claims.
+type DebtorStatus struct {
+	// observedGeneration is the generation this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// openClaims counts claims that are not in a terminal phase.
+	// +optional
+	OpenClaims int32 `json:"openClaims"`
+	// outstanding is the open amount per currency.
+	// +listType=map
+	// +listMapKey=currency
+	// +optional
+	Outstanding []CurrencyAmount `json:"outstanding,omitempty"`
+	// phase is the most advanced phase among the debtor's open claims.
+	// +optional
+	Phase ClaimPhase `json:"phase,omitempty"`
+	// case is the open collection case, if any.
+	// +optional
+	Case *CollectionCase `json:"case,omitempty"`
+	// conditions: Ready (kstatus).
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// Debtor is a customer who owes the creditor (the namespace) money.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=dbt,categories=inkasso
+// +kubebuilder:printcolumn:name="Name",type=string,JSONPath=`.spec.displayName`
+// +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.type`
+// +kubebuilder:printcolumn:name="Country",type=string,JSONPath=`.spec.country`
+// +kubebuilder:printcolumn:name="Open",type=integer,JSONPath=`.status.openClaims`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Case",type=string,JSONPath=`.status.case.id`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Debtor struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec   DebtorSpec   `json:"spec"`
+	Status DebtorStatus `json:"status,omitempty"`
+}
+
+// DebtorList is a list of Debtors.
+// +kubebuilder:object:root=true
+type DebtorList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Debtor `json:"items"`
+}
+
+// AutoCollectionEnabled reports whether the debtor allows automatic collection.
+func (d *Debtor) AutoCollectionEnabled() bool {
+	return d.Spec.AutoCollection == nil || *d.Spec.AutoCollection
+}
