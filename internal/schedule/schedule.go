@@ -1,0 +1,172 @@
+// Package schedule decides when a claim's collection steps fire. It is pure:
+// it takes the policy, the claim's facts and completed steps, and the time,
+// and returns the plan; the Claim controller acts on it and nothing else
+// decides timing.
+//
+// A step fires at its policy stepTime (local time in the policy's zone) on the
+// later of: its afterDueDays after the due date; for steps past the reminder
+// phase, the eligibility minimums after the due and invoice dates; and
+// minGapDays after the day the previous step fired (never before it). So a
+// claim created long after its due date starts at the first step and still
+// walks every step with its gaps, without a burst of notices.
+package schedule
+
+import (
+	"fmt"
+	"time"
+)
+
+// Date is a calendar date without time of day.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// ParseDate reads YYYY-MM-DD.
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return Date{}, fmt.Errorf("date %q is not YYYY-MM-DD: %w", s, err)
+	}
+	return Date{t.Year(), t.Month(), t.Day()}, nil
+}
+
+// DateOf returns the calendar date of t in loc.
+func DateOf(t time.Time, loc *time.Location) Date {
+	y, m, d := t.In(loc).Date()
+	return Date{y, m, d}
+}
+
+// AddDays returns the date n days later.
+func (d Date) AddDays(n int) Date {
+	t := time.Date(d.Year, d.Month, d.Day+n, 12, 0, 0, 0, time.UTC)
+	return Date{t.Year(), t.Month(), t.Day()}
+}
+
+func (d Date) String() string {
+	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
+}
+
+// Step is one step of a policy, as the engine sees it.
+type Step struct {
+	Name         string
+	Reminder     bool // a reminder-phase step, allowed before eligibility
+	AfterDueDays int
+	MinGapDays   int
+}
+
+// Policy is the timing part of a CollectionPolicy.
+type Policy struct {
+	Steps    []Step
+	Location *time.Location
+	// StepTime is the local time of day steps fire, as an offset from midnight.
+	StepTime            time.Duration
+	MinDaysAfterDue     int
+	MinDaysAfterInvoice int
+}
+
+// Done is a completed step.
+type Done struct {
+	Step string
+	At   time.Time
+}
+
+// Claim holds the facts of a claim that timing depends on.
+type Claim struct {
+	InvoiceDate Date
+	DueDate     Date
+	Done        []Done // completed steps, oldest first
+}
+
+// Plan is what the engine decided.
+type Plan struct {
+	// OverdueAt is the start of the day after the due date, local time.
+	OverdueAt time.Time
+	// Overdue reports now >= OverdueAt.
+	Overdue bool
+	// Next is the index in Policy.Steps of the step to do next, or -1 when
+	// every step is done.
+	Next int
+	// NextAt is when Next fires.
+	NextAt time.Time
+	// Due reports that Next should fire now.
+	Due bool
+	// WakeAt is the next moment the plan changes by time alone (zero if never).
+	WakeAt time.Time
+}
+
+// At returns the moment a step fires on day d: the policy's stepTime, local.
+func (p Policy) At(d Date) time.Time {
+	h := int(p.StepTime / time.Hour)
+	m := int(p.StepTime % time.Hour / time.Minute)
+	return time.Date(d.Year, d.Month, d.Day, h, m, 0, 0, p.Location)
+}
+
+// Compute returns the plan for c under p at now.
+func Compute(p Policy, c Claim, now time.Time) Plan {
+	due := c.DueDate.AddDays(1)
+	plan := Plan{
+		OverdueAt: time.Date(due.Year, due.Month, due.Day, 0, 0, 0, 0, p.Location),
+		Next:      -1,
+	}
+	plan.Overdue = !now.Before(plan.OverdueAt)
+
+	next, prev := nextIndex(p, c)
+	if next < len(p.Steps) {
+		plan.Next = next
+		plan.NextAt = p.stepAt(next, c, prev)
+		plan.Due = plan.Overdue && !now.Before(plan.NextAt)
+	}
+	switch {
+	case !plan.Overdue:
+		plan.WakeAt = plan.OverdueAt
+		if plan.Next >= 0 && plan.NextAt.Before(plan.WakeAt) {
+			plan.WakeAt = plan.NextAt // cannot fire before overdue anyway
+		}
+	case plan.Next >= 0:
+		plan.WakeAt = plan.NextAt
+	}
+	return plan
+}
+
+// nextIndex finds the step after the furthest completed one, and when that
+// one was done. Steps removed from the policy since are ignored.
+func nextIndex(p Policy, c Claim) (int, *Done) {
+	last := -1
+	var prev *Done
+	for i := range c.Done {
+		for j, s := range p.Steps {
+			if s.Name == c.Done[i].Step && j > last {
+				last, prev = j, &c.Done[i]
+			}
+		}
+	}
+	if prev == nil && len(c.Done) > 0 {
+		prev = &c.Done[len(c.Done)-1]
+	}
+	return last + 1, prev
+}
+
+func (p Policy) stepAt(i int, c Claim, prev *Done) time.Time {
+	s := p.Steps[i]
+	at := p.At(c.DueDate.AddDays(s.AfterDueDays))
+	if !s.Reminder {
+		at = latest(at,
+			p.At(c.DueDate.AddDays(p.MinDaysAfterDue)),
+			p.At(c.InvoiceDate.AddDays(p.MinDaysAfterInvoice)))
+	}
+	if prev != nil {
+		at = latest(at, p.At(DateOf(prev.At, p.Location).AddDays(s.MinGapDays)), prev.At)
+	}
+	return at
+}
+
+func latest(t time.Time, more ...time.Time) time.Time {
+	for _, m := range more {
+		if m.After(t) {
+			t = m
+		}
+	}
+	return t
+}

@@ -1,0 +1,166 @@
+package schedule
+
+import (
+	"testing"
+	"time"
+)
+
+var oslo, _ = time.LoadLocation("Europe/Oslo")
+
+// kravia is the Norwegian 11-step process of seed 000, as in config/samples.
+func kravia() Policy {
+	steps := []Step{
+		{Name: "reminder", Reminder: true, AfterDueDays: 1, MinGapDays: 0},
+		{Name: "collection-notice", AfterDueDays: 14, MinGapDays: 7},
+		{Name: "payment-demand", AfterDueDays: 31, MinGapDays: 14},
+		{Name: "sms-reminder", AfterDueDays: 38, MinGapDays: 7},
+		{Name: "phone-call", AfterDueDays: 41, MinGapDays: 3},
+		{Name: "legal-warning", AfterDueDays: 49, MinGapDays: 8},
+		{Name: "second-call", AfterDueDays: 58, MinGapDays: 9},
+		{Name: "heavy-fee-sms", AfterDueDays: 69, MinGapDays: 11},
+		{Name: "credit-assessment", AfterDueDays: 71, MinGapDays: 2},
+		{Name: "handover", AfterDueDays: 74, MinGapDays: 3},
+	}
+	return Policy{Steps: steps, Location: oslo, StepTime: 9 * time.Hour, MinDaysAfterDue: 14, MinDaysAfterInvoice: 14}
+}
+
+func d(s string) Date {
+	x, err := ParseDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return x
+}
+
+// walk fires every step as soon as it is due, starting at start, and returns
+// the local dates the steps fired on.
+func walk(t *testing.T, p Policy, c Claim, start time.Time) []string {
+	t.Helper()
+	now := start
+	var fired []string
+	for range 100 {
+		plan := Compute(p, c, now)
+		if plan.Next < 0 {
+			return fired
+		}
+		if plan.Due {
+			c.Done = append(c.Done, Done{Step: p.Steps[plan.Next].Name, At: now})
+			fired = append(fired, DateOf(now, oslo).String())
+			continue
+		}
+		if !plan.WakeAt.After(now) {
+			t.Fatalf("plan does not advance: %+v at %v", plan, now)
+		}
+		now = plan.WakeAt
+	}
+	t.Fatal("schedule did not finish in 100 iterations")
+	return nil
+}
+
+func TestOnTimeClaimFollowsTheSeedDays(t *testing.T) {
+	c := Claim{InvoiceDate: d("2026-01-01"), DueDate: d("2026-01-15")}
+	got := walk(t, kravia(), c, time.Date(2026, 1, 1, 0, 0, 0, 0, oslo))
+	due := d("2026-01-15")
+	want := []int{1, 14, 31, 38, 41, 49, 58, 69, 71, 74}
+	if len(got) != len(want) {
+		t.Fatalf("fired %d steps, want %d: %v", len(got), len(want), got)
+	}
+	for i, days := range want {
+		if got[i] != due.AddDays(days).String() {
+			t.Errorf("step %d fired %s, want due+%d = %s", i, got[i], days, due.AddDays(days))
+		}
+	}
+}
+
+func TestLateClaimWalksEveryStepWithGaps(t *testing.T) {
+	// Created 60 days after its due date: starts at the first step now and
+	// keeps every minimum gap, so the collection notice's 14 days are kept.
+	c := Claim{InvoiceDate: d("2026-01-01"), DueDate: d("2026-01-15")}
+	start := time.Date(2026, 3, 16, 10, 30, 0, 0, oslo)
+	got := walk(t, kravia(), c, start)
+	want := []string{"2026-03-16", "2026-03-23", "2026-04-06", "2026-04-13", "2026-04-16",
+		"2026-04-24", "2026-05-03", "2026-05-14", "2026-05-16", "2026-05-19"}
+	if len(got) != len(want) {
+		t.Fatalf("fired %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("step %d fired %s, want %s", i, got[i], want[i])
+		}
+	}
+}
+
+func TestEligibilityWaitsForInvoiceAge(t *testing.T) {
+	// Due three days after the invoice: the collection notice waits for 14
+	// days after the invoice date and 14 after due, whichever is later.
+	p := kravia()
+	c := Claim{InvoiceDate: d("2026-02-01"), DueDate: d("2026-02-04"), Done: []Done{{Step: "reminder", At: time.Date(2026, 2, 5, 9, 0, 0, 0, oslo)}}}
+	plan := Compute(p, c, time.Date(2026, 2, 6, 0, 0, 0, 0, oslo))
+	if want := time.Date(2026, 2, 18, 9, 0, 0, 0, oslo); !plan.NextAt.Equal(want) {
+		t.Fatalf("collection notice at %v, want %v", plan.NextAt, want)
+	}
+	p.MinDaysAfterDue = 0
+	p.MinDaysAfterInvoice = 20
+	p.Steps[1].AfterDueDays, p.Steps[1].MinGapDays = 1, 0
+	plan = Compute(p, c, time.Date(2026, 2, 6, 0, 0, 0, 0, oslo))
+	if want := time.Date(2026, 2, 21, 9, 0, 0, 0, oslo); !plan.NextAt.Equal(want) {
+		t.Fatalf("with minDaysAfterInvoice 20: at %v, want %v", plan.NextAt, want)
+	}
+}
+
+func TestPendingUntilTheDayAfterDue(t *testing.T) {
+	c := Claim{InvoiceDate: d("2026-03-01"), DueDate: d("2026-03-15")}
+	plan := Compute(kravia(), c, time.Date(2026, 3, 15, 23, 59, 0, 0, oslo))
+	if plan.Overdue || plan.Due {
+		t.Fatalf("overdue on the due date itself: %+v", plan)
+	}
+	if want := time.Date(2026, 3, 16, 0, 0, 0, 0, oslo); !plan.WakeAt.Equal(want) {
+		t.Fatalf("wake at %v, want the start of the next day %v", plan.WakeAt, want)
+	}
+	plan = Compute(kravia(), c, time.Date(2026, 3, 16, 0, 0, 0, 0, oslo))
+	if !plan.Overdue || plan.Due || plan.Next != 0 {
+		t.Fatalf("at midnight after due: %+v", plan)
+	}
+}
+
+func TestStepTimeIsLocalAcrossDST(t *testing.T) {
+	// Europe/Oslo moves to summer time on 2026-03-29: steps still fire at 09:00 local.
+	c := Claim{InvoiceDate: d("2026-03-01"), DueDate: d("2026-03-20"), Done: []Done{{Step: "reminder", At: time.Date(2026, 3, 21, 9, 0, 0, 0, oslo)}}}
+	plan := Compute(kravia(), c, time.Date(2026, 3, 22, 0, 0, 0, 0, oslo))
+	if got := plan.NextAt.In(oslo); got.Hour() != 9 || got.Day() != 3 || got.Month() != 4 {
+		t.Fatalf("collection notice at %v, want 2026-04-03 09:00 local", got)
+	}
+	if _, off := plan.NextAt.In(oslo).Zone(); off != 2*3600 {
+		t.Fatalf("offset %d, want CEST", off)
+	}
+}
+
+func TestFinishedAndRemovedSteps(t *testing.T) {
+	p := kravia()
+	var done []Done
+	for _, s := range p.Steps {
+		done = append(done, Done{Step: s.Name, At: time.Date(2026, 6, 1, 9, 0, 0, 0, oslo)})
+	}
+	plan := Compute(p, Claim{InvoiceDate: d("2026-01-01"), DueDate: d("2026-01-15"), Done: done}, time.Date(2026, 7, 1, 0, 0, 0, 0, oslo))
+	if plan.Next != -1 || !plan.WakeAt.IsZero() {
+		t.Fatalf("finished claim plans more: %+v", plan)
+	}
+	// A step that was done but is no longer in the policy does not restart it.
+	c := Claim{InvoiceDate: d("2026-01-01"), DueDate: d("2026-01-15"), Done: []Done{
+		{Step: "reminder", At: time.Date(2026, 1, 16, 9, 0, 0, 0, oslo)},
+		{Step: "old-step", At: time.Date(2026, 1, 20, 9, 0, 0, 0, oslo)},
+	}}
+	plan = Compute(p, c, time.Date(2026, 1, 21, 0, 0, 0, 0, oslo))
+	if plan.Next != 1 {
+		t.Fatalf("next = %d, want 1", plan.Next)
+	}
+}
+
+func TestParseDate(t *testing.T) {
+	if _, err := ParseDate("2026-02-30"); err == nil {
+		t.Fatal("2026-02-30 parsed")
+	}
+	if got := d("2026-12-31").AddDays(1).String(); got != "2027-01-01" {
+		t.Fatalf("AddDays across the year = %s", got)
+	}
+}
