@@ -151,7 +151,7 @@ func band(principal decimal.Decimal) Band {
 	return Norway.Bands[len(Norway.Bands)-1]
 }
 
-func dec(s string) decimal.Decimal          { return decimal.RequireFromString(s) }
+func dec(s string) decimal.Decimal           { return decimal.RequireFromString(s) }
 func ptr(d decimal.Decimal) *decimal.Decimal { return &d }
 func date(y int, m time.Month, d int) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)

@@ -25,7 +25,7 @@ func TestNameIsDeterministicValidAndUnique(t *testing.T) {
 
 func TestRenderLanguages(t *testing.T) {
 	d := Data{Step: "collection-notice", DebtorName: "Ola Nordmann", Currency: "NOK",
-		Claims: []Line{{InvoiceNumber: "1001", DueDate: "2026-01-15", Outstanding: "1035.00"}},
+		Claims:    []Line{{InvoiceNumber: "1001", DueDate: "2026-01-15", Outstanding: "1035.00"}},
 		Principal: "1000.00", Fees: "35.00", Interest: "0.00", Paid: "0.00", Outstanding: "1035.00",
 		PayBy: "2026-02-12", PaymentReference: "12345678903"}
 	for lang, want := range map[string]string{"nb": "Inkassovarsel", "nn": "Inkassovarsel", "en": "Collection notice", "sv": "Inkassokrav", "fi": "Perintäkirje", "de": "Collection notice"} {
