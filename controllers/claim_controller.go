@@ -1,0 +1,564 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/balance"
+	"github.com/inkasso-operator/inkasso-operator/internal/fees"
+	"github.com/inkasso-operator/inkasso-operator/internal/money"
+	"github.com/inkasso-operator/inkasso-operator/internal/notice"
+	"github.com/inkasso-operator/inkasso-operator/internal/schedule"
+	"github.com/inkasso-operator/inkasso-operator/internal/simclock"
+)
+
+// ClaimReconciler moves claims through the phases of their policy.
+type ClaimReconciler struct {
+	Client   client.Client
+	Clock    clock.PassiveClock
+	Recorder events.EventRecorder
+	// Wake, when set, re-queues the claims sent on it; tests use it after
+	// stepping a fake clock.
+	Wake <-chan event.GenericEvent
+	// MaxConcurrentReconciles bounds parallel claim reconciles.
+	MaxConcurrentReconciles int
+}
+
+// +kubebuilder:rbac:groups=collection.inkasso.dev,resources=claims,verbs=get;list;watch
+// +kubebuilder:rbac:groups=collection.inkasso.dev,resources=claims/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=collection.inkasso.dev,resources=debtors;collectionpolicies;noticechannels,verbs=get;list;watch
+// +kubebuilder:rbac:groups=collection.inkasso.dev,resources=notices,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile computes the claim's plan and carries out at most one due step.
+func (r *ClaimReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	var claim inkassov1.Claim
+	if err := r.Client.Get(ctx, req.NamespacedName, &claim); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if !claim.DeletionTimestamp.IsZero() {
+		return reconcile.Result{}, nil
+	}
+	orig := claim.DeepCopy()
+	now := r.Clock.Now()
+	conds := conditionSetter{conds: &claim.Status.Conditions, gen: claim.Generation, now: metav1.Time{Time: now.Truncate(time.Second)}}
+
+	res, err := r.reconcile(ctx, &claim, now, conds)
+	var st *stallError
+	switch {
+	case errors.As(err, &st):
+		conds.stalled(st.reason, st.msg)
+		if !isStalled(orig, st.reason) {
+			r.Recorder.Eventf(&claim, nil, "Warning", st.reason, "Stall", st.msg)
+		}
+		err = nil
+	case err != nil:
+		conds.reconciling("Retrying", err.Error())
+	}
+	if err == nil {
+		claim.Status.ObservedGeneration = claim.Generation
+	}
+	if !apiequality.Semantic.DeepEqual(orig.Status, claim.Status) {
+		if perr := r.Client.Status().Patch(ctx, &claim, client.MergeFrom(orig)); perr != nil {
+			return reconcile.Result{}, errors.Join(err, fmt.Errorf("writing claim status: %w", perr))
+		}
+	}
+	if orig.Status.Phase != claim.Status.Phase && claim.Status.Phase != "" {
+		r.Recorder.Eventf(&claim, nil, "Normal", "Phase"+string(claim.Status.Phase), "PhaseChange",
+			"phase %s → %s", phaseOrNone(orig.Status.Phase), claim.Status.Phase)
+	}
+	return res, err
+}
+
+func phaseOrNone(p inkassov1.ClaimPhase) string {
+	if p == "" {
+		return "(new)"
+	}
+	return string(p)
+}
+
+func isStalled(c *inkassov1.Claim, reason string) bool {
+	s := meta.FindStatusCondition(c.Status.Conditions, inkassov1.ConditionStalled)
+	return s != nil && s.Status == metav1.ConditionTrue && s.Reason == reason
+}
+
+func (r *ClaimReconciler) reconcile(ctx context.Context, claim *inkassov1.Claim, now time.Time, conds conditionSetter) (reconcile.Result, error) {
+	st := &claim.Status
+	if st.Phase.Terminal() {
+		conds.ready(string(st.Phase), "collection has ended: "+string(st.Phase))
+		return reconcile.Result{}, nil
+	}
+	if st.CaseID == "" {
+		// One claim, one case until the Debtor controller consolidates cases.
+		st.CaseID = claim.Name
+	}
+
+	bal, err := claimBalance(claim, nil)
+	if err != nil {
+		return reconcile.Result{}, stall("InvalidAmount", "%v", err)
+	}
+	st.Balance = toStatusBalance(bal)
+
+	// Creditor and debtor actions that end or pause collection come first.
+	switch {
+	case claim.Spec.Withdraw:
+		return r.end(claim, conds, inkassov1.PhaseWithdrawn, "Withdrawn", "the creditor withdrew the claim")
+	case bal.Settled() && (len(claim.Spec.Payments) > 0 || len(claim.Spec.Credits) > 0):
+		conds.flag(inkassov1.ConditionSettled, true, "Paid", "nothing remains to be paid")
+		return r.end(claim, conds, inkassov1.PhasePaid, "Paid", "the claim is paid in full")
+	}
+	conds.flag(inkassov1.ConditionSettled, false, "Outstanding", bal.Outstanding.String()+" "+string(claim.Spec.Currency)+" outstanding")
+	if d := claim.Spec.Dispute; d != nil {
+		switch d.Resolution {
+		case inkassov1.DisputeDebtor:
+			conds.flag(inkassov1.ConditionDisputed, false, "ResolvedForDebtor", "the dispute was resolved in the debtor's favour")
+			return r.end(claim, conds, inkassov1.PhaseWrittenOff, "ResolvedForDebtor", "the dispute was resolved in the debtor's favour")
+		case inkassov1.DisputeCreditor:
+			conds.flag(inkassov1.ConditionDisputed, false, "ResolvedForCreditor", "the dispute was resolved in the creditor's favour; collection resumes")
+		default:
+			conds.flag(inkassov1.ConditionDisputed, true, "Objection", "the debtor disputes the claim (raised "+string(d.RaisedOn)+"); collection waits for the resolution")
+			return r.hold(claim, conds, inkassov1.PhaseDisputed, "Disputed", "waiting for the dispute to be resolved")
+		}
+	} else {
+		conds.flag(inkassov1.ConditionDisputed, false, "NoDispute", "no dispute")
+	}
+	if claim.Spec.Suspend {
+		conds.flag(inkassov1.ConditionSuspended, true, "Suspended", "spec.suspend is true")
+		return r.hold(claim, conds, inkassov1.PhaseSuspended, "Suspended", "collection is paused by spec.suspend")
+	}
+	conds.flag(inkassov1.ConditionSuspended, false, "Active", "collection is not suspended")
+
+	debtor, err := r.debtor(ctx, claim)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	policy, err := resolvePolicy(ctx, r.Client, claim)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	tp, err := timing(policy)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	facts, err := scheduleFacts(claim)
+	if err != nil {
+		return reconcile.Result{}, stall("InvalidDate", "%v", err)
+	}
+	plan := schedule.Compute(tp, facts, now)
+
+	switch {
+	case !plan.Overdue:
+		st.Phase = inkassov1.PhasePending
+		r.setNext(claim, policy, plan)
+		conds.ready("Pending", "not due yet; overdue from "+plan.OverdueAt.Format(time.RFC3339))
+		return r.requeue(now, plan.WakeAt), nil
+	case len(st.History) == 0 && !(claim.AutoCollectionEnabled() && debtor.AutoCollectionEnabled()):
+		st.Phase = inkassov1.PhaseOverdue
+		st.NextStep, st.NextStepAt = "", nil
+		who := "spec.autoCollection of the claim"
+		if !debtor.AutoCollectionEnabled() {
+			who = "spec.autoCollection of debtor " + debtor.Name
+		}
+		conds.ready("AutoCollectionDisabled", "overdue; automatic collection is off ("+who+" is false): set it to true to transfer the claim")
+		return reconcile.Result{}, nil
+	case st.Phase == inkassov1.PhasePending || st.Phase == "" || st.Phase == inkassov1.PhaseSuspended || st.Phase == inkassov1.PhaseDisputed:
+		st.Phase = lastPhase(claim)
+	}
+
+	if plan.Due {
+		step := policy.Spec.Steps[plan.Next]
+		if err := r.doStep(ctx, claim, debtor, policy, tp, step, plan, now); err != nil {
+			return reconcile.Result{}, err
+		}
+		facts, _ = scheduleFacts(claim)
+		plan = schedule.Compute(tp, facts, now)
+	}
+	r.setNext(claim, policy, plan)
+	if plan.Next < 0 {
+		conds.ready(string(st.Phase), "every step of policy "+policy.Name+" is done; the claim is in "+string(st.Phase))
+		return reconcile.Result{}, nil
+	}
+	conds.ready("Waiting", "next step "+st.NextStep+" at "+st.NextStepAt.UTC().Format(time.RFC3339))
+	return r.requeue(now, plan.WakeAt), nil
+}
+
+func (r *ClaimReconciler) end(claim *inkassov1.Claim, conds conditionSetter, phase inkassov1.ClaimPhase, reason, msg string) (reconcile.Result, error) {
+	claim.Status.Phase = phase
+	claim.Status.NextStep, claim.Status.NextStepAt = "", nil
+	conds.ready(reason, msg)
+	return reconcile.Result{}, nil
+}
+
+func (r *ClaimReconciler) hold(claim *inkassov1.Claim, conds conditionSetter, phase inkassov1.ClaimPhase, reason, msg string) (reconcile.Result, error) {
+	claim.Status.Phase = phase
+	claim.Status.NextStepAt = nil
+	conds.ready(reason, msg)
+	return reconcile.Result{}, nil
+}
+
+// lastPhase is the phase of the last completed step, or Overdue.
+func lastPhase(claim *inkassov1.Claim) inkassov1.ClaimPhase {
+	if h := claim.Status.History; len(h) > 0 && h[len(h)-1].Phase != "" {
+		return h[len(h)-1].Phase
+	}
+	return inkassov1.PhaseOverdue
+}
+
+func (r *ClaimReconciler) setNext(claim *inkassov1.Claim, policy *inkassov1.CollectionPolicy, plan schedule.Plan) {
+	if plan.Next < 0 {
+		claim.Status.NextStep, claim.Status.NextStepAt = "", nil
+		return
+	}
+	claim.Status.NextStep = policy.Spec.Steps[plan.Next].Name
+	claim.Status.NextStepAt = &metav1.Time{Time: plan.NextAt.UTC()}
+}
+
+// requeue converts the operator-time wait until wake into a wall-clock delay.
+func (r *ClaimReconciler) requeue(now, wake time.Time) reconcile.Result {
+	if wake.IsZero() {
+		return reconcile.Result{}
+	}
+	d := simclock.RealDuration(r.Clock, wake.Sub(now))
+	if d < time.Millisecond {
+		d = time.Millisecond
+	}
+	return reconcile.Result{RequeueAfter: d}
+}
+
+func (r *ClaimReconciler) debtor(ctx context.Context, claim *inkassov1.Claim) (*inkassov1.Debtor, error) {
+	var d inkassov1.Debtor
+	err := r.Client.Get(ctx, types.NamespacedName{Namespace: claim.Namespace, Name: claim.Spec.DebtorRef.Name}, &d)
+	if apierrors.IsNotFound(err) {
+		return nil, stall("DebtorNotFound", "Debtor %q named by spec.debtorRef does not exist in namespace %q", claim.Spec.DebtorRef.Name, claim.Namespace)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("getting debtor: %w", err)
+	}
+	return &d, nil
+}
+
+func scheduleFacts(claim *inkassov1.Claim) (schedule.Claim, error) {
+	inv, err := schedule.ParseDate(string(claim.Spec.InvoiceDate))
+	if err != nil {
+		return schedule.Claim{}, fmt.Errorf("spec.invoiceDate: %w", err)
+	}
+	due, err := schedule.ParseDate(string(claim.Spec.DueDate))
+	if err != nil {
+		return schedule.Claim{}, fmt.Errorf("spec.dueDate: %w", err)
+	}
+	c := schedule.Claim{InvoiceDate: inv, DueDate: due}
+	for _, h := range claim.Status.History {
+		c.Done = append(c.Done, schedule.Done{Step: h.Step, At: h.Time.Time})
+	}
+	return c, nil
+}
+
+// claimBalance computes the balance, with extra fees not yet in the history.
+func claimBalance(claim *inkassov1.Claim, extra *money.Money) (balance.Balance, error) {
+	in := balance.Input{Currency: string(claim.Spec.Currency), Amount: string(claim.Spec.Amount)}
+	for _, c := range claim.Spec.Credits {
+		in.Credits = append(in.Credits, string(c.Amount))
+	}
+	for _, p := range claim.Spec.Payments {
+		in.Payments = append(in.Payments, string(p.Amount))
+	}
+	for _, h := range claim.Status.History {
+		in.Fees = append(in.Fees, h.Fee)
+	}
+	if extra != nil {
+		in.Fees = append(in.Fees, extra.String())
+	}
+	return balance.Compute(in)
+}
+
+func toStatusBalance(b balance.Balance) *inkassov1.Balance {
+	return &inkassov1.Balance{
+		Principal: b.Principal.String(), Fees: b.Fees.String(), Interest: b.Interest.String(),
+		Paid: b.Paid.String(), Outstanding: b.Outstanding.String(),
+	}
+}
+
+// doStep carries out one step: fee, notices, history. Notices are created
+// before the history records the step, with deterministic names, so a crash
+// in between repeats the creation harmlessly and never sends twice.
+func (r *ClaimReconciler) doStep(ctx context.Context, claim *inkassov1.Claim, debtor *inkassov1.Debtor,
+	policy *inkassov1.CollectionPolicy, tp schedule.Policy, step inkassov1.PolicyStep, plan schedule.Plan, now time.Time) error {
+	st := &claim.Status
+	for _, ch := range step.Channels {
+		var nch inkassov1.NoticeChannel
+		err := r.Client.Get(ctx, types.NamespacedName{Namespace: claim.Namespace, Name: ch}, &nch)
+		if apierrors.IsNotFound(err) {
+			return stall("ChannelNotFound", "NoticeChannel %q used by step %q of policy %q does not exist in namespace %q", ch, step.Name, policy.Name, claim.Namespace)
+		}
+		if err != nil {
+			return fmt.Errorf("getting channel %s: %w", ch, err)
+		}
+	}
+
+	fee, err := r.fee(claim, debtor, policy, step, now)
+	if err != nil {
+		return stall("FeeUnavailable", "step %q of policy %q: %v", step.Name, policy.Name, err)
+	}
+	bal, err := claimBalance(claim, &fee)
+	if err != nil {
+		return stall("InvalidAmount", "%v", err)
+	}
+
+	phase := inkassov1.ClaimPhase(step.Phase)
+	msg := ""
+	switch step.Action {
+	case inkassov1.ActionCreditCheck:
+		decision, source := creditDecision(claim, policy)
+		msg = fmt.Sprintf("credit assessment: %s (%s)", decision, source)
+	case inkassov1.ActionEscalate:
+		decision, source := creditDecision(claim, policy)
+		phase = inkassov1.PhaseLegal
+		if decision == inkassov1.CreditInsolvent {
+			phase = inkassov1.PhaseSurveillance
+		}
+		msg = fmt.Sprintf("handed over to %s after credit assessment %s (%s)", phase, decision, source)
+	case inkassov1.ActionSurveil:
+		phase = inkassov1.PhaseSurveillance
+	case inkassov1.ActionForward:
+		phase = inkassov1.PhaseForwarded
+		msg = "forwarded to a foreign partner"
+	}
+
+	var names []string
+	if step.Action == inkassov1.ActionNotify || step.Action == inkassov1.ActionNotifyCreditor || step.Action == "" {
+		for _, ch := range step.Channels {
+			n, err := r.buildNotice(claim, debtor, policy, tp, step, ch, bal, fee, now)
+			if err != nil {
+				return stall("TemplateError", "step %q: %v", step.Name, err)
+			}
+			if err := r.Client.Create(ctx, n); err != nil && !apierrors.IsAlreadyExists(err) {
+				return fmt.Errorf("creating notice %s: %w", n.Name, err)
+			}
+			names = append(names, n.Name)
+		}
+	}
+
+	at := metav1.Time{Time: now.Truncate(time.Second)}
+	st.History = append(st.History, inkassov1.HistoryEntry{
+		Step: step.Name, Phase: phase, Time: at, DueAt: &metav1.Time{Time: plan.NextAt.UTC()},
+		Notices: names, Fee: fee.String(), Message: msg,
+	})
+	st.Step = step.Name
+	st.Phase = phase
+	st.Balance = toStatusBalance(bal)
+	if st.CollectionStartedAt == nil {
+		st.CollectionStartedAt = &at
+	}
+	note := fmt.Sprintf("step %s done", step.Name)
+	if len(names) > 0 {
+		note += fmt.Sprintf(", %d notice(s) via %s", len(names), strings.Join(step.Channels, ", "))
+	}
+	if fee.IsPositive() {
+		note += ", fee " + fee.String() + " " + fee.Currency
+	}
+	if msg != "" {
+		note += "; " + msg
+	}
+	r.Recorder.Eventf(claim, nil, "Normal", "StepCompleted", "Step", note)
+	log.FromContext(ctx).V(1).Info("step done", "step", step.Name, "phase", phase, "notices", len(names))
+	return nil
+}
+
+func creditDecision(claim *inkassov1.Claim, policy *inkassov1.CollectionPolicy) (inkassov1.CreditDecision, string) {
+	if claim.Spec.CreditDecision != "" {
+		return claim.Spec.CreditDecision, "spec.creditDecision"
+	}
+	if ca := policy.Spec.CreditAssessment; ca != nil && ca.DefaultDecision != "" {
+		return ca.DefaultDecision, "policy default"
+	}
+	return inkassov1.CreditInsolvent, "default"
+}
+
+func (r *ClaimReconciler) fee(claim *inkassov1.Claim, debtor *inkassov1.Debtor, policy *inkassov1.CollectionPolicy, step inkassov1.PolicyStep, now time.Time) (money.Money, error) {
+	cur := string(claim.Spec.Currency)
+	principal, err := money.Parse(string(claim.Spec.Amount), cur)
+	if err != nil {
+		return money.Money{}, err
+	}
+	in := fees.Input{
+		Jurisdiction: string(policy.Spec.Jurisdiction), Currency: cur, Principal: principal,
+		Business: debtor.Spec.Type == inkassov1.DebtorBusiness, On: now,
+	}
+	switch step.Fee {
+	case "", "None", "Reminder", "LightSalary", "HeavySalary":
+		in.Kind = fees.Kind(step.Fee)
+	default:
+		in.Fixed = step.Fee
+	}
+	if o := policy.Spec.Overrides; o != nil {
+		in.NoVAT = o.CreditorVATRegistered != nil && !*o.CreditorVATRegistered
+		if o.FeeUnit != "" {
+			m, err := money.Parse(string(o.FeeUnit), cur)
+			if err != nil {
+				return money.Money{}, fmt.Errorf("spec.overrides.feeUnit: %w", err)
+			}
+			in.SatsOverride = &m
+		}
+		if o.ReminderFee != "" {
+			m, err := money.Parse(string(o.ReminderFee), cur)
+			if err != nil {
+				return money.Money{}, fmt.Errorf("spec.overrides.reminderFee: %w", err)
+			}
+			in.ReminderFee = &m
+		}
+	}
+	for _, h := range claim.Status.History {
+		for _, s := range policy.Spec.Steps {
+			if s.Name == h.Step && s.Fee == "Reminder" && h.Fee != "" && h.Fee != money.Zero(cur).String() {
+				in.ReminderFees++
+			}
+		}
+	}
+	return fees.Compute(in)
+}
+
+func (r *ClaimReconciler) buildNotice(claim *inkassov1.Claim, debtor *inkassov1.Debtor, policy *inkassov1.CollectionPolicy,
+	tp schedule.Policy, step inkassov1.PolicyStep, channel string, bal balance.Balance, fee money.Money, now time.Time) (*inkassov1.Notice, error) {
+	lang := debtor.Spec.Language
+	if lang == "" {
+		lang = jurisdictionDefaults[policy.Spec.Jurisdiction].lang
+	}
+	payBy := ""
+	if step.PaymentDeadlineDays > 0 {
+		payBy = schedule.DateOf(now, tp.Location).AddDays(int(step.PaymentDeadlineDays)).String()
+	}
+	cur := string(claim.Spec.Currency)
+	subject, body, err := notice.Render(notice.Data{
+		Language: string(lang), Step: step.Name, DebtorName: debtor.Spec.DisplayName, Currency: cur,
+		Claims:    []notice.Line{{InvoiceNumber: claim.Spec.InvoiceNumber, DueDate: string(claim.Spec.DueDate), Outstanding: bal.Outstanding.String()}},
+		Principal: bal.Principal.String(), Fees: bal.Fees.String(), Interest: bal.Interest.String(), Paid: bal.Paid.String(),
+		Outstanding: bal.Outstanding.String(), FeeCharged: fee.String(), PayBy: payBy, PaymentReference: claim.Status.PaymentReference,
+	})
+	if err != nil {
+		return nil, err
+	}
+	n := &inkassov1.Notice{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      notice.Name(claim.Status.CaseID, step.Name, channel),
+			Namespace: claim.Namespace,
+			Labels:    map[string]string{"collection.inkasso.dev/step": step.Name},
+		},
+		Spec: inkassov1.NoticeSpec{
+			ChannelRef: inkassov1.LocalObjectReference{Name: channel},
+			ClaimRefs:  []inkassov1.LocalObjectReference{{Name: claim.Name}},
+			CaseID:     claim.Status.CaseID,
+			Step:       step.Name,
+			Language:   lang,
+			Subject:    subject,
+			Body:       body,
+			Amounts: &inkassov1.NoticeAmounts{
+				Currency: cur, Principal: bal.Principal.String(), Fees: bal.Fees.String(), Interest: bal.Interest.String(),
+				Paid: bal.Paid.String(), Outstanding: bal.Outstanding.String(),
+				Claims: []inkassov1.NoticeClaim{{Name: claim.Name, InvoiceNumber: claim.Spec.InvoiceNumber, DueDate: string(claim.Spec.DueDate), Outstanding: bal.Outstanding.String()}},
+			},
+			PaymentReference: claim.Status.PaymentReference,
+			PayBy:            inkassov1.Date(payBy),
+		},
+	}
+	if step.Action == inkassov1.ActionNotifyCreditor {
+		n.Spec.Recipient = inkassov1.Recipient{Name: "Creditor (" + claim.Namespace + ")"}
+	} else {
+		n.Spec.DebtorRef = &inkassov1.LocalObjectReference{Name: debtor.Name}
+		n.Spec.Recipient = inkassov1.Recipient{Name: debtor.Spec.DisplayName, Email: debtor.Spec.Email, Phone: debtor.Spec.Phone, Address: debtor.Spec.Address}
+	}
+	if len(claim.Name) <= 63 {
+		n.Labels["collection.inkasso.dev/claim"] = claim.Name
+	}
+	if err := controllerutil.SetOwnerReference(claim, n, r.Client.Scheme()); err != nil {
+		return nil, fmt.Errorf("owner reference: %w", err)
+	}
+	return n, nil
+}
+
+// SetupWithManager registers the controller and its watches.
+func (r *ClaimReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Client == nil {
+		r.Client = mgr.GetClient()
+	}
+	if r.Clock == nil {
+		r.Clock = clock.RealClock{}
+	}
+	if r.Recorder == nil {
+		r.Recorder = mgr.GetEventRecorder("inkasso-claim")
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
+		Named("claim").
+		For(&inkassov1.Claim{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&inkassov1.Debtor{}, handler.EnqueueRequestsFromMapFunc(r.claimsOfDebtor),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&inkassov1.CollectionPolicy{}, handler.EnqueueRequestsFromMapFunc(r.claimsOfPolicy),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&inkassov1.NoticeChannel{}, handler.EnqueueRequestsFromMapFunc(r.stalledClaims),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)})
+	if r.Wake != nil {
+		b = b.WatchesRawSource(source.Channel(r.Wake, &handler.EnqueueRequestForObject{}))
+	}
+	return b.Complete(r)
+}
+
+func (r *ClaimReconciler) claimsOfDebtor(ctx context.Context, o client.Object) []reconcile.Request {
+	return r.claimRequests(ctx, client.InNamespace(o.GetNamespace()), client.MatchingFields{claimDebtorIndex: o.GetName()})
+}
+
+func (r *ClaimReconciler) claimsOfPolicy(ctx context.Context, o client.Object) []reconcile.Request {
+	named := r.claimRequests(ctx, client.InNamespace(o.GetNamespace()), client.MatchingFields{claimPolicyIndex: o.GetName()})
+	// Any policy change may change which one is the namespace default.
+	return append(named, r.claimRequests(ctx, client.InNamespace(o.GetNamespace()), client.MatchingFields{claimPolicyIndex: ""})...)
+}
+
+func (r *ClaimReconciler) stalledClaims(ctx context.Context, o client.Object) []reconcile.Request {
+	var list inkassov1.ClaimList
+	if err := r.Client.List(ctx, &list, client.InNamespace(o.GetNamespace())); err != nil {
+		log.FromContext(ctx).Error(err, "listing claims")
+		return nil
+	}
+	var reqs []reconcile.Request
+	for i := range list.Items {
+		if meta.IsStatusConditionTrue(list.Items[i].Status.Conditions, inkassov1.ConditionStalled) {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+		}
+	}
+	return reqs
+}
+
+func (r *ClaimReconciler) claimRequests(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
+	var list inkassov1.ClaimList
+	if err := r.Client.List(ctx, &list, opts...); err != nil {
+		log.FromContext(ctx).Error(err, "listing claims")
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	}
+	return reqs
+}

@@ -1,0 +1,107 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/money"
+)
+
+// DebtorReconciler keeps a Debtor's status aggregates over its claims.
+type DebtorReconciler struct {
+	Client client.Client
+	Clock  clock.PassiveClock
+}
+
+// +kubebuilder:rbac:groups=collection.inkasso.dev,resources=debtors,verbs=get;list;watch
+// +kubebuilder:rbac:groups=collection.inkasso.dev,resources=debtors/status,verbs=get;update;patch
+
+// phaseRank orders the open phases by how far collection has gone.
+var phaseRank = map[inkassov1.ClaimPhase]int{
+	inkassov1.PhasePending: 1, inkassov1.PhaseOverdue: 2,
+	inkassov1.PhaseSuspended: 3, inkassov1.PhaseDisputed: 3, inkassov1.PhasePaymentPlan: 3,
+	inkassov1.PhaseReminder: 4, inkassov1.PhaseCollection: 5, inkassov1.PhaseLegal: 6, inkassov1.PhaseSurveillance: 7,
+}
+
+// Reconcile recomputes the aggregates.
+func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	var d inkassov1.Debtor
+	if err := r.Client.Get(ctx, req.NamespacedName, &d); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	var claims inkassov1.ClaimList
+	if err := r.Client.List(ctx, &claims, client.InNamespace(d.Namespace), client.MatchingFields{claimDebtorIndex: d.Name}); err != nil {
+		return reconcile.Result{}, fmt.Errorf("listing claims of debtor %s: %w", d.Name, err)
+	}
+
+	orig := d.DeepCopy()
+	st := &d.Status
+	st.OpenClaims, st.Phase, st.Outstanding = 0, "", nil
+	totals := map[string]money.Money{}
+	for _, c := range claims.Items {
+		if c.Status.Phase.Terminal() {
+			continue
+		}
+		st.OpenClaims++
+		if phaseRank[c.Status.Phase] > phaseRank[st.Phase] {
+			st.Phase = c.Status.Phase
+		}
+		if c.Status.Balance == nil {
+			continue
+		}
+		cur := string(c.Spec.Currency)
+		out, err := money.Parse(c.Status.Balance.Outstanding, cur)
+		if err != nil {
+			continue // written by the claim controller; a bad value is its to report
+		}
+		if _, ok := totals[cur]; !ok {
+			totals[cur] = money.Zero(cur)
+		}
+		totals[cur] = totals[cur].Add(out)
+	}
+	for cur, m := range totals {
+		st.Outstanding = append(st.Outstanding, inkassov1.CurrencyAmount{Currency: cur, Amount: m.String()})
+	}
+	sort.Slice(st.Outstanding, func(i, j int) bool { return st.Outstanding[i].Currency < st.Outstanding[j].Currency })
+	st.ObservedGeneration = d.Generation
+	conditionSetter{conds: &st.Conditions, gen: d.Generation, now: metav1.Time{Time: r.Clock.Now().Truncate(time.Second)}}.
+		ready("Aggregated", fmt.Sprintf("%d open claim(s)", st.OpenClaims))
+
+	if apiequality.Semantic.DeepEqual(orig.Status, d.Status) {
+		return reconcile.Result{}, nil
+	}
+	if err := r.Client.Status().Patch(ctx, &d, client.MergeFrom(orig)); err != nil {
+		return reconcile.Result{}, fmt.Errorf("writing debtor status: %w", err)
+	}
+	return reconcile.Result{}, nil
+}
+
+// SetupWithManager registers the controller; any change of a claim updates its debtor.
+func (r *DebtorReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Client == nil {
+		r.Client = mgr.GetClient()
+	}
+	if r.Clock == nil {
+		r.Clock = clock.RealClock{}
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("debtor").
+		For(&inkassov1.Debtor{}).
+		Watches(&inkassov1.Claim{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			c := o.(*inkassov1.Claim)
+			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: c.Namespace, Name: c.Spec.DebtorRef.Name}}}
+		})).
+		Complete(r)
+}

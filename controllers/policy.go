@@ -1,0 +1,105 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/schedule"
+)
+
+// jurisdictionDefaults are the time zone and notice language of each jurisdiction.
+var jurisdictionDefaults = map[inkassov1.Jurisdiction]struct {
+	zone string
+	lang inkassov1.Language
+}{
+	inkassov1.JurisdictionNorway:  {"Europe/Oslo", inkassov1.LanguageBokmal},
+	inkassov1.JurisdictionSweden:  {"Europe/Stockholm", inkassov1.LanguageSwedish},
+	inkassov1.JurisdictionFinland: {"Europe/Helsinki", inkassov1.LanguageFinnish},
+}
+
+// stallError is a problem no retry fixes until an object changes.
+type stallError struct{ reason, msg string }
+
+func (s *stallError) Error() string { return s.reason + ": " + s.msg }
+
+func stall(reason, format string, args ...any) error {
+	return &stallError{reason: reason, msg: fmt.Sprintf(format, args...)}
+}
+
+// resolvePolicy finds the claim's policy: its policyRef, else the namespace's
+// policy annotated as default, else the only policy in the namespace.
+func resolvePolicy(ctx context.Context, c client.Reader, claim *inkassov1.Claim) (*inkassov1.CollectionPolicy, error) {
+	if ref := claim.Spec.PolicyRef; ref != nil {
+		var p inkassov1.CollectionPolicy
+		err := c.Get(ctx, types.NamespacedName{Namespace: claim.Namespace, Name: ref.Name}, &p)
+		if apierrors.IsNotFound(err) {
+			return nil, stall("PolicyNotFound", "CollectionPolicy %q named by spec.policyRef does not exist in namespace %q", ref.Name, claim.Namespace)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("getting policy %s: %w", ref.Name, err)
+		}
+		return &p, nil
+	}
+	var list inkassov1.CollectionPolicyList
+	if err := c.List(ctx, &list, client.InNamespace(claim.Namespace)); err != nil {
+		return nil, fmt.Errorf("listing policies: %w", err)
+	}
+	var defaults []*inkassov1.CollectionPolicy
+	for i := range list.Items {
+		if list.Items[i].Annotations[inkassov1.DefaultPolicyAnnotation] == "true" {
+			defaults = append(defaults, &list.Items[i])
+		}
+	}
+	switch {
+	case len(defaults) == 1:
+		return defaults[0], nil
+	case len(defaults) > 1:
+		return nil, stall("AmbiguousDefaultPolicy", "%d CollectionPolicies in namespace %q are annotated %s=true; keep one or set spec.policyRef", len(defaults), claim.Namespace, inkassov1.DefaultPolicyAnnotation)
+	case len(list.Items) == 1:
+		return &list.Items[0], nil
+	case len(list.Items) == 0:
+		return nil, stall("PolicyNotFound", "no CollectionPolicy in namespace %q; create one or set spec.policyRef", claim.Namespace)
+	}
+	return nil, stall("AmbiguousDefaultPolicy", "namespace %q has %d CollectionPolicies and none is annotated %s=true; set spec.policyRef", claim.Namespace, len(list.Items), inkassov1.DefaultPolicyAnnotation)
+}
+
+// timing converts a policy into the schedule engine's input.
+func timing(p *inkassov1.CollectionPolicy) (schedule.Policy, error) {
+	zone := p.Spec.TimeZone
+	if zone == "" {
+		zone = jurisdictionDefaults[p.Spec.Jurisdiction].zone
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return schedule.Policy{}, stall("InvalidPolicy", "CollectionPolicy %q: spec.timeZone %q is not a known IANA time zone", p.Name, zone)
+	}
+	stepTime := 9 * time.Hour
+	if p.Spec.StepTime != "" {
+		t, err := time.Parse("15:04", p.Spec.StepTime)
+		if err != nil {
+			return schedule.Policy{}, stall("InvalidPolicy", "CollectionPolicy %q: spec.stepTime %q is not HH:MM", p.Name, p.Spec.StepTime)
+		}
+		stepTime = time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
+	}
+	out := schedule.Policy{
+		Location:            loc,
+		StepTime:            stepTime,
+		MinDaysAfterDue:     int(p.Spec.Eligibility.MinDaysAfterDue),
+		MinDaysAfterInvoice: int(p.Spec.Eligibility.MinDaysAfterInvoice),
+	}
+	for _, s := range p.Spec.Steps {
+		out.Steps = append(out.Steps, schedule.Step{
+			Name:         s.Name,
+			Reminder:     s.Phase == "Reminder",
+			AfterDueDays: int(s.AfterDueDays),
+			MinGapDays:   int(s.MinGapDays),
+		})
+	}
+	return out, nil
+}

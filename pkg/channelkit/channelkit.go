@@ -1,0 +1,227 @@
+// Package channelkit turns a Send function into a complete channel controller
+// that honours the Notice contract (docs/channel-contract.md): it handles only
+// Notices whose NoticeChannel names its controllerName, never sends before
+// notBefore nor after deadline, retries transient errors with backoff, marks
+// permanent ones Failed, passes the Notice UID as idempotency key, and writes
+// only the Notice's status. In-tree channels use it; so can third parties.
+package channelkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/simclock"
+)
+
+// Request is one delivery attempt.
+type Request struct {
+	Notice  *inkassov1.Notice
+	Channel *inkassov1.NoticeChannel
+	// IdempotencyKey is stable across retries and restarts; pass it to the
+	// provider so that a retry after a lost answer does not deliver twice.
+	IdempotencyKey string
+	// Attempt counts from 1.
+	Attempt int32
+}
+
+// SendFunc delivers a notice and returns the provider's delivery id. Wrap an
+// error with Permanent when retrying cannot help.
+type SendFunc func(ctx context.Context, req Request) (deliveryID string, err error)
+
+type permanentError struct{ err error }
+
+func (p permanentError) Error() string { return p.err.Error() }
+func (p permanentError) Unwrap() error { return p.err }
+
+// Permanent marks err as one no retry can fix: the Notice becomes Failed.
+func Permanent(err error) error { return permanentError{err} }
+
+// IsPermanent reports whether err was marked with Permanent.
+func IsPermanent(err error) bool { return errors.As(err, new(permanentError)) }
+
+// Controller is a channel controller built from a SendFunc.
+type Controller struct {
+	// ControllerName is the domain-prefixed name NoticeChannels select this controller by.
+	ControllerName string
+	Send           SendFunc
+	Client         client.Client
+	// Clock gives the time notBefore and deadline are compared with.
+	Clock clock.PassiveClock
+	// MaxConcurrentSends bounds parallel deliveries (default 4).
+	MaxConcurrentSends int
+}
+
+const channelIndex = "spec.channelRef.name"
+
+// SetupWithManager registers the controller and its index with mgr.
+func (c *Controller) SetupWithManager(mgr ctrl.Manager) error {
+	if c.Client == nil {
+		c.Client = mgr.GetClient()
+	}
+	if c.Clock == nil {
+		c.Clock = clock.RealClock{}
+	}
+	if c.MaxConcurrentSends == 0 {
+		c.MaxConcurrentSends = 4
+	}
+	if err := indexNoticesByChannel(mgr); err != nil {
+		return err
+	}
+	name := "channel-" + sanitize(c.ControllerName)
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(name).
+		For(&inkassov1.Notice{}).
+		Watches(&inkassov1.NoticeChannel{}, handler.EnqueueRequestsFromMapFunc(c.noticesOfChannel)).
+		WithOptions(controller.Options{MaxConcurrentReconciles: c.MaxConcurrentSends}).
+		Complete(c)
+}
+
+// indexed remembers the managers that have the notice index: several channel
+// controllers in one manager share it, and an informer refuses a second one.
+var indexed sync.Map
+
+func indexNoticesByChannel(mgr ctrl.Manager) error {
+	if _, loaded := indexed.LoadOrStore(mgr.GetFieldIndexer(), true); loaded {
+		return nil
+	}
+	err := mgr.GetFieldIndexer().IndexField(context.Background(), &inkassov1.Notice{}, channelIndex,
+		func(o client.Object) []string { return []string{o.(*inkassov1.Notice).Spec.ChannelRef.Name} })
+	if err != nil {
+		indexed.Delete(mgr.GetFieldIndexer())
+		return fmt.Errorf("indexing notices by channel: %w", err)
+	}
+	return nil
+}
+
+func (c *Controller) noticesOfChannel(ctx context.Context, o client.Object) []reconcile.Request {
+	ch := o.(*inkassov1.NoticeChannel)
+	if ch.Spec.ControllerName != c.ControllerName {
+		return nil
+	}
+	var list inkassov1.NoticeList
+	if err := c.Client.List(ctx, &list, client.InNamespace(ch.Namespace), client.MatchingFields{channelIndex: ch.Name}); err != nil {
+		log.FromContext(ctx).Error(err, "listing notices of channel", "channel", ch.Name)
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, n := range list.Items {
+		if !done(&n) {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: n.Namespace, Name: n.Name}})
+		}
+	}
+	return reqs
+}
+
+// done reports a Notice that reached a final state: Sent or Failed.
+func done(n *inkassov1.Notice) bool {
+	c := meta.FindStatusCondition(n.Status.Conditions, inkassov1.ConditionReady)
+	return c != nil && (c.Status == metav1.ConditionTrue || c.Reason == inkassov1.NoticeReasonFailed)
+}
+
+// Reconcile delivers one Notice.
+func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	logger := log.FromContext(ctx)
+	var n inkassov1.Notice
+	if err := c.Client.Get(ctx, req.NamespacedName, &n); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if done(&n) || !n.DeletionTimestamp.IsZero() {
+		return reconcile.Result{}, nil
+	}
+	var ch inkassov1.NoticeChannel
+	if err := c.Client.Get(ctx, types.NamespacedName{Namespace: n.Namespace, Name: n.Spec.ChannelRef.Name}, &ch); err != nil {
+		// A missing channel is nobody's to handle yet; the channel watch
+		// brings the notice back when it appears.
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if ch.Spec.ControllerName != c.ControllerName {
+		return reconcile.Result{}, nil
+	}
+	if err := c.markChannelReady(ctx, &ch); err != nil {
+		return reconcile.Result{}, err
+	}
+
+	now := c.Clock.Now()
+	orig := n.DeepCopy()
+	n.Status.ControllerName = c.ControllerName
+	if n.Spec.Deadline != nil && now.After(n.Spec.Deadline.Time) {
+		c.setReady(&n, metav1.ConditionFalse, inkassov1.NoticeReasonFailed, "deadline "+n.Spec.Deadline.UTC().Format(time.RFC3339)+" passed before the notice could be sent")
+		return reconcile.Result{}, c.patch(ctx, orig, &n)
+	}
+	if n.Spec.NotBefore != nil && now.Before(n.Spec.NotBefore.Time) {
+		c.setReady(&n, metav1.ConditionFalse, inkassov1.NoticeReasonPending, "waiting until "+n.Spec.NotBefore.UTC().Format(time.RFC3339))
+		return reconcile.Result{RequeueAfter: simclock.RealDuration(c.Clock, n.Spec.NotBefore.Sub(now))}, c.patch(ctx, orig, &n)
+	}
+
+	n.Status.Attempts++
+	id, err := c.Send(ctx, Request{Notice: &n, Channel: &ch, IdempotencyKey: string(n.UID), Attempt: n.Status.Attempts})
+	switch {
+	case err == nil:
+		n.Status.DeliveryID = id
+		n.Status.SentAt = &metav1.Time{Time: c.Clock.Now().Truncate(time.Second)}
+		c.setReady(&n, metav1.ConditionTrue, inkassov1.NoticeReasonSent, "delivered by "+c.ControllerName)
+		logger.V(1).Info("notice sent", "notice", n.Name, "deliveryID", id)
+		return reconcile.Result{}, c.patch(ctx, orig, &n)
+	case IsPermanent(err):
+		c.setReady(&n, metav1.ConditionFalse, inkassov1.NoticeReasonFailed, err.Error())
+		logger.Info("notice failed permanently", "notice", n.Name, "error", err.Error())
+		return reconcile.Result{}, c.patch(ctx, orig, &n)
+	default:
+		c.setReady(&n, metav1.ConditionFalse, inkassov1.NoticeReasonPending, fmt.Sprintf("attempt %d failed, retrying: %v", n.Status.Attempts, err))
+		if perr := c.patch(ctx, orig, &n); perr != nil {
+			return reconcile.Result{}, perr
+		}
+		// Returning the error requeues with the controller's exponential backoff.
+		return reconcile.Result{}, fmt.Errorf("sending notice %s: %w", n.Name, err)
+	}
+}
+
+func (c *Controller) setReady(n *inkassov1.Notice, status metav1.ConditionStatus, reason, msg string) {
+	meta.SetStatusCondition(&n.Status.Conditions, metav1.Condition{
+		Type: inkassov1.ConditionReady, Status: status, Reason: reason, Message: msg,
+		ObservedGeneration: n.Generation,
+		LastTransitionTime: metav1.Time{Time: c.Clock.Now().Truncate(time.Second)},
+	})
+}
+
+func (c *Controller) patch(ctx context.Context, orig, n *inkassov1.Notice) error {
+	if err := c.Client.Status().Patch(ctx, n, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("writing status of notice %s: %w", n.Name, err)
+	}
+	return nil
+}
+
+// markChannelReady records that this controller accepts the channel.
+func (c *Controller) markChannelReady(ctx context.Context, ch *inkassov1.NoticeChannel) error {
+	cond := meta.FindStatusCondition(ch.Status.Conditions, inkassov1.ConditionReady)
+	if cond != nil && cond.Status == metav1.ConditionTrue && ch.Status.ObservedGeneration == ch.Generation {
+		return nil
+	}
+	orig := ch.DeepCopy()
+	ch.Status.ObservedGeneration = ch.Generation
+	meta.SetStatusCondition(&ch.Status.Conditions, metav1.Condition{
+		Type: inkassov1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Accepted",
+		Message: "handled by " + c.ControllerName, ObservedGeneration: ch.Generation,
+		LastTransitionTime: metav1.Time{Time: c.Clock.Now().Truncate(time.Second)},
+	})
+	if err := c.Client.Status().Patch(ctx, ch, client.MergeFrom(orig)); err != nil {
+		return fmt.Errorf("writing status of channel %s: %w", ch.Name, err)
+	}
+	return nil
+}
