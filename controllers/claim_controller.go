@@ -82,7 +82,12 @@ func (r *ClaimReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		claim.Status.ObservedGeneration = claim.Generation
 	}
 	if !apiequality.Semantic.DeepEqual(orig.Status, claim.Status) {
-		if perr := r.Client.Status().Patch(ctx, &claim, client.MergeFrom(orig)); perr != nil {
+		// Optimistic lock: a reconcile that read a stale claim from the cache
+		// must not record a step twice; it fails here and runs again.
+		if perr := r.Client.Status().Patch(ctx, &claim, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); perr != nil {
+			if apierrors.IsConflict(perr) {
+				return reconcile.Result{RequeueAfter: 50 * time.Millisecond}, nil
+			}
 			return reconcile.Result{}, errors.Join(err, fmt.Errorf("writing claim status: %w", perr))
 		}
 	}
@@ -430,10 +435,19 @@ func (r *ClaimReconciler) fee(claim *inkassov1.Claim, debtor *inkassov1.Debtor, 
 			in.ReminderFee = &m
 		}
 	}
+	in.SalaryCharged = money.Zero(cur)
 	for _, h := range claim.Status.History {
+		charged, err := money.Parse(h.Fee, cur)
+		if h.Fee == "" || err != nil || !charged.IsPositive() {
+			continue
+		}
 		for _, s := range policy.Spec.Steps {
-			if s.Name == h.Step && s.Fee == "Reminder" && h.Fee != "" && h.Fee != money.Zero(cur).String() {
+			switch {
+			case s.Name != h.Step:
+			case s.Fee == "Reminder":
 				in.ReminderFees++
+			case s.Fee == "LightSalary" || s.Fee == "HeavySalary":
+				in.SalaryCharged = in.SalaryCharged.Add(charged)
 			}
 		}
 	}

@@ -141,7 +141,7 @@ type DebtorStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=dbt,categories=inkasso
-// +kubebuilder:printcolumn:name="Name",type=string,JSONPath=`.spec.displayName`
+// +kubebuilder:printcolumn:name="Display Name",type=string,JSONPath=`.spec.displayName`
 // +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.type`
 // +kubebuilder:printcolumn:name="Country",type=string,JSONPath=`.spec.country`
 // +kubebuilder:printcolumn:name="Open",type=integer,JSONPath=`.status.openClaims`

@@ -69,17 +69,18 @@ var Norway = struct {
 
 // Input is what a fee depends on.
 type Input struct {
-	Jurisdiction string
-	Kind         Kind
-	Fixed        string // a fixed amount instead of a Kind, as in the policy
-	Currency     string
-	Principal    money.Money // the case's principal, for the salær band
-	Business     bool
-	NoVAT        bool         // creditor not VAT-registered
-	On           time.Time    // when the fee is charged: selects the table in force
-	ReminderFees int          // reminder-type fees already charged on the claim
-	SatsOverride *money.Money // policy override of the inkassosats
-	ReminderFee  *money.Money // policy override of the reminder fee
+	Jurisdiction  string
+	Kind          Kind
+	Fixed         string // a fixed amount instead of a Kind, as in the policy
+	Currency      string
+	Principal     money.Money // the case's principal, for the salær band
+	Business      bool
+	NoVAT         bool         // creditor not VAT-registered
+	On            time.Time    // when the fee is charged: selects the table in force
+	ReminderFees  int          // reminder-type fees already charged on the claim
+	SalaryCharged money.Money  // salær already charged: heavy salær replaces it
+	SatsOverride  *money.Money // policy override of the inkassosats
+	ReminderFee   *money.Money // policy override of the reminder fee
 }
 
 // Compute returns the fee for in, rounded to the currency's minor unit.
@@ -124,7 +125,16 @@ func Compute(in Input) (money.Money, error) {
 		if in.NoVAT {
 			fee = fee.Mul(Norway.NoVATFactor)
 		}
-		return money.FromDecimal(fee, in.Currency), nil
+		// The salær maximum is for the claim as a whole: charge only what
+		// is above the salær already charged.
+		out := money.FromDecimal(fee, in.Currency)
+		if in.SalaryCharged.Currency == in.Currency {
+			out = out.Sub(in.SalaryCharged)
+		}
+		if !out.IsPositive() {
+			return zero, nil
+		}
+		return out, nil
 	}
 	return zero, fmt.Errorf("unknown fee kind %q", in.Kind)
 }

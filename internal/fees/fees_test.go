@@ -26,6 +26,8 @@ func TestNorwegianFees(t *testing.T) {
 		{"heavy, business, above 250000", Input{Kind: HeavySalary, Principal: nok("300000"), On: on2025, Business: true}, "15120.00"},
 		{"light, not VAT registered", Input{Kind: LightSalary, Principal: nok("500"), On: on2025, NoVAT: true}, "218.75"},
 		{"light 2026, 50000 band", Input{Kind: LightSalary, Principal: nok("12500"), On: on2026}, "1200.00"},
+		{"heavy after light charges the difference", Input{Kind: HeavySalary, Principal: nok("10000"), On: on2025, SalaryCharged: nok("560")}, "560.00"},
+		{"light twice charges nothing more", Input{Kind: LightSalary, Principal: nok("10000"), On: on2025, SalaryCharged: nok("560")}, "0.00"},
 		{"fixed fee", Input{Fixed: "99.50", Principal: nok("1"), On: on2025}, "99.50"},
 		{"none", Input{Kind: None, Principal: nok("1"), On: on2025}, "0.00"},
 		{"override sats", Input{Kind: Reminder, Principal: nok("1"), On: on2025, SatsOverride: ptrMoney(nok("800"))}, "40.00"},

@@ -61,6 +61,10 @@ type Controller struct {
 	ControllerName string
 	Send           SendFunc
 	Client         client.Client
+	// APIReader reads around the cache. Right before sending, the notice is
+	// read live: the cache may not yet show the status written by the
+	// previous attempt, and a stale read must never send twice.
+	APIReader client.Reader
 	// Clock gives the time notBefore and deadline are compared with.
 	Clock clock.PassiveClock
 	// MaxConcurrentSends bounds parallel deliveries (default 4).
@@ -73,6 +77,9 @@ const channelIndex = "spec.channelRef.name"
 func (c *Controller) SetupWithManager(mgr ctrl.Manager) error {
 	if c.Client == nil {
 		c.Client = mgr.GetClient()
+	}
+	if c.APIReader == nil {
+		c.APIReader = mgr.GetAPIReader()
 	}
 	if c.Clock == nil {
 		c.Clock = clock.RealClock{}
@@ -169,7 +176,14 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{RequeueAfter: simclock.RealDuration(c.Clock, n.Spec.NotBefore.Sub(now))}, c.patch(ctx, orig, &n)
 	}
 
-	n.Status.Attempts++
+	var live inkassov1.Notice
+	if err := c.APIReader.Get(ctx, req.NamespacedName, &live); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if done(&live) {
+		return reconcile.Result{}, nil
+	}
+	n.Status.Attempts = live.Status.Attempts + 1
 	id, err := c.Send(ctx, Request{Notice: &n, Channel: &ch, IdempotencyKey: string(n.UID), Attempt: n.Status.Attempts})
 	switch {
 	case err == nil:

@@ -1,0 +1,83 @@
+# inkasso-operator: kubebuilder go/v4 target names, tools built from source by hack/.
+
+IMG ?= ghcr.io/inkasso-operator/inkasso-operator:latest
+BIN := $(CURDIR)/bin
+KUBECTL := $(BIN)/kubectl
+CONTROLLER_GEN := $(BIN)/controller-gen
+# envtest and `make run` use the source-built kube-apiserver, etcd and kubectl here.
+export KUBEBUILDER_ASSETS := $(BIN)/k8s
+GO_TEST_FLAGS ?= -count=1
+
+.PHONY: all
+all: build
+
+##@ General
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  %-16s %s\n", $$1, $$2 } /^##@/ { printf "\n%s\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: controller-gen ## Generate the CRDs and RBAC from the kubebuilder markers.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./api/...;./controllers/...;./pkg/..." output:crd:artifacts:config=config/crd/bases
+
+.PHONY: generate
+generate: controller-gen ## Generate DeepCopy methods.
+	$(CONTROLLER_GEN) object paths="./api/..."
+
+.PHONY: fmt
+fmt: ## go fmt.
+	go fmt ./...
+
+.PHONY: vet
+vet: ## go vet.
+	go vet ./...
+
+.PHONY: test
+test: manifests generate fmt vet control-plane-tools ## Unit, integration (envtest) and e2e tests on a source-built control plane.
+	go test $(GO_TEST_FLAGS) ./...
+
+.PHONY: test-unit
+test-unit: ## Only the pure unit tests (no control plane).
+	go test $(GO_TEST_FLAGS) ./internal/... ./pkg/... ./api/...
+
+##@ Build
+
+.PHONY: build
+build: manifests generate fmt vet ## Build the manager binary.
+	go build -o $(BIN)/manager ./cmd/manager
+
+.PHONY: run
+run: manifests generate control-plane-tools ## Local control plane + samples + manager on an accelerated clock.
+	hack/run.sh
+
+##@ Deployment
+
+.PHONY: install
+install: manifests kubectl ## Install the CRDs into the cluster of the current kubeconfig.
+	$(KUBECTL) apply --server-side -f config/crd/bases
+
+.PHONY: uninstall
+uninstall: manifests kubectl ## Remove the CRDs (and every claim!) from the cluster.
+	$(KUBECTL) delete --ignore-not-found -f config/crd/bases
+
+.PHONY: deploy
+deploy: manifests kubectl ## Deploy the operator (config/default) to the cluster of the current kubeconfig.
+	cd config/manager && $(KUBECTL) kustomize . >/dev/null
+	$(KUBECTL) apply --server-side -k config/default
+
+.PHONY: undeploy
+undeploy: kubectl ## Remove the operator deployed by make deploy.
+	$(KUBECTL) delete --ignore-not-found -k config/default
+
+##@ Tools (built from source once per version, cached in ~/.cache/inkasso-operator/tools)
+
+.PHONY: controller-gen kubectl control-plane-tools
+controller-gen:
+	@hack/tool.sh controller-gen
+kubectl:
+	@hack/tool.sh kubectl
+control-plane-tools: ## kube-apiserver, etcd and kubectl for envtest and make run.
+	@hack/tool.sh kube-apiserver etcd kubectl
