@@ -1,0 +1,326 @@
+package controllers_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+)
+
+func TestClaimWalksEveryStepOfTheNorwegianPolicy(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	policy := samplePolicy(t, ns)
+	create(t, policy, logChannel(ns, "letter"), logChannel(ns, "sms"), logChannel(ns, "phone"),
+		debtor(ns, "ola", inkassov1.DebtorConsumer), debtor(ns, "fjordbygg", inkassov1.DebtorBusiness))
+	consumer := claimDue(ns, "inv-1", "ola", "1250.00", 3)
+	business := claimDue(ns, "inv-2", "fjordbygg", "18500.00", 3)
+	business.Spec.CreditDecision = inkassov1.CreditSolvent
+	create(t, consumer, business)
+
+	eventually(t, 10*time.Second, func() error {
+		c := getClaim(t, ns, "inv-1")
+		if c.Status.Phase != inkassov1.PhasePending {
+			return fmt.Errorf("phase %q, want Pending before the due date", c.Status.Phase)
+		}
+		return expectCondition(c.Status.Conditions, inkassov1.ConditionReady, metav1.ConditionTrue, "Pending")
+	})
+
+	final := map[string]inkassov1.ClaimPhase{"inv-1": inkassov1.PhaseSurveillance, "inv-2": inkassov1.PhaseLegal}
+	for name, wantPhase := range final {
+		c := driveToEnd(t, ns, name)
+		if c.Status.Phase != wantPhase {
+			t.Errorf("%s ended in %s, want %s", name, c.Status.Phase, wantPhase)
+		}
+		if err := expectCondition(c.Status.Conditions, inkassov1.ConditionReady, metav1.ConditionTrue, string(wantPhase)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if condition(c.Status.Conditions, inkassov1.ConditionStalled) != nil || condition(c.Status.Conditions, inkassov1.ConditionReconciling) != nil {
+			t.Errorf("%s: Stalled or Reconciling present on a finished claim: %v", name, c.Status.Conditions)
+		}
+		if len(c.Status.History) != len(policy.Spec.Steps) {
+			t.Fatalf("%s: %d history entries, want one per step (%d)", name, len(c.Status.History), len(policy.Spec.Steps))
+		}
+		for i, h := range c.Status.History {
+			step := policy.Spec.Steps[i]
+			if h.Step != step.Name {
+				t.Errorf("%s: history[%d] is %s, want %s", name, i, h.Step, step.Name)
+			}
+			if h.DueAt == nil || h.Time.Time.Before(h.DueAt.Time) {
+				t.Errorf("%s: step %s fired at %v, before it was due (%v)", name, h.Step, h.Time, h.DueAt)
+			}
+			if len(h.Notices) != len(step.Channels) {
+				t.Errorf("%s: step %s has notices %v, want one per channel %v", name, h.Step, h.Notices, step.Channels)
+			}
+			if i > 0 && h.Time.Time.Sub(c.Status.History[i-1].Time.Time) < time.Duration(step.MinGapDays)*24*time.Hour-time.Hour {
+				t.Errorf("%s: step %s came %v after the previous one, gap is %d days", name, h.Step, h.Time.Sub(c.Status.History[i-1].Time.Time), step.MinGapDays)
+			}
+		}
+		if c.Status.CollectionStartedAt == nil || c.Status.Step != "handover" {
+			t.Errorf("%s: collectionStartedAt %v, step %q", name, c.Status.CollectionStartedAt, c.Status.Step)
+		}
+	}
+
+	// Fees at the 2026 inkassosats (750): notice fee 1/20, light salær by
+	// band, heavy salær charged as the difference to light.
+	c := getClaim(t, ns, "inv-1")
+	fees := map[string]string{}
+	for _, h := range c.Status.History {
+		fees[h.Step] = h.Fee
+	}
+	for step, want := range map[string]string{"reminder": "0.00", "collection-notice": "37.50", "payment-demand": "300.00", "handover": "300.00"} {
+		if fees[step] != want {
+			t.Errorf("inv-1 fee at %s = %s, want %s", step, fees[step], want)
+		}
+	}
+	if b := c.Status.Balance; b == nil || b.Principal != "1250.00" || b.Fees != "637.50" || b.Outstanding != "1887.50" {
+		t.Errorf("inv-1 balance %+v, want principal 1250.00 fees 637.50 outstanding 1887.50", c.Status.Balance)
+	}
+	// Business debtor, 18,500 NOK: light 1.60 x 750 x 1.5 = 1800.
+	b := getClaim(t, ns, "inv-2")
+	if got := b.Status.History[2].Fee; got != "1800.00" {
+		t.Errorf("inv-2 light salær = %s, want 1800.00", got)
+	}
+
+	// Every notice of every step exists, is Sent by the log channel, and is on disk.
+	var notices inkassov1.NoticeList
+	eventually(t, 10*time.Second, func() error {
+		if err := k8s.List(ctx, &notices, client.InNamespace(ns)); err != nil {
+			return err
+		}
+		if len(notices.Items) != 16 {
+			return fmt.Errorf("%d notices, want 8 per claim", len(notices.Items))
+		}
+		for _, n := range notices.Items {
+			if err := expectCondition(n.Status.Conditions, inkassov1.ConditionReady, metav1.ConditionTrue, inkassov1.NoticeReasonSent); err != nil {
+				return fmt.Errorf("notice %s: %w", n.Name, err)
+			}
+		}
+		return nil
+	})
+	for _, n := range notices.Items {
+		if n.Status.ControllerName != inkassov1.ControllerLog || n.Status.Attempts != 1 || n.Status.SentAt == nil {
+			t.Errorf("notice %s status %+v: want one attempt by %s", n.Name, n.Status, inkassov1.ControllerLog)
+		}
+		if len(n.OwnerReferences) != 1 || n.OwnerReferences[0].Name != n.Spec.ClaimRefs[0].Name {
+			t.Errorf("notice %s is not owned by its claim: %v", n.Name, n.OwnerReferences)
+		}
+		body, err := os.ReadFile(filepath.Join(outbox, ns, n.Name+".txt"))
+		if err != nil || !strings.Contains(string(body), "Idempotency-Key: "+string(n.UID)) {
+			t.Errorf("outbox file of %s: %v %q", n.Name, err, body)
+		}
+	}
+
+	// The debtors aggregate their claims.
+	eventually(t, 10*time.Second, func() error {
+		var d inkassov1.Debtor
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "ola"}, &d); err != nil {
+			return err
+		}
+		if d.Status.OpenClaims != 1 || d.Status.Phase != inkassov1.PhaseSurveillance ||
+			len(d.Status.Outstanding) != 1 || d.Status.Outstanding[0].Amount != "1887.50" {
+			return fmt.Errorf("debtor status %+v", d.Status)
+		}
+		return expectCondition(d.Status.Conditions, inkassov1.ConditionReady, metav1.ConditionTrue, "")
+	})
+
+	// Every transition is an event.
+	eventually(t, 10*time.Second, func() error {
+		var evs corev1.EventList // events.k8s.io events are readable through core/v1 too
+		if err := k8s.List(ctx, &evs, client.InNamespace(ns)); err != nil {
+			return err
+		}
+		steps := 0
+		for _, e := range evs.Items {
+			if e.InvolvedObject.Name == "inv-1" && e.Reason == "StepCompleted" {
+				steps++
+			}
+		}
+		if steps != len(policy.Spec.Steps) {
+			return fmt.Errorf("%d StepCompleted events for inv-1, want %d", steps, len(policy.Spec.Steps))
+		}
+		return nil
+	})
+}
+
+func TestLateClaimStartsAtTheFirstStepWithoutBurst(t *testing.T) {
+	ns := newNamespace(t)
+	create(t, samplePolicy(t, ns), logChannel(ns, "letter"), logChannel(ns, "sms"), logChannel(ns, "phone"),
+		debtor(ns, "late", inkassov1.DebtorConsumer))
+	create(t, claimDue(ns, "old", "late", "900.00", -60)) // due 60 days ago
+
+	eventually(t, 10*time.Second, func() error {
+		c := getClaim(t, ns, "old")
+		if len(c.Status.History) != 1 || c.Status.History[0].Step != "reminder" {
+			return fmt.Errorf("history %v, want just the reminder", c.Status.History)
+		}
+		if c.Status.NextStep != "collection-notice" || c.Status.NextStepAt == nil ||
+			c.Status.NextStepAt.Sub(c.Status.History[0].Time.Time) < 6*24*time.Hour {
+			return fmt.Errorf("next %s at %v: want the notice a week after the reminder", c.Status.NextStep, c.Status.NextStepAt)
+		}
+		return nil
+	})
+}
+
+func TestMissingDebtorStallsAndRecovers(t *testing.T) {
+	ns := newNamespace(t)
+	create(t, samplePolicy(t, ns), logChannel(ns, "letter"), logChannel(ns, "sms"), logChannel(ns, "phone"))
+	create(t, claimDue(ns, "orphan", "nobody", "100.00", 5))
+	eventually(t, 10*time.Second, func() error {
+		c := getClaim(t, ns, "orphan")
+		if err := expectCondition(c.Status.Conditions, inkassov1.ConditionStalled, metav1.ConditionTrue, "DebtorNotFound"); err != nil {
+			return err
+		}
+		if msg := condition(c.Status.Conditions, inkassov1.ConditionReady).Message; !strings.Contains(msg, `"nobody"`) {
+			return fmt.Errorf("message %q does not name the debtor", msg)
+		}
+		return expectCondition(c.Status.Conditions, inkassov1.ConditionReady, metav1.ConditionFalse, "DebtorNotFound")
+	})
+	create(t, debtor(ns, "nobody", inkassov1.DebtorConsumer))
+	eventually(t, 10*time.Second, func() error {
+		c := getClaim(t, ns, "orphan")
+		if condition(c.Status.Conditions, inkassov1.ConditionStalled) != nil {
+			return fmt.Errorf("still stalled: %v", c.Status.Conditions)
+		}
+		return expectCondition(c.Status.Conditions, inkassov1.ConditionReady, metav1.ConditionTrue, "Pending")
+	})
+}
+
+func TestMissingPolicyAndChannelStallAndRecover(t *testing.T) {
+	ns := newNamespace(t)
+	create(t, debtor(ns, "d", inkassov1.DebtorConsumer), claimDue(ns, "c", "d", "100.00", -2))
+	eventually(t, 10*time.Second, func() error {
+		return expectCondition(getClaim(t, ns, "c").Status.Conditions, inkassov1.ConditionStalled, metav1.ConditionTrue, "PolicyNotFound")
+	})
+	create(t, samplePolicy(t, ns)) // its steps use channels that do not exist yet
+	eventually(t, 10*time.Second, func() error {
+		c := getClaim(t, ns, "c")
+		if err := expectCondition(c.Status.Conditions, inkassov1.ConditionStalled, metav1.ConditionTrue, "ChannelNotFound"); err != nil {
+			return err
+		}
+		if len(c.Status.History) != 0 {
+			return fmt.Errorf("a step was recorded without its channel: %v", c.Status.History)
+		}
+		return nil
+	})
+	create(t, logChannel(ns, "letter"))
+	eventually(t, 10*time.Second, func() error {
+		c := getClaim(t, ns, "c")
+		if len(c.Status.History) != 1 || condition(c.Status.Conditions, inkassov1.ConditionStalled) != nil {
+			return fmt.Errorf("history %d, conditions %v", len(c.Status.History), c.Status.Conditions)
+		}
+		return nil
+	})
+}
+
+func TestCreditorActions(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	create(t, samplePolicy(t, ns), logChannel(ns, "letter"), logChannel(ns, "sms"), logChannel(ns, "phone"),
+		debtor(ns, "d", inkassov1.DebtorConsumer))
+	optedOut := debtor(ns, "optout", inkassov1.DebtorConsumer)
+	optedOut.Spec.AutoCollection = new(bool)
+	create(t, optedOut)
+	create(t, claimDue(ns, "susp", "d", "100.00", -2), claimDue(ns, "paid", "d", "200.00", -2),
+		claimDue(ns, "wd", "d", "300.00", -2), claimDue(ns, "manual", "optout", "400.00", -2))
+
+	waitPhase := func(name string, phase inkassov1.ClaimPhase, cond, reason string) {
+		t.Helper()
+		eventually(t, 10*time.Second, func() error {
+			c := getClaim(t, ns, name)
+			if c.Status.Phase != phase {
+				return fmt.Errorf("%s phase %s, want %s", name, c.Status.Phase, phase)
+			}
+			return expectCondition(c.Status.Conditions, cond, metav1.ConditionTrue, reason)
+		})
+	}
+	patch := func(name, p string) {
+		t.Helper()
+		c := &inkassov1.Claim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+		if err := k8s.Patch(ctx, c, client.RawPatch("application/merge-patch+json", []byte(p))); err != nil {
+			t.Fatalf("patching %s: %v", name, err)
+		}
+	}
+	waitPhase("susp", inkassov1.PhaseReminder, inkassov1.ConditionReady, "Waiting")
+
+	patch("susp", `{"spec":{"suspend":true}}`)
+	waitPhase("susp", inkassov1.PhaseSuspended, inkassov1.ConditionSuspended, "Suspended")
+	if c := getClaim(t, ns, "susp"); c.Status.NextStepAt != nil {
+		t.Errorf("a suspended claim has a timer: %v", c.Status.NextStepAt)
+	}
+	patch("susp", `{"spec":{"suspend":false}}`)
+	waitPhase("susp", inkassov1.PhaseReminder, inkassov1.ConditionReady, "Waiting")
+
+	patch("paid", `{"spec":{"payments":[{"id":"p1","amount":"150.00","date":"2026-01-01"},{"id":"p2","amount":"50","date":"2026-01-02"}]}}`)
+	waitPhase("paid", inkassov1.PhasePaid, inkassov1.ConditionSettled, "Paid")
+
+	patch("wd", `{"spec":{"withdraw":true}}`)
+	waitPhase("wd", inkassov1.PhaseWithdrawn, inkassov1.ConditionReady, "Withdrawn")
+	// Terminal: undoing is refused by the API and nothing moves.
+	if err := k8s.Patch(ctx, &inkassov1.Claim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "wd"}},
+		client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"withdraw":false}}`))); err == nil || !strings.Contains(err.Error(), "spec.withdraw") {
+		t.Errorf("undoing withdraw: %v", err)
+	}
+
+	waitPhase("manual", inkassov1.PhaseOverdue, inkassov1.ConditionReady, "AutoCollectionDisabled")
+	if c := getClaim(t, ns, "manual"); len(c.Status.History) != 0 {
+		t.Errorf("opted-out claim was collected: %v", c.Status.History)
+	}
+	if err := k8s.Patch(ctx, &inkassov1.Debtor{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "optout"}},
+		client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"autoCollection":true}}`))); err != nil {
+		t.Fatal(err)
+	}
+	waitPhase("manual", inkassov1.PhaseReminder, inkassov1.ConditionReady, "Waiting")
+
+	patch("susp", `{"spec":{"dispute":{"raisedOn":"2026-01-05","reason":"never ordered"}}}`)
+	waitPhase("susp", inkassov1.PhaseDisputed, inkassov1.ConditionDisputed, "Objection")
+	patch("susp", `{"spec":{"dispute":{"resolution":"Debtor"}}}`)
+	waitPhase("susp", inkassov1.PhaseWrittenOff, inkassov1.ConditionReady, "ResolvedForDebtor")
+}
+
+func TestInvoiceFieldsImmutableOnceCollectionStarted(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	create(t, samplePolicy(t, ns), logChannel(ns, "letter"), logChannel(ns, "sms"), logChannel(ns, "phone"),
+		debtor(ns, "d", inkassov1.DebtorConsumer))
+	create(t, claimDue(ns, "future", "d", "100.00", 30), claimDue(ns, "started", "d", "100.00", -2))
+
+	fix := func(name, p string) error {
+		return k8s.Patch(ctx, &inkassov1.Claim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}},
+			client.RawPatch("application/merge-patch+json", []byte(p)))
+	}
+	eventually(t, 10*time.Second, func() error {
+		if getClaim(t, ns, "started").Status.CollectionStartedAt == nil {
+			return fmt.Errorf("collection not started")
+		}
+		return nil
+	})
+	// Before collection, a typo in the amount can be fixed.
+	if err := fix("future", `{"spec":{"amount":"110.00"}}`); err != nil {
+		t.Errorf("changing the amount before collection: %v", err)
+	}
+	for field, p := range map[string]string{
+		"spec.amount":        `{"spec":{"amount":"110.00"}}`,
+		"spec.invoiceNumber": `{"spec":{"invoiceNumber":"OTHER"}}`,
+		"spec.dueDate":       `{"spec":{"dueDate":"2030-01-01"}}`,
+		"spec.currency":      `{"spec":{"currency":"SEK"}}`,
+	} {
+		err := fix("started", p)
+		if err == nil || !strings.Contains(err.Error(), field) || !strings.Contains(err.Error(), "immutable") {
+			t.Errorf("changing %s after collection started: %v", field, err)
+		}
+	}
+	// Payments may still be added.
+	if err := fix("started", `{"spec":{"payments":[{"id":"p","amount":"1","date":"2026-01-01"}]}}`); err != nil {
+		t.Errorf("adding a payment: %v", err)
+	}
+}

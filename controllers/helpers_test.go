@@ -1,0 +1,165 @@
+package controllers_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/rand"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/yaml"
+
+	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+)
+
+var oslo, _ = time.LoadLocation("Europe/Oslo")
+
+func newNamespace(t *testing.T) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "t-" + rand.String(8)}}
+	if err := k8s.Create(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	return ns.Name
+}
+
+// samplePolicy loads the Norwegian policy shipped in config/samples, so the
+// tests exercise exactly what users apply.
+func samplePolicy(t *testing.T, ns string) *inkassov1.CollectionPolicy {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "config", "samples", "collection_v1alpha1_collectionpolicy_kravia.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p inkassov1.CollectionPolicy
+	if err := yaml.UnmarshalStrict(data, &p); err != nil {
+		t.Fatalf("sample policy: %v", err)
+	}
+	p.Namespace = ns
+	return &p
+}
+
+func logChannel(ns, name string) *inkassov1.NoticeChannel {
+	return &inkassov1.NoticeChannel{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec:       inkassov1.NoticeChannelSpec{ControllerName: inkassov1.ControllerLog, Log: &inkassov1.LogChannel{}},
+	}
+}
+
+func debtor(ns, name string, typ inkassov1.DebtorType) *inkassov1.Debtor {
+	d := &inkassov1.Debtor{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: inkassov1.DebtorSpec{DisplayName: "Debtor " + name, Type: typ, Country: "NO", Language: "nb",
+			Email: name + "@example.no", Phone: "+4791234567"},
+	}
+	if typ == inkassov1.DebtorBusiness {
+		d.Spec.OrganizationNumber = "987654321"
+	}
+	return d
+}
+
+// claimDue returns a claim invoiced 14 days before its due date, which is
+// dueInDays after the fake clock's current local date.
+func claimDue(ns, name, debtorName, amount string, dueInDays int) *inkassov1.Claim {
+	due := fclock.Now().In(oslo).AddDate(0, 0, dueInDays)
+	return &inkassov1.Claim{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: inkassov1.ClaimSpec{
+			DebtorRef: inkassov1.LocalObjectReference{Name: debtorName}, InvoiceNumber: strings.ToUpper(name),
+			InvoiceDate: inkassov1.Date(due.AddDate(0, 0, -14).Format(time.DateOnly)), DueDate: inkassov1.Date(due.Format(time.DateOnly)),
+			Amount: inkassov1.Amount(amount), Currency: "NOK",
+		},
+	}
+}
+
+func create(t *testing.T, objs ...client.Object) {
+	t.Helper()
+	for _, o := range objs {
+		if err := k8s.Create(context.Background(), o); err != nil {
+			t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
+		}
+	}
+}
+
+// eventually retries f until it returns nil, or fails the test after timeout.
+func eventually(t *testing.T, timeout time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %v", timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func getClaim(t *testing.T, ns, name string) *inkassov1.Claim {
+	t.Helper()
+	var c inkassov1.Claim
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &c); err != nil {
+		t.Fatal(err)
+	}
+	return &c
+}
+
+// wakeClaim makes the controller look at the claim now.
+func wakeClaim(ns, name string) {
+	wake <- event.GenericEvent{Object: &inkassov1.Claim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}}
+}
+
+// driveToEnd moves the fake clock to each next step of the claim and waits
+// for the step to be recorded, until the claim has no next step.
+func driveToEnd(t *testing.T, ns, name string) *inkassov1.Claim {
+	t.Helper()
+	for range 40 {
+		c := getClaim(t, ns, name)
+		if c.Status.NextStepAt == nil && c.Status.ObservedGeneration == c.Generation && c.Status.Phase != "" {
+			return c
+		}
+		if c.Status.NextStepAt == nil {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		before := len(c.Status.History)
+		if at := c.Status.NextStepAt.Time; at.After(fclock.Now()) {
+			fclock.SetTime(at)
+		}
+		wakeClaim(ns, name)
+		eventually(t, 10*time.Second, func() error {
+			if n := len(getClaim(t, ns, name).Status.History); n <= before {
+				wakeClaim(ns, name)
+				return fmt.Errorf("claim %s: step %s not recorded (history %d)", name, c.Status.NextStep, n)
+			}
+			return nil
+		})
+	}
+	t.Fatalf("claim %s did not finish in 40 steps", name)
+	return nil
+}
+
+func condition(conds []metav1.Condition, t string) *metav1.Condition {
+	return meta.FindStatusCondition(conds, t)
+}
+
+func expectCondition(conds []metav1.Condition, typ string, status metav1.ConditionStatus, reason string) error {
+	c := condition(conds, typ)
+	if c == nil {
+		return fmt.Errorf("no %s condition in %v", typ, conds)
+	}
+	if c.Status != status || (reason != "" && c.Reason != reason) {
+		return fmt.Errorf("%s is %s/%s (%s), want %s/%s", typ, c.Status, c.Reason, c.Message, status, reason)
+	}
+	return nil
+}

@@ -1,0 +1,104 @@
+package controllers_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	clocktesting "k8s.io/utils/clock/testing"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/controllers"
+	logchannel "github.com/inkasso-operator/inkasso-operator/controllers/channels/log"
+	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
+)
+
+// The integration tests share one real control plane (etcd and kube-apiserver
+// built from source by hack/tool.sh) and one manager whose clock is fake: a
+// test moves time to a claim's next step and wakes the claim, so a 74-day
+// process takes seconds.
+var (
+	k8s    client.Client
+	fclock *clocktesting.FakeClock
+	wake   chan event.GenericEvent
+	outbox string
+	scheme = runtime.NewScheme()
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(runSuite(m))
+}
+
+func runSuite(m *testing.M) int {
+	root, _ := filepath.Abs("..")
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		os.Setenv("KUBEBUILDER_ASSETS", filepath.Join(root, "bin", "k8s"))
+	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = inkassov1.AddToScheme(scheme)
+
+	env := &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+		Scheme:                scheme,
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "starting the control plane (run `make control-plane-tools` first): %v\n", err)
+		return 1
+	}
+	defer env.Stop()
+
+	k8s, err = client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fclock = clocktesting.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	wake = make(chan event.GenericEvent, 256)
+	outbox, _ = os.MkdirTemp("", "inkasso-outbox-")
+	defer os.RemoveAll(outbox)
+
+	must := func(err error) {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "setting up the manager:", err)
+			os.Exit(1)
+		}
+	}
+	must(controllers.SetupIndexes(ctx, mgr))
+	must((&controllers.ClaimReconciler{Clock: fclock, Wake: wake, MaxConcurrentReconciles: 4}).SetupWithManager(mgr))
+	must((&controllers.DebtorReconciler{Clock: fclock}).SetupWithManager(mgr))
+	must((logchannel.Channel{DefaultOutboxDir: outbox}).SetupWithManager(mgr, channelkit.Controller{Clock: fclock}))
+	go func() {
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "manager:", err)
+		}
+	}()
+	return m.Run()
+}
+
+func zapLevel() zapLevelT {
+	if os.Getenv("TEST_VERBOSE") != "" {
+		return -2
+	}
+	return 2 // errors only: keep `make test` readable
+}

@@ -1,0 +1,5 @@
+package controllers_test
+
+import "go.uber.org/zap/zapcore"
+
+type zapLevelT = zapcore.Level
