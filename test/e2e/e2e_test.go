@@ -1,0 +1,214 @@
+// Package e2e runs the built binaries — the manager and the source-built
+// kubectl — against a real local control plane, the way `make run` and a
+// user do: samples applied with kubectl, claims followed with kubectl.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+)
+
+type cluster struct {
+	root, kubeconfig, kubectl string
+}
+
+func init() {
+	ctrllog.SetLogger(logr.Discard()) // envtest's own chatter is not what these tests check
+}
+
+func (c cluster) kubectlOut(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := c.run(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func (c cluster) run(args ...string) (string, error) {
+	cmd := exec.Command(c.kubectl, append([]string{"--kubeconfig", c.kubeconfig}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("kubectl %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+	}
+	return out.String(), nil
+}
+
+func start(t *testing.T) cluster {
+	t.Helper()
+	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		assets = filepath.Join(root, "bin", "k8s")
+	}
+	env := &envtest.Environment{
+		BinaryAssetsDirectory: assets,
+		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+	}
+	if _, err := env.Start(); err != nil {
+		t.Fatalf("starting the control plane (run `make control-plane-tools` first): %v", err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	user, err := env.AddUser(envtest.User{Name: "e2e-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc, err := user.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(path, kc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cluster{root: root, kubeconfig: path, kubectl: filepath.Join(assets, "kubectl")}
+}
+
+func buildManager(t *testing.T, root string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "manager")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/manager")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the manager: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestSamplesReachTheirLastPhase is `make run` in fast motion: the samples,
+// the manager binary on an accelerated clock, and kubectl to watch.
+func TestSamplesReachTheirLastPhase(t *testing.T) {
+	c := start(t)
+	manager := buildManager(t, c.root)
+	c.kubectlOut(t, "apply", "-k", filepath.Join(c.root, "config", "samples"))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	outbox := t.TempDir()
+	// 400000x: the samples' 95 days of collection take about 20 seconds.
+	cmd := exec.CommandContext(ctx, manager, "--kubeconfig", c.kubeconfig, "--clock-start", "2026-01-01T00:00:00+01:00",
+		"--time-scale", "400000", "--outbox-dir", outbox, "--metrics-bind-address", "0", "--health-probe-bind-address", "0")
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("manager log:\n%s", logs.String())
+		}
+	})
+
+	want := map[string]string{"inv-1001": "Surveillance", "inv-1002": "Surveillance", "inv-2001": "Legal", "inv-2002": "Surveillance"}
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		out := c.kubectlOut(t, "get", "claims", "-n", "acme", "-o", `jsonpath={range .items[*]}{.metadata.name}={.status.phase}/{.status.nextStep}{"\n"}{end}`)
+		got := map[string]string{}
+		for _, line := range strings.Fields(out) {
+			name, phase, _ := strings.Cut(line, "=")
+			got[name] = phase
+		}
+		done := true
+		for name, phase := range want {
+			if got[name] != phase+"/" {
+				done = false
+			}
+		}
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("claims did not reach their last phase: %v, want %v", got, want)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	// Finance people read claims with kubectl: the printer columns.
+	table := c.kubectlOut(t, "get", "claims", "-n", "acme")
+	header := strings.Fields(strings.SplitN(table, "\n", 2)[0])
+	if strings.Join(header, " ") != "NAME DEBTOR AMOUNT OUTSTANDING PHASE STEP NEXT AGE" {
+		t.Errorf("kubectl get claims header: %v", header)
+	}
+	if !strings.Contains(table, "1887.50") || !strings.Contains(table, "Legal") {
+		t.Errorf("kubectl get claims:\n%s", table)
+	}
+	wide := c.kubectlOut(t, "get", "claims", "-n", "acme", "-o", "wide")
+	if !strings.Contains(wide, "REASON") || !strings.Contains(wide, "every step of policy kravia-11 is done") {
+		t.Errorf("kubectl get claims -o wide:\n%s", wide)
+	}
+	if out := c.kubectlOut(t, "get", "inkasso", "-n", "acme"); !strings.Contains(out, "debtor.collection.inkasso.dev/ola-nordmann") {
+		t.Errorf("the inkasso category does not list debtors:\n%s", out)
+	}
+	debtors := c.kubectlOut(t, "get", "dbt", "-n", "acme", "-o", `jsonpath={range .items[*]}{.metadata.name}={.status.openClaims}/{.status.outstanding[0].amount}{"\n"}{end}`)
+	for _, w := range []string{"ola-nordmann=2/2680.00", "fjordbygg-as=2/27175.00"} {
+		if !strings.Contains(debtors, w) {
+			t.Errorf("debtor aggregates %q do not contain %s", debtors, w)
+		}
+	}
+	notices := c.kubectlOut(t, "get", "ntc", "-n", "acme", "--no-headers")
+	if n := strings.Count(notices, "\n"); n != 32 || strings.Count(notices, " Sent ") != 32 {
+		t.Errorf("%d notices, want 32 (8 per claim), all Sent:\n%s", n, notices)
+	}
+	files, _ := filepath.Glob(filepath.Join(outbox, "acme", "*.txt"))
+	if len(files) != 32 {
+		t.Errorf("%d outbox files, want 32", len(files))
+	}
+	if strings.Contains(logs.String(), "ola@example.no") || strings.Contains(logs.String(), "+4791234567") {
+		t.Error("the manager logged a debtor's contact data")
+	}
+}
+
+// TestExplainDocumentsEveryField checks that `kubectl explain` documents the API.
+func TestExplainDocumentsEveryField(t *testing.T) {
+	c := start(t)
+	for res, fields := range map[string][]string{
+		"claim.spec": {"debtorRef", "invoiceNumber", "invoiceDate", "dueDate", "amount", "currency", "policyRef",
+			"autoCollection", "suspend", "withdraw", "payments", "credits", "dispute", "paymentPlan", "creditDecision", "externalRef"},
+		"claim.status":                {"phase", "step", "nextStep", "nextStepAt", "history", "balance", "caseID", "paymentReference", "conditions", "observedGeneration"},
+		"debtor.spec":                 {"displayName", "type", "organizationNumber", "country", "language", "email", "phone", "address", "autoCollection"},
+		"collectionpolicy.spec":       {"jurisdiction", "timeZone", "stepTime", "overrides", "contactWindows", "consolidation", "eligibility", "creditorNotices", "steps"},
+		"notice.spec":                 {"channelRef", "claimRefs", "debtorRef", "step", "recipient", "language", "subject", "body", "amounts", "paymentReference", "payBy", "notBefore", "deadline"},
+		"noticechannel.spec":          {"controllerName", "log", "smtp", "webhook", "letter", "parametersRef", "secretRef", "rateLimit"},
+		"collectionpolicy.spec.steps": {"name", "phase", "afterDueDays", "minGapDays", "action", "channels", "template", "fee", "paymentDeadlineDays"},
+	} {
+		// A new CRD's schema reaches the OpenAPI document a few seconds
+		// after it is established.
+		var out string
+		var err error
+		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Second) {
+			if out, err = c.run("explain", res); err == nil || time.Now().After(deadline) {
+				break
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fields {
+			i := strings.Index(out, "  "+f+"\t")
+			if i < 0 {
+				t.Errorf("kubectl explain %s does not list %s", res, f)
+				continue
+			}
+			// The line after the field's name holds its description.
+			rest := strings.SplitN(out[i:], "\n", 3)
+			if len(rest) < 2 || strings.TrimSpace(rest[1]) == "" || strings.Contains(rest[1], "<no description>") {
+				t.Errorf("kubectl explain %s: %s has no description", res, f)
+			}
+		}
+	}
+}
