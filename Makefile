@@ -53,6 +53,10 @@ build: manifests generate fmt vet ## Build the manager binary.
 run: manifests generate control-plane-tools ## Local control plane + samples + manager on an accelerated clock.
 	hack/run.sh
 
+.PHONY: docker-build
+docker-build: ## Build the container image (needs a Docker engine).
+	docker build -t $(IMG) .
+
 ##@ Deployment
 
 .PHONY: install
@@ -64,9 +68,8 @@ uninstall: manifests kubectl ## Remove the CRDs (and every claim!) from the clus
 	$(KUBECTL) delete --ignore-not-found -f config/crd/bases
 
 .PHONY: deploy
-deploy: manifests kubectl ## Deploy the operator (config/default) to the cluster of the current kubeconfig.
-	cd config/manager && $(KUBECTL) kustomize . >/dev/null
-	$(KUBECTL) apply --server-side -k config/default
+deploy: manifests kubectl ## Deploy the operator (config/default, image $(IMG)) to the cluster of the current kubeconfig.
+	$(KUBECTL) kustomize config/default | sed 's|image: controller:latest|image: $(IMG)|' | $(KUBECTL) apply --server-side -f -
 
 .PHONY: undeploy
 undeploy: kubectl ## Remove the operator deployed by make deploy.

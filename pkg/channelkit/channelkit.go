@@ -141,6 +141,11 @@ func done(n *inkassov1.Notice) bool {
 	return c != nil && (c.Status == metav1.ConditionTrue || c.Reason == inkassov1.NoticeReasonFailed)
 }
 
+// +kubebuilder:rbac:groups=collection.inkasso.dev,resources=notices,verbs=get;list;watch
+// +kubebuilder:rbac:groups=collection.inkasso.dev,resources=notices/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=collection.inkasso.dev,resources=noticechannels,verbs=get;list;watch
+// +kubebuilder:rbac:groups=collection.inkasso.dev,resources=noticechannels/status,verbs=get;update;patch
+
 // Reconcile delivers one Notice.
 func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	logger := log.FromContext(ctx)

@@ -212,3 +212,26 @@ func TestExplainDocumentsEveryField(t *testing.T) {
 		}
 	}
 }
+
+// TestDeployManifestsPassServerSideDryRun validates what `make deploy` applies
+// against the real apiserver: schemas, RBAC, the Deployment's security context.
+func TestDeployManifestsPassServerSideDryRun(t *testing.T) {
+	c := start(t)
+	rendered := c.kubectlOut(t, "kustomize", filepath.Join(c.root, "config", "default"))
+	for _, want := range []string{"runAsNonRoot: true", "readOnlyRootFilesystem: true", "--leader-elect", "RuntimeDefault"} {
+		if !strings.Contains(rendered, want) {
+			t.Errorf("config/default lacks %q", want)
+		}
+	}
+	// The namespace must exist for a dry run of the objects inside it.
+	c.kubectlOut(t, "create", "namespace", "inkasso-system")
+	out := c.kubectlOut(t, "apply", "--server-side", "--force-conflicts", "--dry-run=server", "-k", filepath.Join(c.root, "config", "default"))
+	for _, want := range []string{"deployment.apps/inkasso-operator-controller-manager serverside-applied (server dry run)",
+		"clusterrole.rbac.authorization.k8s.io/inkasso-operator-manager-role serverside-applied (server dry run)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry run output lacks %q:\n%s", want, out)
+		}
+	}
+	c.kubectlOut(t, "create", "namespace", "acme")
+	c.kubectlOut(t, "apply", "--server-side", "--dry-run=server", "-k", filepath.Join(c.root, "config", "samples"))
+}
