@@ -11,7 +11,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-cache=${INKASSO_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/inkasso-operator/tools}
+cache=${INKASSO_TOOLS_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/inkasso-operator/tools}
 bin=$root/bin
 
 # name -> tools module dir, package, module whose version keys the cache
