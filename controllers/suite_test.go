@@ -88,6 +88,7 @@ func runSuite(m *testing.M) int {
 	must((&controllers.ClaimReconciler{Clock: fclock, Wake: wake, MaxConcurrentReconciles: 4}).SetupWithManager(mgr))
 	must((&controllers.DebtorReconciler{Clock: fclock}).SetupWithManager(mgr))
 	must((logchannel.Channel{DefaultOutboxDir: outbox}).SetupWithManager(mgr, channelkit.Controller{Clock: fclock}))
+	must((&channelkit.Controller{ControllerName: scriptedController, Send: scripted.send, Clock: fclock}).SetupWithManager(mgr))
 	go func() {
 		if err := mgr.Start(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "manager:", err)
