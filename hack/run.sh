@@ -27,7 +27,7 @@ trap cleanup EXIT INT TERM
 
 rm -f "$kc"
 mkdir -p "$root/.local"
-bin/controlplane --write-kubeconfig "$kc" >"$root/.local/controlplane.log" 2>&1 &
+bin/controlplane --write-kubeconfig "$kc" --namespace acme >"$root/.local/controlplane.log" 2>&1 &
 cp_pid=$!
 for _ in $(seq 120); do
   [[ -f $kc ]] && break
@@ -43,10 +43,11 @@ cat <<MSG
 
   Local control plane is up. In another terminal:
 
-    export KUBECONFIG=$kc
-    bin/kubectl get claims -n acme -w
-    bin/kubectl get debtors,notices -n acme
-    bin/kubectl get events -n acme --sort-by=.lastTimestamp
+    export KUBECONFIG=$kc        # its context defaults to namespace acme
+    bin/kubectl get claims -w
+    bin/kubectl get claims -o wide
+    bin/kubectl get debtors,notices
+    bin/kubectl get events --sort-by=.lastTimestamp
 
   Rendered notices land in $outbox/acme.
   The operator's clock starts at $start and runs ${scale}x: the samples
@@ -57,4 +58,19 @@ MSG
 bin/manager --kubeconfig "$kc" --clock-start "$start" --time-scale "$scale" \
   --outbox-dir "$outbox" --metrics-bind-address 0 --health-probe-bind-address 0 &
 mgr_pid=$!
+
+# Say when every sample claim has reached its last phase (no next step left).
+(
+  t0=$SECONDS
+  while kill -0 "$mgr_pid" 2>/dev/null; do
+    states=$(bin/kubectl --kubeconfig "$kc" get claims -o jsonpath='{range .items[*]}{.status.nextStep}{.status.phase}{"\n"}{end}' 2>/dev/null || true)
+    left=$(grep -cvE '^(Legal|Surveillance|Paid|Withdrawn|WrittenOff|TimeBarred|Forwarded)$' <<<"$states" || true)
+    if [[ -n $states && $left == 0 ]]; then
+      echo ">>> every sample claim reached its last phase $((SECONDS - t0)) s after the manager started (bin/kubectl get claims)"
+      break
+    fi
+    sleep 2
+  done
+) &
+
 wait "$mgr_pid"

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
@@ -21,15 +22,16 @@ func main() {
 	assets := flag.String("assets", "bin/k8s", "directory holding kube-apiserver, etcd and kubectl")
 	crds := flag.String("crds", "config/crd/bases", "directory of CRD manifests to install")
 	kubeconfig := flag.String("write-kubeconfig", ".local/kubeconfig", "where to write the admin kubeconfig")
+	namespace := flag.String("namespace", "", "default namespace of the kubeconfig's context")
 	flag.Parse()
 
-	if err := run(*assets, *crds, *kubeconfig); err != nil {
+	if err := run(*assets, *crds, *kubeconfig, *namespace); err != nil {
 		fmt.Fprintln(os.Stderr, "controlplane:", err)
 		os.Exit(1)
 	}
 }
 
-func run(assets, crds, kubeconfig string) error {
+func run(assets, crds, kubeconfig, namespace string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -55,6 +57,11 @@ func run(assets, crds, kubeconfig string) error {
 	if err != nil {
 		return fmt.Errorf("rendering kubeconfig: %w", err)
 	}
+	if namespace != "" {
+		if data, err = withNamespace(data, namespace); err != nil {
+			return err
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(kubeconfig), 0o755); err != nil {
 		return fmt.Errorf("creating kubeconfig directory: %w", err)
 	}
@@ -72,4 +79,20 @@ func run(assets, crds, kubeconfig string) error {
 	<-ctx.Done()
 	fmt.Println("control plane stopping")
 	return nil
+}
+
+// withNamespace sets the default namespace of the kubeconfig's current context.
+func withNamespace(data []byte, namespace string) ([]byte, error) {
+	cfg, err := clientcmd.Load(data)
+	if err != nil {
+		return nil, fmt.Errorf("reading kubeconfig: %w", err)
+	}
+	if ctx, ok := cfg.Contexts[cfg.CurrentContext]; ok {
+		ctx.Namespace = namespace
+	}
+	out, err := clientcmd.Write(*cfg)
+	if err != nil {
+		return nil, fmt.Errorf("writing kubeconfig: %w", err)
+	}
+	return out, nil
 }
