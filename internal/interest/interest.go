@@ -44,7 +44,7 @@ type Table struct {
 }
 
 func d(y int, m time.Month) time.Time { return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC) }
-func dec(s string) decimal.Decimal   { return decimal.RequireFromString(s) }
+func dec(s string) decimal.Decimal    { return decimal.RequireFromString(s) }
 
 // Tables by jurisdiction (shared/domain.md). Norway's figures are the full
 // forsinkelsesrente (policy rate + 8); Sweden's and Finland's are the
