@@ -1,0 +1,208 @@
+// Package ledger replays a claim's money events in date order — credit notes,
+// fees, payments — accruing late interest between them and allocating each
+// payment (costs, then interest, then principal by default). The result is the
+// claim's exact balance and a settlement ledger a bookkeeping system can
+// import, with the creditor's and the agency's shares kept apart: principal
+// and interest belong to the creditor, collection fees to the agency.
+package ledger
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/inkasso-operator/inkasso-operator/internal/interest"
+	"github.com/inkasso-operator/inkasso-operator/internal/money"
+)
+
+// Order is the payment allocation order.
+type Order string
+
+// Allocation orders.
+const (
+	CostsInterestPrincipal Order = "CostsInterestPrincipal" // Norwegian practice, the default
+	PrincipalInterestCosts Order = "PrincipalInterestCosts"
+)
+
+// Kind of a ledger entry.
+type Kind string
+
+// Entry kinds.
+const (
+	KindInvoice  Kind = "Invoice"
+	KindCredit   Kind = "Credit"
+	KindFee      Kind = "Fee"
+	KindInterest Kind = "Interest"
+	KindPayment  Kind = "Payment"
+)
+
+// Event is a dated money event of the claim.
+type Event struct {
+	Date time.Time // calendar day, UTC midnight
+	Kind Kind      // Credit, Fee or Payment
+	Ref  string    // credit note or payment id, or the step of a fee
+	// Amount in major units, positive.
+	Amount money.Money
+	// ReceivedByCreditor marks a payment made to the creditor directly.
+	ReceivedByCreditor bool
+}
+
+// Entry is one line of the settlement ledger.
+type Entry struct {
+	Date   time.Time
+	Kind   Kind
+	Ref    string
+	Amount money.Money // the event's amount (for interest: the accrual)
+	// For payments: how the amount was allocated.
+	ToFees, ToInterest, ToPrincipal, Overpaid money.Money
+	// Creditor and Agency are the shares of this entry: what each is owed
+	// (invoice, fees, interest) or received (payments).
+	Creditor, Agency money.Money
+}
+
+// Input is a claim's money facts.
+type Input struct {
+	Currency string
+	Amount   money.Money // invoice principal
+	DueDate  time.Time
+	AsOf     time.Time // today, calendar day
+	Events   []Event
+	Interest *interest.Table // nil: no late interest
+	Business bool
+	Rate     *decimal.Decimal // policy override of the yearly rate
+	DayCount interest.DayCount
+	Order    Order
+}
+
+// Result is the balance and the ledger.
+type Result struct {
+	// Principal is the invoice amount less credit notes; Fees and Interest are
+	// what was charged and accrued; Paid is the sum of payments.
+	Principal, Fees, Interest, Paid money.Money
+	// Outstanding = Principal + Fees + Interest - Paid; negative when over-paid.
+	Outstanding money.Money
+	// Remaining parts after allocation.
+	PrincipalDue, FeesDue, InterestDue money.Money
+	// Overpaid is what payments exceeded the debt by: reported, never kept silently.
+	Overpaid money.Money
+	// UnconfirmedRate reports that an interest rate marked unconfirmed was used.
+	UnconfirmedRate bool
+	Entries         []Entry
+}
+
+// kindOrder settles events of one day: credit notes, then fees, then payments.
+var kindOrder = map[Kind]int{KindCredit: 0, KindFee: 1, KindPayment: 2}
+
+// Compute replays the events and returns the balance and ledger.
+func Compute(in Input) (Result, error) {
+	cur := in.Currency
+	zero := money.Zero(cur)
+	r := Result{Principal: in.Amount, Fees: zero, Interest: zero, Paid: zero, Overpaid: zero,
+		PrincipalDue: in.Amount, FeesDue: zero, InterestDue: zero}
+	r.Entries = append(r.Entries, Entry{Date: in.DueDate, Kind: KindInvoice, Amount: in.Amount, Creditor: in.Amount, Agency: zero,
+		ToFees: zero, ToInterest: zero, ToPrincipal: zero, Overpaid: zero})
+
+	events := append([]Event(nil), in.Events...)
+	for _, e := range events {
+		if e.Amount.Currency != cur {
+			return r, fmt.Errorf("%s %s is in %s, the claim in %s", e.Kind, e.Ref, e.Amount.Currency, cur)
+		}
+		if e.Amount.Amount.IsNegative() {
+			return r, fmt.Errorf("%s %s is negative", e.Kind, e.Ref)
+		}
+	}
+	sort.SliceStable(events, func(i, j int) bool {
+		if !events[i].Date.Equal(events[j].Date) {
+			return events[i].Date.Before(events[j].Date)
+		}
+		return kindOrder[events[i].Kind] < kindOrder[events[j].Kind]
+	})
+
+	accruedThrough := in.DueDate // interest counted for days up to and including this one
+	accrue := func(through time.Time) error {
+		if in.Interest == nil || !through.After(accruedThrough) {
+			return nil
+		}
+		res, err := interest.Accrue(interest.Input{Table: *in.Interest, Business: in.Business, Principal: r.PrincipalDue.Amount,
+			DueDate: accruedThrough, AsOf: through, Override: in.Rate, DayCount: in.DayCount})
+		if err != nil {
+			return err
+		}
+		accruedThrough = through
+		r.UnconfirmedRate = r.UnconfirmedRate || res.Unconfirmed
+		amt := money.FromDecimal(res.Interest, cur)
+		if !amt.IsPositive() {
+			return nil
+		}
+		r.Interest = r.Interest.Add(amt)
+		r.InterestDue = r.InterestDue.Add(amt)
+		r.Entries = append(r.Entries, Entry{Date: through, Kind: KindInterest, Amount: amt, Creditor: amt, Agency: zero,
+			ToFees: zero, ToInterest: zero, ToPrincipal: zero, Overpaid: zero})
+		return nil
+	}
+
+	for _, e := range events {
+		// Interest runs up to the day before the event: a payment on day X
+		// reduces the principal for day X.
+		if err := accrue(e.Date.AddDate(0, 0, -1)); err != nil {
+			return r, err
+		}
+		entry := Entry{Date: e.Date, Kind: e.Kind, Ref: e.Ref, Amount: e.Amount,
+			ToFees: zero, ToInterest: zero, ToPrincipal: zero, Overpaid: zero, Creditor: zero, Agency: zero}
+		switch e.Kind {
+		case KindCredit:
+			c := minMoney(e.Amount, r.PrincipalDue)
+			r.Principal = r.Principal.Sub(c)
+			r.PrincipalDue = r.PrincipalDue.Sub(c)
+			entry.Creditor = zero.Sub(c)
+		case KindFee:
+			r.Fees = r.Fees.Add(e.Amount)
+			r.FeesDue = r.FeesDue.Add(e.Amount)
+			entry.Agency = e.Amount
+		case KindPayment:
+			r.Paid = r.Paid.Add(e.Amount)
+			allocate(&r, &entry, e.Amount, in.Order)
+		default:
+			return r, fmt.Errorf("unknown event kind %q", e.Kind)
+		}
+		r.Entries = append(r.Entries, entry)
+	}
+	if err := accrue(in.AsOf); err != nil {
+		return r, err
+	}
+	r.Outstanding = r.Principal.Add(r.Fees).Add(r.Interest).Sub(r.Paid)
+	return r, nil
+}
+
+// allocate splits a payment over what is due, in order; the rest is over-paid.
+func allocate(r *Result, entry *Entry, amount money.Money, order Order) {
+	left := amount
+	take := func(due *money.Money, into *money.Money) {
+		t := minMoney(left, *due)
+		*due = due.Sub(t)
+		*into = into.Add(t)
+		left = left.Sub(t)
+	}
+	if order == PrincipalInterestCosts {
+		take(&r.PrincipalDue, &entry.ToPrincipal)
+		take(&r.InterestDue, &entry.ToInterest)
+		take(&r.FeesDue, &entry.ToFees)
+	} else {
+		take(&r.FeesDue, &entry.ToFees)
+		take(&r.InterestDue, &entry.ToInterest)
+		take(&r.PrincipalDue, &entry.ToPrincipal)
+	}
+	entry.Overpaid = left
+	r.Overpaid = r.Overpaid.Add(left)
+	entry.Agency = entry.ToFees
+	entry.Creditor = entry.ToInterest.Add(entry.ToPrincipal)
+}
+
+func minMoney(a, b money.Money) money.Money {
+	if a.Cmp(b) <= 0 {
+		return a
+	}
+	return b
+}

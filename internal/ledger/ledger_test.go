@@ -1,0 +1,156 @@
+package ledger
+
+import (
+	"testing"
+	"time"
+
+	"github.com/inkasso-operator/inkasso-operator/internal/interest"
+	"github.com/inkasso-operator/inkasso-operator/internal/money"
+)
+
+func day(s string) time.Time {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func nok(s string) money.Money { return money.MustParse(s, "NOK") }
+
+// A claim of 10,000 NOK due 2026-01-31 at 12 %, a notice fee, a light salær
+// and two partial payments, worked by hand (each interest accrual rounded to
+// the øre at the event that ends it):
+//
+//	02-01..02-13  13 d x 10,000.00  = 42.74   fee 37.50 on 02-14
+//	02-14..02-19   6 d x 10,000.00  = 19.73   payment 2,000 on 02-20: fees 37.50, interest 62.47, principal 1,900.03
+//	02-20..03-02  11 d x  8,099.97  = 29.29   fee 600.00 on 03-03
+//	03-03..03-14  12 d x  8,099.97  = 31.96   payment 3,000 on 03-15: fees 600, interest 61.25, principal 2,338.75
+//	03-15..03-31  17 d x  5,761.22  = 32.20
+//
+// interest 155.92; outstanding 10,000 + 637.50 + 155.92 - 5,000 = 5,793.42.
+func TestHandComputedClaim(t *testing.T) {
+	no := interest.Tables["NO"]
+	r, err := Compute(Input{
+		Currency: "NOK", Amount: nok("10000"), DueDate: day("2026-01-31"), AsOf: day("2026-03-31"), Interest: &no,
+		Events: []Event{
+			{Date: day("2026-03-15"), Kind: KindPayment, Ref: "p2", Amount: nok("3000")},
+			{Date: day("2026-02-14"), Kind: KindFee, Ref: "collection-notice", Amount: nok("37.50")},
+			{Date: day("2026-02-20"), Kind: KindPayment, Ref: "p1", Amount: nok("2000")},
+			{Date: day("2026-03-03"), Kind: KindFee, Ref: "payment-demand", Amount: nok("600")},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		got  money.Money
+		want string
+	}{
+		{"principal", r.Principal, "10000.00"}, {"fees", r.Fees, "637.50"}, {"interest", r.Interest, "155.92"},
+		{"paid", r.Paid, "5000.00"}, {"outstanding", r.Outstanding, "5793.42"}, {"principal due", r.PrincipalDue, "5761.22"},
+		{"interest due", r.InterestDue, "32.20"}, {"fees due", r.FeesDue, "0.00"}, {"overpaid", r.Overpaid, "0.00"},
+	} {
+		if c.got.String() != c.want {
+			t.Errorf("%s = %s, want %s", c.name, c.got, c.want)
+		}
+	}
+	var p1 *Entry
+	for i := range r.Entries {
+		if r.Entries[i].Ref == "p1" {
+			p1 = &r.Entries[i]
+		}
+	}
+	if p1 == nil || p1.ToFees.String() != "37.50" || p1.ToInterest.String() != "62.47" || p1.ToPrincipal.String() != "1900.03" ||
+		p1.Agency.String() != "37.50" || p1.Creditor.String() != "1962.50" {
+		t.Errorf("payment p1 allocation %+v", p1)
+	}
+	if r.UnconfirmedRate {
+		t.Error("1H2026 rate is confirmed")
+	}
+}
+
+func TestOverpaymentIsReported(t *testing.T) {
+	r, err := Compute(Input{Currency: "NOK", Amount: nok("100"), DueDate: day("2026-01-31"), AsOf: day("2026-01-31"),
+		Events: []Event{{Date: day("2026-01-20"), Kind: KindPayment, Ref: "p", Amount: nok("120")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Overpaid.String() != "20.00" || r.Outstanding.String() != "-20.00" || r.PrincipalDue.String() != "0.00" {
+		t.Fatalf("overpaid %s outstanding %s principalDue %s", r.Overpaid, r.Outstanding, r.PrincipalDue)
+	}
+}
+
+func TestPrincipalFirstOrderAndCredits(t *testing.T) {
+	r, err := Compute(Input{Currency: "NOK", Amount: nok("1000"), DueDate: day("2026-01-31"), AsOf: day("2026-02-28"), Order: PrincipalInterestCosts,
+		Events: []Event{
+			{Date: day("2026-02-01"), Kind: KindFee, Ref: "f", Amount: nok("35")},
+			{Date: day("2026-02-02"), Kind: KindCredit, Ref: "cn", Amount: nok("1200")}, // more than the principal
+			{Date: day("2026-02-03"), Kind: KindPayment, Ref: "p", Amount: nok("10")},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Principal.String() != "0.00" || r.FeesDue.String() != "25.00" || r.Outstanding.String() != "25.00" {
+		t.Fatalf("principal %s feesDue %s outstanding %s", r.Principal, r.FeesDue, r.Outstanding)
+	}
+}
+
+func TestBadEvents(t *testing.T) {
+	if _, err := Compute(Input{Currency: "NOK", Amount: nok("1"), DueDate: day("2026-01-01"), AsOf: day("2026-01-01"),
+		Events: []Event{{Date: day("2026-01-01"), Kind: KindPayment, Amount: money.MustParse("1", "SEK")}}}); err == nil {
+		t.Error("a SEK payment on a NOK claim was accepted")
+	}
+}
+
+// FuzzAllocation: for any amounts, the parts of every payment sum exactly to
+// it, nothing due goes negative, and the balance identity holds.
+func FuzzAllocation(f *testing.F) {
+	f.Add(int64(100000), int64(3750), int64(50000), int64(70000), int64(500), uint8(10), uint8(40), false)
+	f.Add(int64(1), int64(0), int64(0), int64(5), int64(2), uint8(0), uint8(0), true)
+	f.Fuzz(func(t *testing.T, amount, fee, pay1, pay2, credit int64, d1, d2 uint8, principalFirst bool) {
+		abs := func(x int64) int64 {
+			if x < 0 {
+				x = -x
+			}
+			return x % 1_000_000_000
+		}
+		m := func(x int64) money.Money { return money.FromDecimal(decimalOf(abs(x)), "NOK") }
+		order := CostsInterestPrincipal
+		if principalFirst {
+			order = PrincipalInterestCosts
+		}
+		no := interest.Tables["NO"]
+		due := day("2026-01-31")
+		r, err := Compute(Input{Currency: "NOK", Amount: m(amount), DueDate: due, AsOf: due.AddDate(0, 0, 120), Interest: &no, Order: order,
+			Events: []Event{
+				{Date: due.AddDate(0, 0, int(d1%60)), Kind: KindFee, Amount: m(fee)},
+				{Date: due.AddDate(0, 0, int(d2%90)), Kind: KindPayment, Ref: "a", Amount: m(pay1)},
+				{Date: due.AddDate(0, 0, int(d1%90)+1), Kind: KindPayment, Ref: "b", Amount: m(pay2)},
+				{Date: due.AddDate(0, 0, int(d2%30)), Kind: KindCredit, Amount: m(credit)},
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range r.Entries {
+			if e.Kind == KindPayment && e.ToFees.Add(e.ToInterest).Add(e.ToPrincipal).Add(e.Overpaid).Cmp(e.Amount) != 0 {
+				t.Fatalf("payment %s parts do not sum: %+v", e.Ref, e)
+			}
+			for _, x := range []money.Money{e.ToFees, e.ToInterest, e.ToPrincipal, e.Overpaid} {
+				if x.Amount.IsNegative() {
+					t.Fatalf("negative allocation in %+v", e)
+				}
+			}
+		}
+		for _, x := range []money.Money{r.PrincipalDue, r.FeesDue, r.InterestDue, r.Overpaid, r.Interest, r.Principal} {
+			if x.Amount.IsNegative() {
+				t.Fatalf("negative balance part: %+v", r)
+			}
+		}
+		due2 := r.PrincipalDue.Add(r.FeesDue).Add(r.InterestDue).Sub(r.Overpaid)
+		if due2.Cmp(r.Outstanding) != 0 {
+			t.Fatalf("outstanding %s != parts due %s - overpaid", r.Outstanding, due2)
+		}
+	})
+}
