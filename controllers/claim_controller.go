@@ -27,10 +27,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
-	"github.com/inkasso-operator/inkasso-operator/internal/balance"
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
+	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
 	"github.com/inkasso-operator/inkasso-operator/internal/notice"
+	"github.com/inkasso-operator/inkasso-operator/internal/reference"
 	"github.com/inkasso-operator/inkasso-operator/internal/schedule"
 	"github.com/inkasso-operator/inkasso-operator/internal/simclock"
 )
@@ -121,18 +122,35 @@ func (r *ClaimReconciler) reconcile(ctx context.Context, claim *inkassov1.Claim,
 		st.CaseID = claim.Name
 	}
 
-	bal, err := claimBalance(claim, nil)
+	// Debtor and policy are looked up first for the balance (interest needs
+	// the jurisdiction), but their absence only stalls a claim that must
+	// still be collected: withdrawal and payment work without them.
+	debtor, debtorErr := r.debtor(ctx, claim)
+	policy, policyErr := resolvePolicy(ctx, r.Client, claim)
+	bal, err := claimLedger(claim, policy, debtor, now, nil)
 	if err != nil {
 		return reconcile.Result{}, stall("InvalidAmount", "%v", err)
 	}
 	st.Balance = toStatusBalance(bal)
+	if policy != nil && st.PaymentReference == "" {
+		ref, err := reference.Generate(reference.ForJurisdiction(string(policy.Spec.Jurisdiction)), claim.Namespace+"/"+st.CaseID)
+		if err != nil {
+			return reconcile.Result{}, fmt.Errorf("payment reference: %w", err)
+		}
+		st.PaymentReference = ref
+	}
 
 	// Creditor and debtor actions that end or pause collection come first.
 	switch {
 	case claim.Spec.Withdraw:
 		return r.end(claim, conds, inkassov1.PhaseWithdrawn, "Withdrawn", "the creditor withdrew the claim")
-	case bal.Settled() && (len(claim.Spec.Payments) > 0 || len(claim.Spec.Credits) > 0):
-		conds.flag(inkassov1.ConditionSettled, true, "Paid", "nothing remains to be paid")
+	case !bal.Outstanding.IsPositive() && (len(claim.Spec.Payments) > 0 || len(claim.Spec.Credits) > 0):
+		msg := "nothing remains to be paid"
+		if bal.Overpaid.IsPositive() {
+			msg = "over-paid by " + bal.Overpaid.String() + " " + string(claim.Spec.Currency) + ": refund or re-allocate it"
+			r.Recorder.Eventf(claim, nil, "Warning", "Overpaid", "Settle", msg)
+		}
+		conds.flag(inkassov1.ConditionSettled, true, "Paid", msg)
 		return r.end(claim, conds, inkassov1.PhasePaid, "Paid", "the claim is paid in full")
 	}
 	conds.flag(inkassov1.ConditionSettled, false, "Outstanding", bal.Outstanding.String()+" "+string(claim.Spec.Currency)+" outstanding")
@@ -156,13 +174,11 @@ func (r *ClaimReconciler) reconcile(ctx context.Context, claim *inkassov1.Claim,
 	}
 	conds.flag(inkassov1.ConditionSuspended, false, "Active", "collection is not suspended")
 
-	debtor, err := r.debtor(ctx, claim)
-	if err != nil {
-		return reconcile.Result{}, err
+	if debtorErr != nil {
+		return reconcile.Result{}, debtorErr
 	}
-	policy, err := resolvePolicy(ctx, r.Client, claim)
-	if err != nil {
-		return reconcile.Result{}, err
+	if policyErr != nil {
+		return reconcile.Result{}, policyErr
 	}
 	tp, err := timing(policy)
 	if err != nil {
@@ -281,31 +297,6 @@ func scheduleFacts(claim *inkassov1.Claim) (schedule.Claim, error) {
 	return c, nil
 }
 
-// claimBalance computes the balance, with extra fees not yet in the history.
-func claimBalance(claim *inkassov1.Claim, extra *money.Money) (balance.Balance, error) {
-	in := balance.Input{Currency: string(claim.Spec.Currency), Amount: string(claim.Spec.Amount)}
-	for _, c := range claim.Spec.Credits {
-		in.Credits = append(in.Credits, string(c.Amount))
-	}
-	for _, p := range claim.Spec.Payments {
-		in.Payments = append(in.Payments, string(p.Amount))
-	}
-	for _, h := range claim.Status.History {
-		in.Fees = append(in.Fees, h.Fee)
-	}
-	if extra != nil {
-		in.Fees = append(in.Fees, extra.String())
-	}
-	return balance.Compute(in)
-}
-
-func toStatusBalance(b balance.Balance) *inkassov1.Balance {
-	return &inkassov1.Balance{
-		Principal: b.Principal.String(), Fees: b.Fees.String(), Interest: b.Interest.String(),
-		Paid: b.Paid.String(), Outstanding: b.Outstanding.String(),
-	}
-}
-
 // doStep carries out one step: fee, notices, history. Notices are created
 // before the history records the step, with deterministic names, so a crash
 // in between repeats the creation harmlessly and never sends twice.
@@ -327,7 +318,7 @@ func (r *ClaimReconciler) doStep(ctx context.Context, claim *inkassov1.Claim, de
 	if err != nil {
 		return stall("FeeUnavailable", "step %q of policy %q: %v", step.Name, policy.Name, err)
 	}
-	bal, err := claimBalance(claim, &fee)
+	bal, err := claimLedger(claim, policy, debtor, now, &fee)
 	if err != nil {
 		return stall("InvalidAmount", "%v", err)
 	}
@@ -413,7 +404,7 @@ func (r *ClaimReconciler) fee(claim *inkassov1.Claim, debtor *inkassov1.Debtor, 
 		Business: debtor.Spec.Type == inkassov1.DebtorBusiness, On: now,
 	}
 	switch step.Fee {
-	case "", "None", "Reminder", "LightSalary", "HeavySalary":
+	case "", "None", "Reminder", "LightSalary", "HeavySalary", "Compensation":
 		in.Kind = fees.Kind(step.Fee)
 	default:
 		in.Fixed = step.Fee
@@ -435,27 +426,41 @@ func (r *ClaimReconciler) fee(claim *inkassov1.Claim, debtor *inkassov1.Debtor, 
 			in.ReminderFee = &m
 		}
 	}
-	in.SalaryCharged = money.Zero(cur)
+	in.Charged = chargedSoFar(claim, policy, cur)
+	return fees.Compute(in)
+}
+
+// chargedSoFar sums the fees the claim's history charged, by kind.
+func chargedSoFar(claim *inkassov1.Claim, policy *inkassov1.CollectionPolicy, cur string) fees.Charged {
+	c := fees.Charged{Salary: money.Zero(cur), Total: money.Zero(cur)}
+	kinds := map[string]string{}
+	for _, s := range policy.Spec.Steps {
+		kinds[s.Name] = s.Fee
+	}
 	for _, h := range claim.Status.History {
 		charged, err := money.Parse(h.Fee, cur)
 		if h.Fee == "" || err != nil || !charged.IsPositive() {
 			continue
 		}
-		for _, s := range policy.Spec.Steps {
-			switch {
-			case s.Name != h.Step:
-			case s.Fee == "Reminder":
-				in.ReminderFees++
-			case s.Fee == "LightSalary" || s.Fee == "HeavySalary":
-				in.SalaryCharged = in.SalaryCharged.Add(charged)
-			}
+		c.Total = c.Total.Add(charged)
+		switch kinds[h.Step] {
+		case "Reminder":
+			c.ReminderFees++
+		case "LightSalary":
+			c.DemandFees++
+			c.Salary = c.Salary.Add(charged)
+		case "HeavySalary":
+			c.Salary = c.Salary.Add(charged)
+		case "Compensation":
+			c.Compensation = true
+			c.Salary = c.Salary.Add(charged)
 		}
 	}
-	return fees.Compute(in)
+	return c
 }
 
 func (r *ClaimReconciler) buildNotice(claim *inkassov1.Claim, debtor *inkassov1.Debtor, policy *inkassov1.CollectionPolicy,
-	tp schedule.Policy, step inkassov1.PolicyStep, channel string, bal balance.Balance, fee money.Money, now time.Time) (*inkassov1.Notice, error) {
+	tp schedule.Policy, step inkassov1.PolicyStep, channel string, bal ledger.Result, fee money.Money, now time.Time) (*inkassov1.Notice, error) {
 	lang := debtor.Spec.Language
 	if lang == "" {
 		lang = jurisdictionDefaults[policy.Spec.Jurisdiction].lang

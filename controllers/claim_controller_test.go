@@ -82,8 +82,13 @@ func TestClaimWalksEveryStepOfTheNorwegianPolicy(t *testing.T) {
 			t.Errorf("inv-1 fee at %s = %s, want %s", step, fees[step], want)
 		}
 	}
-	if b := c.Status.Balance; b == nil || b.Principal != "1250.00" || b.Fees != "637.50" || b.Outstanding != "1887.50" {
-		t.Errorf("inv-1 balance %+v, want principal 1250.00 fees 637.50 outstanding 1887.50", c.Status.Balance)
+	// Late interest at 12.00 % (1H2026), actual/365, for the 74 days from the
+	// day after due to the handover: 1250 x 12 x 74 / 36500 = 30.41.
+	if b := c.Status.Balance; b == nil || b.Principal != "1250.00" || b.Fees != "637.50" || b.Interest != "30.41" || b.Outstanding != "1917.91" {
+		t.Errorf("inv-1 balance %+v, want principal 1250.00 fees 637.50 interest 30.41 outstanding 1917.91", c.Status.Balance)
+	}
+	if c.Status.PaymentReference == "" || len(c.Status.PaymentReference) != 11 {
+		t.Errorf("inv-1 payment reference %q, want an 11-digit KID", c.Status.PaymentReference)
 	}
 	// Business debtor, 18,500 NOK: light 1.60 x 750 x 1.5 = 1800.
 	b := getClaim(t, ns, "inv-2")
@@ -127,7 +132,7 @@ func TestClaimWalksEveryStepOfTheNorwegianPolicy(t *testing.T) {
 			return err
 		}
 		if d.Status.OpenClaims != 1 || d.Status.Phase != inkassov1.PhaseSurveillance ||
-			len(d.Status.Outstanding) != 1 || d.Status.Outstanding[0].Amount != "1887.50" {
+			len(d.Status.Outstanding) != 1 || d.Status.Outstanding[0].Amount != "1917.91" {
 			return fmt.Errorf("debtor status %+v", d.Status)
 		}
 		return expectCondition(d.Status.Conditions, inkassov1.ConditionReady, metav1.ConditionTrue, "")

@@ -78,11 +78,13 @@ type PolicyStep struct {
 	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	Template string `json:"template,omitempty"`
-	// fee charged with the step: None, Reminder, LightSalary, HeavySalary, or
-	// a fixed amount in major units such as "35.00".
+	// fee charged with the step: None, Reminder (reminder or collection-notice
+	// fee), LightSalary (Norway's light salær, Sweden's inkassokrav, Finland's
+	// demand letter), HeavySalary (Norway), Compensation (fixed compensation
+	// from business debtors), or a fixed amount in major units such as "35.00".
 	// +kubebuilder:default=None
 	// +kubebuilder:validation:MaxLength=20
-	// +kubebuilder:validation:XValidation:rule="self in ['None','Reminder','LightSalary','HeavySalary'] || self.matches('^[0-9]{1,15}([.][0-9]{1,4})?$')",message="must be None, Reminder, LightSalary, HeavySalary or a decimal amount such as \"35.00\""
+	// +kubebuilder:validation:XValidation:rule="self in ['None','Reminder','LightSalary','HeavySalary','Compensation'] || self.matches('^[0-9]{1,15}([.][0-9]{1,4})?$')",message="must be None, Reminder, LightSalary, HeavySalary, Compensation or a decimal amount such as \"35.00\""
 	// +optional
 	Fee string `json:"fee,omitempty"`
 	// paymentDeadlineDays given to the debtor in the step's notice.

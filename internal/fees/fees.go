@@ -1,11 +1,12 @@
-// Package fees computes the collection fees a step may charge, from dated rule
-// tables per jurisdiction. Figures are data with an effective date; a policy
-// override replaces them. The full rule set (Sweden, Finland, caps, §17) grows
-// in this package; the foundation ships Norway's inkassosats-based fees.
+// Package fees computes the collection fee a step may charge, from rule tables
+// per jurisdiction that are data with effective dates (shared/domain.md).
+// A policy override replaces a figure; figures marked Unconfirmed should be
+// overridden when an official source is known.
 package fees
 
 import (
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -18,72 +19,46 @@ type Kind string
 
 // Fee kinds of a policy step.
 const (
-	None        Kind = "None"
-	Reminder    Kind = "Reminder"
+	None Kind = "None"
+	// Reminder: Norway's reminder or collection-notice fee (1/20 sats),
+	// Sweden's påminnelseavgift, Finland's reminder fee.
+	Reminder Kind = "Reminder"
+	// LightSalary: Norway's light salær, Sweden's inkassokrav fee, Finland's
+	// demand-letter fee.
 	LightSalary Kind = "LightSalary"
+	// HeavySalary: Norway's heavy salær (twice the light one in all).
 	HeavySalary Kind = "HeavySalary"
+	// Compensation: the fixed compensation a business debtor owes for late
+	// payment (Norway's standardkompensasjon, Sweden's 450 SEK, Finland's 40 EUR).
+	Compensation Kind = "Compensation"
 )
 
-// Dated is a figure in force from a date on.
-type Dated struct {
-	From        time.Time
-	Amount      decimal.Decimal
-	Unconfirmed bool // DERIVED or UNCONFIRMED in domain.md: override in a policy when known
-}
-
-// Band is a salær band: principal up to UpTo (nil: above every band) costs
-// Multiple times the inkassosats for a consumer's light fee.
-type Band struct {
-	UpTo     *decimal.Decimal
-	Multiple decimal.Decimal
-}
-
-// Norway holds the Norwegian figures (inkassoforskriften, domain.md).
-var Norway = struct {
-	Sats            []Dated // inkassosats by year
-	ReminderDivisor decimal.Decimal
-	Bands           []Band
-	BusinessFactor  decimal.Decimal
-	NoVATFactor     decimal.Decimal
-	MaxReminderFees int
-}{
-	Sats: []Dated{
-		{From: date(2024, 1, 1), Amount: dec("700")},
-		{From: date(2025, 1, 1), Amount: dec("700")},
-		{From: date(2026, 1, 1), Amount: dec("750")},
-	},
-	ReminderDivisor: dec("20"), // 1/20 of the sats since 2020-10-01
-	Bands: []Band{
-		{UpTo: ptr(dec("500")), Multiple: dec("0.25")},
-		{UpTo: ptr(dec("1000")), Multiple: dec("0.35")},
-		{UpTo: ptr(dec("2500")), Multiple: dec("0.40")},
-		{UpTo: ptr(dec("10000")), Multiple: dec("0.80")},
-		{UpTo: ptr(dec("50000")), Multiple: dec("1.60")},
-		{UpTo: ptr(dec("250000")), Multiple: dec("3.60")},
-		{Multiple: dec("7.20")},
-	},
-	BusinessFactor:  dec("1.5"),
-	NoVATFactor:     dec("1.25"),
-	MaxReminderFees: 2,
+// Charged is what the claim (or case) has been charged before this step.
+type Charged struct {
+	ReminderFees int         // reminder-type fees
+	DemandFees   int         // demand letters / light salær
+	Salary       money.Money // salær and compensation, deducted from a later salær
+	Compensation bool        // the fixed business compensation was charged
+	Total        money.Money // every fee, for the Finnish caps
 }
 
 // Input is what a fee depends on.
 type Input struct {
-	Jurisdiction  string
-	Kind          Kind
-	Fixed         string // a fixed amount instead of a Kind, as in the policy
-	Currency      string
-	Principal     money.Money // the case's principal, for the salær band
-	Business      bool
-	NoVAT         bool         // creditor not VAT-registered
-	On            time.Time    // when the fee is charged: selects the table in force
-	ReminderFees  int          // reminder-type fees already charged on the claim
-	SalaryCharged money.Money  // salær already charged: heavy salær replaces it
-	SatsOverride  *money.Money // policy override of the inkassosats
-	ReminderFee   *money.Money // policy override of the reminder fee
+	Jurisdiction string
+	Kind         Kind
+	Fixed        string // a fixed amount instead of a Kind, as in the policy
+	Currency     string
+	Principal    money.Money // the case's principal: selects the band
+	Business     bool
+	NoVAT        bool      // creditor not VAT-registered (Norway: +25 %)
+	On           time.Time // when the fee is charged: selects the table in force
+	Charged      Charged
+	SatsOverride *money.Money // policy override of Norway's inkassosats
+	ReminderFee  *money.Money // policy override of the reminder fee
 }
 
-// Compute returns the fee for in, rounded to the currency's minor unit.
+// Compute returns the fee for in, rounded to the currency's minor unit
+// (half away from zero).
 func Compute(in Input) (money.Money, error) {
 	zero := money.Zero(in.Currency)
 	if in.Fixed != "" {
@@ -92,77 +67,70 @@ func Compute(in Input) (money.Money, error) {
 	if in.Kind == None || in.Kind == "" {
 		return zero, nil
 	}
-	if in.Jurisdiction != "NO" {
-		return zero, fmt.Errorf("fee %s for jurisdiction %s is not in the rule tables yet; set a fixed fee in the policy step", in.Kind, in.Jurisdiction)
+	if in.Charged.Salary.Currency == "" {
+		in.Charged.Salary = zero
 	}
-	if in.Currency != "NOK" {
-		return zero, fmt.Errorf("norwegian fee %s is defined in NOK, not %s", in.Kind, in.Currency)
+	if in.Charged.Total.Currency == "" {
+		in.Charged.Total = zero
 	}
-	sats, err := satsOn(in.On)
+	var (
+		fee decimal.Decimal
+		err error
+	)
+	switch in.Jurisdiction {
+	case "NO":
+		fee, err = norway(in)
+	case "SE":
+		fee, err = sweden(in)
+	case "FI":
+		fee, err = finland(in)
+	default:
+		return zero, fmt.Errorf("no fee tables for jurisdiction %q; give the step a fixed fee", in.Jurisdiction)
+	}
 	if err != nil {
 		return zero, err
 	}
-	if in.SatsOverride != nil {
-		sats = in.SatsOverride.Amount
+	out := money.FromDecimal(fee, in.Currency)
+	if !out.IsPositive() {
+		return zero, nil
 	}
-	switch in.Kind {
-	case Reminder:
-		if in.ReminderFees >= Norway.MaxReminderFees {
-			return zero, nil // at most two reminder-type fees per claim
-		}
-		if in.ReminderFee != nil {
-			return *in.ReminderFee, nil
-		}
-		return money.FromDecimal(sats.Div(Norway.ReminderDivisor), in.Currency), nil
-	case LightSalary, HeavySalary:
-		fee := sats.Mul(band(in.Principal.Amount).Multiple)
-		if in.Kind == HeavySalary {
-			fee = fee.Mul(decimal.NewFromInt(2))
-		}
-		if in.Business {
-			fee = fee.Mul(Norway.BusinessFactor)
-		}
-		if in.NoVAT {
-			fee = fee.Mul(Norway.NoVATFactor)
-		}
-		// The salær maximum is for the claim as a whole: charge only what
-		// is above the salær already charged.
-		out := money.FromDecimal(fee, in.Currency)
-		if in.SalaryCharged.Currency == in.Currency {
-			out = out.Sub(in.SalaryCharged)
-		}
-		if !out.IsPositive() {
-			return zero, nil
-		}
-		return out, nil
-	}
-	return zero, fmt.Errorf("unknown fee kind %q", in.Kind)
+	return out, nil
 }
 
-func satsOn(t time.Time) (decimal.Decimal, error) {
-	var found *Dated
-	for i := range Norway.Sats {
-		if !t.Before(Norway.Sats[i].From) {
-			found = &Norway.Sats[i]
-		}
+// inForce returns the entry of a dated table in force on t.
+func inForce[T any](table []T, from func(T) time.Time, t time.Time, what string) (T, error) {
+	i := sort.Search(len(table), func(i int) bool { return from(table[i]).After(t) }) - 1
+	if i < 0 {
+		var zero T
+		return zero, fmt.Errorf("no %s in force on %s", what, t.Format(time.DateOnly))
 	}
-	if found == nil {
-		return decimal.Zero, fmt.Errorf("no inkassosats in force on %s", t.Format(time.DateOnly))
-	}
-	return found.Amount, nil
+	return table[i], nil
 }
 
-func band(principal decimal.Decimal) Band {
-	for _, b := range Norway.Bands {
+func requireCurrency(in Input, cur string) error {
+	if in.Currency != cur {
+		return fmt.Errorf("%s fees are defined in %s, not %s", in.Jurisdiction, cur, in.Currency)
+	}
+	return nil
+}
+
+// Band maps a principal up to UpTo (nil: above every band) to a value.
+type Band struct {
+	UpTo  *decimal.Decimal
+	Value decimal.Decimal
+}
+
+func band(bands []Band, principal decimal.Decimal) decimal.Decimal {
+	for _, b := range bands {
 		if b.UpTo == nil || principal.LessThanOrEqual(*b.UpTo) {
-			return b
+			return b.Value
 		}
 	}
-	return Norway.Bands[len(Norway.Bands)-1]
+	return bands[len(bands)-1].Value
 }
 
-func dec(s string) decimal.Decimal           { return decimal.RequireFromString(s) }
-func ptr(d decimal.Decimal) *decimal.Decimal { return &d }
-func date(y int, m time.Month, d int) time.Time {
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
+func dec(s string) decimal.Decimal              { return decimal.RequireFromString(s) }
+func ptr(d decimal.Decimal) *decimal.Decimal    { return &d }
+func upTo(s string, v string) Band              { return Band{UpTo: ptr(dec(s)), Value: dec(v)} }
+func above(v string) Band                       { return Band{Value: dec(v)} }
+func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
