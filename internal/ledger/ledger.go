@@ -89,6 +89,8 @@ type Result struct {
 	Overpaid money.Money
 	// UnconfirmedRate reports that an interest rate marked unconfirmed was used.
 	UnconfirmedRate bool
+	// Pending are events dated after AsOf, not counted yet.
+	Pending []Event
 	Entries         []Entry
 }
 
@@ -144,6 +146,11 @@ func Compute(in Input) (Result, error) {
 	}
 
 	for _, e := range events {
+		if e.Date.After(in.AsOf) {
+			// Dated in the future (an ERP's value date): it counts from its day.
+			r.Pending = append(r.Pending, e)
+			continue
+		}
 		// Interest runs up to the day before the event: a payment on day X
 		// reduces the principal for day X.
 		if err := accrue(e.Date.AddDate(0, 0, -1)); err != nil {

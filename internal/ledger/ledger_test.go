@@ -97,6 +97,17 @@ func TestPrincipalFirstOrderAndCredits(t *testing.T) {
 	}
 }
 
+func TestFutureDatedEventsWait(t *testing.T) {
+	r, err := Compute(Input{Currency: "NOK", Amount: nok("100"), DueDate: day("2026-01-31"), AsOf: day("2026-02-10"),
+		Events: []Event{{Date: day("2026-02-11"), Kind: KindPayment, Ref: "tomorrow", Amount: nok("100")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Paid.String() != "0.00" || len(r.Pending) != 1 || r.Outstanding.String() != "100.00" {
+		t.Fatalf("paid %s pending %d outstanding %s: a payment dated tomorrow counted today", r.Paid, len(r.Pending), r.Outstanding)
+	}
+}
+
 func TestBadEvents(t *testing.T) {
 	if _, err := Compute(Input{Currency: "NOK", Amount: nok("1"), DueDate: day("2026-01-01"), AsOf: day("2026-01-01"),
 		Events: []Event{{Date: day("2026-01-01"), Kind: KindPayment, Amount: money.MustParse("1", "SEK")}}}); err == nil {

@@ -1,0 +1,73 @@
+package controllers_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+)
+
+// TestBalanceAfterFeesInterestAndTwoPartialPayments drives a claim through a
+// three-step policy and checks the status balance against this hand
+// computation (10,000 NOK due 2026-09-30, late interest overridden to 10 %,
+// actual/365, each accrual rounded to the øre at the event that ends it):
+//
+//	10-01..10-13  13 d x 10,000.00 = 35.62   notice fee 37.50 on 10-14 (1/20 of 750)
+//	10-14..10-19   6 d x 10,000.00 = 16.44   payment 2,000 on 10-20: fees 37.50, interest 52.06, principal 1,910.44
+//	10-20..10-27   8 d x  8,089.56 = 17.73   light salær 600.00 on 10-28 (0.80 x 750)
+//	10-28..11-08  12 d x  8,089.56 = 26.60   payment 3,000 on 11-09: fees 600, interest 44.33, principal 2,355.67
+//	11-09..11-14   6 d x  5,733.89 =  9.43   last step on 11-14
+//
+// interest 105.82, fees 637.50, paid 5,000, outstanding 5,743.32.
+func TestBalanceAfterFeesInterestAndTwoPartialPayments(t *testing.T) {
+	start := time.Date(2026, 9, 29, 12, 0, 0, 0, oslo)
+	if fclock.Now().After(start) {
+		t.Fatalf("the shared fake clock is already at %v, past this test's start", fclock.Now())
+	}
+	fclock.SetTime(start)
+	ns := newNamespace(t)
+	policy := &inkassov1.CollectionPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "three-steps", Namespace: ns},
+		Spec: inkassov1.CollectionPolicySpec{
+			Jurisdiction: "NO", TimeZone: "Europe/Oslo", StepTime: "09:00",
+			Eligibility: inkassov1.Eligibility{MinDaysAfterDue: 14, MinDaysAfterInvoice: 14},
+			Overrides:   &inkassov1.Overrides{LateInterestRate: "10.00"},
+			Steps: []inkassov1.PolicyStep{
+				{Name: "collection-notice", Phase: "Collection", AfterDueDays: 14, Channels: []string{"letter"}, Fee: "Reminder", PaymentDeadlineDays: 14},
+				{Name: "payment-demand", Phase: "Collection", AfterDueDays: 28, MinGapDays: 14, Channels: []string{"letter"}, Fee: "LightSalary", PaymentDeadlineDays: 14},
+				{Name: "legal-warning", Phase: "Collection", AfterDueDays: 45, Channels: []string{"letter"}, Fee: "None"},
+			},
+		},
+	}
+	claim := &inkassov1.Claim{
+		ObjectMeta: metav1.ObjectMeta{Name: "inv-10000", Namespace: ns},
+		Spec: inkassov1.ClaimSpec{
+			DebtorRef: inkassov1.LocalObjectReference{Name: "d"}, InvoiceNumber: "10000",
+			InvoiceDate: "2026-09-01", DueDate: "2026-09-30", Amount: "10000.00", Currency: "NOK",
+			Payments: []inkassov1.Payment{
+				{ID: "bank-1", Amount: "2000.00", Date: "2026-10-20"},
+				{ID: "bank-2", Amount: "3000", Date: "2026-11-09"},
+			},
+		},
+	}
+	create(t, policy, logChannel(ns, "letter"), debtor(ns, "d", inkassov1.DebtorConsumer), claim)
+
+	c := driveToEnd(t, ns, claim.Name)
+	var fired []string
+	for _, h := range c.Status.History {
+		fired = append(fired, h.Time.In(oslo).Format(time.DateOnly)+"/"+h.Fee)
+	}
+	if fmt.Sprint(fired) != "[2026-10-14/37.50 2026-10-28/600.00 2026-11-14/0.00]" {
+		t.Fatalf("steps fired %v", fired)
+	}
+	want := inkassov1.Balance{Principal: "10000.00", Fees: "637.50", Interest: "105.82", Paid: "5000.00", Outstanding: "5743.32"}
+	if c.Status.Balance == nil || *c.Status.Balance != want {
+		t.Fatalf("balance %+v, want %+v", c.Status.Balance, want)
+	}
+	if err := expectCondition(c.Status.Conditions, inkassov1.ConditionSettled, metav1.ConditionFalse, "Outstanding"); err != nil {
+		t.Error(err)
+	}
+}
