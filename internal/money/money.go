@@ -9,6 +9,7 @@ package money
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/shopspring/decimal"
 )
@@ -38,9 +39,19 @@ type Money struct {
 // Zero returns zero in the currency.
 func Zero(currency string) Money { return Money{Currency: currency, Amount: decimal.Zero} }
 
-// Parse reads a decimal string in major units. It refuses more decimals than
-// the currency has, so nothing is silently rounded on input.
+// maxDigits bounds the integer and the decimal part of an amount's text:
+// 18 digits each are far more than money needs, and unbounded input could make
+// the decimal library build huge numbers.
+const maxDigits = 18
+
+// Parse reads a decimal string in major units: digits, an optional leading
+// minus and an optional dot with decimals; no exponent, no grouping. It
+// refuses more decimals than the currency has, so nothing is silently
+// rounded on input.
 func Parse(s, currency string) (Money, error) {
+	if !plainDecimal(s) {
+		return Money{}, fmt.Errorf("amount %q is not a plain decimal number like \"1250.00\"", s)
+	}
 	d, err := decimal.NewFromString(s)
 	if err != nil {
 		return Money{}, fmt.Errorf("amount %q is not a decimal number: %w", s, err)
@@ -88,3 +99,19 @@ func (m Money) Cmp(o Money) int { m.same(o); return m.Amount.Cmp(o.Amount) }
 
 // String prints the amount with exactly the currency's decimals, e.g. "35.00".
 func (m Money) String() string { return m.Amount.StringFixed(MinorDigits(m.Currency)) }
+
+func plainDecimal(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, dot := strings.Cut(s, ".")
+	return whole != "" && len(whole) <= maxDigits && digits(whole) &&
+		(!dot || (frac != "" && len(frac) <= maxDigits && digits(frac)))
+}
+
+func digits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,6 +1,10 @@
 package money
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
 
 func TestParseAndString(t *testing.T) {
 	tests := []struct {
@@ -16,6 +20,11 @@ func TestParseAndString(t *testing.T) {
 		{"1.234", "NOK", "", true},
 		{"1.5", "JPY", "", true},
 		{"abc", "NOK", "", true},
+		{"1e3", "NOK", "", true},
+		{"1,5", "NOK", "", true},
+		{".5", "NOK", "", true},
+		{"5.", "NOK", "", true},
+		{"-20.00", "NOK", "-20.00", false},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.in, tt.cur)
@@ -47,4 +56,31 @@ func TestMixingCurrenciesPanics(t *testing.T) {
 		}
 	}()
 	MustParse("1", "NOK").Add(MustParse("1", "SEK"))
+}
+
+// FuzzParse: any string either parses to an amount that prints back to the
+// same value with the currency's decimals, or is refused with an error that
+// quotes it. Never a panic, never a silent rounding.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"12500.00", "0.01", "1e3", "-5", "1,5", "", "9999999999999999999.99", "1.005"} {
+		f.Add(s, "NOK")
+	}
+	f.Add("100", "JPY")
+	f.Add("1.234", "KWD")
+	f.Fuzz(func(t *testing.T, s, cur string) {
+		m, err := Parse(s, cur)
+		if err != nil {
+			if !strings.Contains(err.Error(), fmt.Sprintf("%q", s)) {
+				t.Fatalf("error %q does not quote the input %q", err, s)
+			}
+			return
+		}
+		back, err := Parse(m.String(), cur)
+		if err != nil || back.Cmp(m) != 0 {
+			t.Fatalf("%q parsed to %s, which does not parse back to the same amount: %v", s, m, err)
+		}
+		if !m.Amount.Equal(m.Amount.Round(MinorDigits(cur))) {
+			t.Fatalf("%q kept more decimals than %s has: %s", s, cur, m.Amount)
+		}
+	})
 }
