@@ -132,6 +132,7 @@ func (r *ClaimReconciler) reconcile(ctx context.Context, claim *inkassov1.Claim,
 		return reconcile.Result{}, stall("InvalidAmount", "%v", err)
 	}
 	st.Balance = toStatusBalance(bal)
+	st.Ledger = toStatusLedger(bal)
 	if policy != nil && st.PaymentReference == "" {
 		ref, err := reference.Generate(reference.ForJurisdiction(string(policy.Spec.Jurisdiction)), claim.Namespace+"/"+st.CaseID)
 		if err != nil {
@@ -143,7 +144,9 @@ func (r *ClaimReconciler) reconcile(ctx context.Context, claim *inkassov1.Claim,
 	// Creditor and debtor actions that end or pause collection come first.
 	switch {
 	case claim.Spec.Withdraw:
-		return r.end(claim, conds, inkassov1.PhaseWithdrawn, "Withdrawn", "the creditor withdrew the claim")
+		return r.endByCreditor(claim, policy, bal, now, conds, "Withdrawn", "the creditor withdrew the claim")
+	case paidToCreditor(bal) && policy != nil && policy.Spec.CreditorPayments == "CloseCase":
+		return r.endByCreditor(claim, policy, bal, now, conds, "ClosedByCreditor", "the debtor paid the creditor directly and the policy closes the case")
 	case !bal.Outstanding.IsPositive() && (len(claim.Spec.Payments) > 0 || len(claim.Spec.Credits) > 0):
 		msg := "nothing remains to be paid"
 		if bal.Overpaid.IsPositive() {
@@ -231,6 +234,23 @@ func (r *ClaimReconciler) end(claim *inkassov1.Claim, conds conditionSetter, pha
 	claim.Status.NextStep, claim.Status.NextStepAt = "", nil
 	conds.ready(reason, msg)
 	return reconcile.Result{}, nil
+}
+
+// endByCreditor ends collection at the creditor's choice: fees left unpaid
+// are charged to the creditor, unless inside the free-cancellation window.
+func (r *ClaimReconciler) endByCreditor(claim *inkassov1.Claim, policy *inkassov1.CollectionPolicy, bal ledger.Result, now time.Time,
+	conds conditionSetter, reason, msg string) (reconcile.Result, error) {
+	free := freeToEnd(claim, policy, now)
+	charge := bal.ChargeCreditor(civilOf(now, policyLocation(policy)), free)
+	claim.Status.Balance = toStatusBalance(bal)
+	claim.Status.Ledger = toStatusLedger(bal)
+	switch {
+	case free:
+		msg += "; inside the free-cancellation window: no cost to the creditor"
+	case charge.IsPositive():
+		msg += "; fees of " + charge.String() + " " + charge.Currency + " are charged to the creditor"
+	}
+	return r.end(claim, conds, inkassov1.PhaseWithdrawn, reason, msg)
 }
 
 func (r *ClaimReconciler) hold(claim *inkassov1.Claim, conds conditionSetter, phase inkassov1.ClaimPhase, reason, msg string) (reconcile.Result, error) {

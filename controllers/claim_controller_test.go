@@ -35,6 +35,7 @@ func TestClaimWalksEveryStepOfTheNorwegianPolicy(t *testing.T) {
 		return expectCondition(c.Status.Conditions, inkassov1.ConditionReady, metav1.ConditionTrue, "Pending")
 	})
 
+	driveAllToEnd(t, ns, "inv-1", "inv-2")
 	final := map[string]inkassov1.ClaimPhase{"inv-1": inkassov1.PhaseSurveillance, "inv-2": inkassov1.PhaseLegal}
 	for name, wantPhase := range final {
 		c := driveToEnd(t, ns, name)
@@ -327,5 +328,95 @@ func TestInvoiceFieldsImmutableOnceCollectionStarted(t *testing.T) {
 	// Payments may still be added.
 	if err := fix("started", `{"spec":{"payments":[{"id":"p","amount":"1","date":"2026-01-01"}]}}`); err != nil {
 		t.Errorf("adding a payment: %v", err)
+	}
+}
+
+func TestCreditorEndsCollection(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	closing := samplePolicy(t, ns)
+	closing.Name, closing.Annotations = "closing", nil
+	closing.Spec.CreditorPayments = "CloseCase"
+	create(t, samplePolicy(t, ns), closing, logChannel(ns, "letter"), logChannel(ns, "sms"), logChannel(ns, "phone"),
+		debtor(ns, "d", inkassov1.DebtorConsumer))
+	free, late := claimDue(ns, "free", "d", "1000.00", -20), claimDue(ns, "late", "d", "1000.00", -20)
+	direct := claimDue(ns, "direct", "d", "1000.00", -20)
+	direct.Spec.PolicyRef = &inkassov1.LocalObjectReference{Name: "closing"}
+	create(t, free, late, direct)
+	patch := func(name, p string) {
+		t.Helper()
+		if err := k8s.Patch(ctx, &inkassov1.Claim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}},
+			client.RawPatch("application/merge-patch+json", []byte(p))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ended := func(name, reason string) *inkassov1.Claim {
+		t.Helper()
+		var c *inkassov1.Claim
+		eventually(t, 10*time.Second, func() error {
+			c = getClaim(t, ns, name)
+			if c.Status.Phase != inkassov1.PhaseWithdrawn {
+				return fmt.Errorf("%s phase %s", name, c.Status.Phase)
+			}
+			return expectCondition(c.Status.Conditions, inkassov1.ConditionReady, metav1.ConditionTrue, reason)
+		})
+		return c
+	}
+
+	// Withdrawn right after transfer: inside the free-cancellation window.
+	eventually(t, 10*time.Second, func() error {
+		if getClaim(t, ns, "free").Status.CollectionStartedAt == nil {
+			return fmt.Errorf("not started")
+		}
+		return nil
+	})
+	patch("free", `{"spec":{"withdraw":true}}`)
+	c := ended("free", "Withdrawn")
+	if c.Status.Balance.CreditorCharge != "0.00" || !strings.Contains(condition(c.Status.Conditions, inkassov1.ConditionReady).Message, "no cost") {
+		t.Errorf("free withdrawal: charge %q, message %q", c.Status.Balance.CreditorCharge, condition(c.Status.Conditions, inkassov1.ConditionReady).Message)
+	}
+
+	// Withdrawn after the collection notice's fee and past the 10-day window:
+	// the unpaid fee is charged to the creditor.
+	for getClaim(t, ns, "late").Status.Step != "collection-notice" {
+		c := getClaim(t, ns, "late")
+		if c.Status.NextStepAt == nil {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		before := len(c.Status.History)
+		if c.Status.NextStepAt.After(fclock.Now()) {
+			fclock.SetTime(c.Status.NextStepAt.Time)
+		}
+		eventually(t, 10*time.Second, func() error {
+			wakeClaim(ns, "late")
+			if len(getClaim(t, ns, "late").Status.History) == before {
+				return fmt.Errorf("step not recorded")
+			}
+			return nil
+		})
+	}
+	fclock.SetTime(getClaim(t, ns, "late").Status.CollectionStartedAt.AddDate(0, 0, 11))
+	patch("late", `{"spec":{"withdraw":true}}`)
+	c = ended("late", "Withdrawn")
+	if c.Status.Balance.CreditorCharge != "37.50" {
+		t.Errorf("late withdrawal charged %q to the creditor, want the unpaid notice fee 37.50", c.Status.Balance.CreditorCharge)
+	}
+	if last := c.Status.Ledger[len(c.Status.Ledger)-1]; last.Kind != "CreditorCharge" || last.Agency != "37.50" || last.Creditor != "-37.50" {
+		t.Errorf("last ledger entry %+v", last)
+	}
+
+	// Paid to the creditor directly under a CloseCase policy: closed.
+	today := fclock.Now().In(oslo).Format(time.DateOnly)
+	patch("direct", `{"spec":{"payments":[{"id":"direct-1","amount":"1000.00","date":"`+today+`","receivedBy":"Creditor"}]}}`)
+	c = ended("direct", "ClosedByCreditor")
+	var payment *inkassov1.LedgerEntry
+	for i := range c.Status.Ledger {
+		if c.Status.Ledger[i].Ref == "direct-1" {
+			payment = &c.Status.Ledger[i]
+		}
+	}
+	if payment == nil || payment.ToPrincipal != "1000.00" || payment.Creditor != "1000.00" {
+		t.Errorf("the direct payment must settle the principal first: %+v", payment)
 	}
 }

@@ -149,6 +149,48 @@ func driveToEnd(t *testing.T, ns, name string) *inkassov1.Claim {
 	return nil
 }
 
+// driveAllToEnd advances the clock to the earliest next step among the
+// claims, wakes them all, and waits until each claim due then has recorded
+// its step; until no claim has a next step. Claims move together, as they
+// would on a cluster, so their dates (and interest) do not depend on the
+// order they are driven in.
+func driveAllToEnd(t *testing.T, ns string, names ...string) {
+	t.Helper()
+	for range 100 {
+		var next time.Time
+		history := map[string]int{}
+		var due []string
+		for _, n := range names {
+			c := getClaim(t, ns, n)
+			history[n] = len(c.Status.History)
+			if c.Status.NextStepAt != nil && (next.IsZero() || c.Status.NextStepAt.Before(&metav1.Time{Time: next})) {
+				next = c.Status.NextStepAt.Time
+			}
+		}
+		if next.IsZero() {
+			return
+		}
+		for _, n := range names {
+			if c := getClaim(t, ns, n); c.Status.NextStepAt != nil && !c.Status.NextStepAt.After(next) {
+				due = append(due, n)
+			}
+		}
+		if next.After(fclock.Now()) {
+			fclock.SetTime(next)
+		}
+		eventually(t, 10*time.Second, func() error {
+			for _, n := range due {
+				if len(getClaim(t, ns, n).Status.History) == history[n] {
+					wakeClaim(ns, n)
+					return fmt.Errorf("claim %s: step not recorded", n)
+				}
+			}
+			return nil
+		})
+	}
+	t.Fatalf("claims %v did not finish in 100 rounds", names)
+}
+
 func condition(conds []metav1.Condition, t string) *metav1.Condition {
 	return meta.FindStatusCondition(conds, t)
 }

@@ -27,12 +27,9 @@ func claimLedger(claim *inkassov1.Claim, policy *inkassov1.CollectionPolicy, deb
 	if err != nil {
 		return ledger.Result{}, fmt.Errorf("spec.dueDate: %w", err)
 	}
-	loc := time.UTC
+	loc := policyLocation(policy)
 	in := ledger.Input{Currency: cur, Amount: amount, DueDate: due}
 	if policy != nil {
-		if tp, err := timing(policy); err == nil {
-			loc = tp.Location
-		}
 		if t, ok := interest.Tables[string(policy.Spec.Jurisdiction)]; ok {
 			in.Interest = &t
 		}
@@ -94,6 +91,16 @@ func moneyEvent(kind ledger.Kind, ref, amount, date, cur string) (ledger.Event, 
 	return ledger.Event{Date: d, Kind: kind, Ref: ref, Amount: m}, nil
 }
 
+// policyLocation is the policy's time zone, UTC without a (valid) policy.
+func policyLocation(policy *inkassov1.CollectionPolicy) *time.Location {
+	if policy != nil {
+		if tp, err := timing(policy); err == nil {
+			return tp.Location
+		}
+	}
+	return time.UTC
+}
+
 // civil reads YYYY-MM-DD as UTC midnight, the ledger's calendar days.
 func civil(s string) (time.Time, error) {
 	d, err := schedule.ParseDate(s)
@@ -110,8 +117,52 @@ func civilOf(t time.Time, loc *time.Location) time.Time {
 }
 
 func toStatusBalance(b ledger.Result) *inkassov1.Balance {
-	return &inkassov1.Balance{
+	out := &inkassov1.Balance{
 		Principal: b.Principal.String(), Fees: b.Fees.String(), Interest: b.Interest.String(),
 		Paid: b.Paid.String(), Outstanding: b.Outstanding.String(),
 	}
+	if b.CreditorCharge.Currency != "" {
+		out.CreditorCharge = b.CreditorCharge.String()
+	}
+	return out
+}
+
+func toStatusLedger(b ledger.Result) []inkassov1.LedgerEntry {
+	out := make([]inkassov1.LedgerEntry, 0, len(b.Entries))
+	for _, e := range b.Entries {
+		le := inkassov1.LedgerEntry{Date: e.Date.Format(time.DateOnly), Kind: string(e.Kind), Ref: e.Ref,
+			Amount: e.Amount.String(), Creditor: e.Creditor.String(), Agency: e.Agency.String()}
+		if e.Kind == ledger.KindPayment {
+			le.ToFees, le.ToInterest, le.ToPrincipal, le.Overpaid = e.ToFees.String(), e.ToInterest.String(), e.ToPrincipal.String(), e.Overpaid.String()
+		}
+		out = append(out, le)
+	}
+	return out
+}
+
+// defaultFreeCancellationDays applies when a policy sets no creditorNotices (seed 004).
+const defaultFreeCancellationDays = 10
+
+// freeToEnd reports whether the creditor may end collection at no cost: before
+// collection started, or within the policy's free-cancellation window after.
+func freeToEnd(claim *inkassov1.Claim, policy *inkassov1.CollectionPolicy, now time.Time) bool {
+	started := claim.Status.CollectionStartedAt
+	if started == nil {
+		return true
+	}
+	days := defaultFreeCancellationDays
+	if policy != nil && policy.Spec.CreditorNotices != nil {
+		days = int(policy.Spec.CreditorNotices.FreeCancellationDays)
+	}
+	return now.Before(started.AddDate(0, 0, days))
+}
+
+// paidToCreditor reports a payment the creditor received directly, dated up to today.
+func paidToCreditor(b ledger.Result) bool {
+	for _, e := range b.Entries {
+		if e.Kind == ledger.KindPayment && e.ReceivedByCreditor {
+			return true
+		}
+	}
+	return false
 }

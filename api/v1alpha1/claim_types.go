@@ -266,6 +266,40 @@ type Balance struct {
 	Paid string `json:"paid"`
 	// outstanding is what remains to be paid; negative means over-paid.
 	Outstanding string `json:"outstanding"`
+	// creditorCharge is what the creditor owes the agency because it ended
+	// collection (withdrawal after the free-cancellation window, or closing
+	// the case after being paid directly): the fees left unpaid.
+	// +optional
+	CreditorCharge string `json:"creditorCharge,omitempty"`
+}
+
+// LedgerEntry is one line of the claim's settlement ledger, for bookkeeping:
+// amounts are decimals in the claim's currency; creditor and agency are each
+// party's share of the line (principal and interest belong to the creditor,
+// collection fees to the agency).
+type LedgerEntry struct {
+	// date of the entry (YYYY-MM-DD).
+	Date string `json:"date"`
+	// kind: Invoice, Credit, Fee, Interest, Payment or CreditorCharge.
+	Kind string `json:"kind"`
+	// ref is the payment or credit-note id, or the step of a fee.
+	// +optional
+	Ref string `json:"ref,omitempty"`
+	// amount of the entry.
+	Amount string `json:"amount"`
+	// toFees, toInterest, toPrincipal and overpaid split a payment.
+	// +optional
+	ToFees string `json:"toFees,omitempty"`
+	// +optional
+	ToInterest string `json:"toInterest,omitempty"`
+	// +optional
+	ToPrincipal string `json:"toPrincipal,omitempty"`
+	// +optional
+	Overpaid string `json:"overpaid,omitempty"`
+	// creditor is the creditor's share.
+	Creditor string `json:"creditor"`
+	// agency is the agency's share.
+	Agency string `json:"agency"`
 }
 
 // ClaimStatus is the observed state of a claim, written by the operator.
@@ -296,6 +330,11 @@ type ClaimStatus struct {
 	// balance of the claim.
 	// +optional
 	Balance *Balance `json:"balance,omitempty"`
+	// ledger is the settlement ledger: every fee, interest accrual, credit
+	// note and payment, with each party's share.
+	// +listType=atomic
+	// +optional
+	Ledger []LedgerEntry `json:"ledger,omitempty"`
 	// caseID is the debtor's collection case this claim belongs to.
 	// +optional
 	CaseID string `json:"caseID,omitempty"`

@@ -247,6 +247,15 @@ type CollectionPolicySpec struct {
 	// creditorNotices warn the creditor before transfer.
 	// +optional
 	CreditorNotices *CreditorNotices `json:"creditorNotices,omitempty"`
+	// creditorPayments is what happens when the debtor pays the creditor
+	// directly (receivedBy: Creditor): principal collection stops, and either
+	// the fees left are still collected from the debtor (KeepCollectingFees,
+	// default) or the case is closed and they are charged to the creditor
+	// (CloseCase).
+	// +kubebuilder:default=KeepCollectingFees
+	// +kubebuilder:validation:Enum=KeepCollectingFees;CloseCase
+	// +optional
+	CreditorPayments string `json:"creditorPayments,omitempty"`
 	// creditAssessment configures the credit-check branch.
 	// +optional
 	CreditAssessment *CreditAssessment `json:"creditAssessment,omitempty"`

@@ -36,6 +36,9 @@ const (
 	KindFee      Kind = "Fee"
 	KindInterest Kind = "Interest"
 	KindPayment  Kind = "Payment"
+	// KindCreditorCharge: fees left unpaid that the creditor owes the agency
+	// because it ended collection.
+	KindCreditorCharge Kind = "CreditorCharge"
 )
 
 // Event is a dated money event of the claim.
@@ -60,6 +63,8 @@ type Entry struct {
 	// Creditor and Agency are the shares of this entry: what each is owed
 	// (invoice, fees, interest) or received (payments).
 	Creditor, Agency money.Money
+	// ReceivedByCreditor marks a payment made to the creditor directly.
+	ReceivedByCreditor bool
 }
 
 // Input is a claim's money facts.
@@ -89,6 +94,8 @@ type Result struct {
 	Overpaid money.Money
 	// UnconfirmedRate reports that an interest rate marked unconfirmed was used.
 	UnconfirmedRate bool
+	// CreditorCharge is set by ChargeCreditor.
+	CreditorCharge money.Money
 	// Pending are events dated after AsOf, not counted yet.
 	Pending []Event
 	Entries         []Entry
@@ -156,7 +163,7 @@ func Compute(in Input) (Result, error) {
 		if err := accrue(e.Date.AddDate(0, 0, -1)); err != nil {
 			return r, err
 		}
-		entry := Entry{Date: e.Date, Kind: e.Kind, Ref: e.Ref, Amount: e.Amount,
+		entry := Entry{Date: e.Date, Kind: e.Kind, Ref: e.Ref, Amount: e.Amount, ReceivedByCreditor: e.ReceivedByCreditor,
 			ToFees: zero, ToInterest: zero, ToPrincipal: zero, Overpaid: zero, Creditor: zero, Agency: zero}
 		switch e.Kind {
 		case KindCredit:
@@ -170,7 +177,13 @@ func Compute(in Input) (Result, error) {
 			entry.Agency = e.Amount
 		case KindPayment:
 			r.Paid = r.Paid.Add(e.Amount)
-			allocate(&r, &entry, e.Amount, in.Order)
+			order := in.Order
+			if e.ReceivedByCreditor {
+				// Money the creditor received settles its own claim first:
+				// principal collection stops; fees stay with the debtor.
+				order = PrincipalInterestCosts
+			}
+			allocate(&r, &entry, e.Amount, order)
 		default:
 			return r, fmt.Errorf("unknown event kind %q", e.Kind)
 		}
@@ -212,4 +225,19 @@ func minMoney(a, b money.Money) money.Money {
 		return a
 	}
 	return b
+}
+
+// ChargeCreditor records that the creditor ended collection on day and owes
+// the agency the fees left unpaid, unless free (inside the free-cancellation
+// window). It returns the charge.
+func (r *Result) ChargeCreditor(day time.Time, free bool) money.Money {
+	charge := r.FeesDue
+	if free {
+		charge = money.Zero(r.FeesDue.Currency)
+	}
+	zero := money.Zero(charge.Currency)
+	r.Entries = append(r.Entries, Entry{Date: day, Kind: KindCreditorCharge, Amount: charge, Agency: charge, Creditor: zero.Sub(charge),
+		ToFees: zero, ToInterest: zero, ToPrincipal: zero, Overpaid: zero})
+	r.CreditorCharge = charge
+	return charge
 }

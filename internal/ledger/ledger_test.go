@@ -108,6 +108,27 @@ func TestFutureDatedEventsWait(t *testing.T) {
 	}
 }
 
+func TestPaymentToTheCreditorSettlesPrincipalFirst(t *testing.T) {
+	r, err := Compute(Input{Currency: "NOK", Amount: nok("1000"), DueDate: day("2026-01-31"), AsOf: day("2026-02-10"),
+		Events: []Event{
+			{Date: day("2026-02-01"), Kind: KindFee, Ref: "notice", Amount: nok("37.50")},
+			{Date: day("2026-02-02"), Kind: KindPayment, Ref: "direct", Amount: nok("1000"), ReceivedByCreditor: true},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.PrincipalDue.String() != "0.00" || r.FeesDue.String() != "37.50" {
+		t.Fatalf("principal due %s, fees due %s: the creditor's money must settle the principal", r.PrincipalDue, r.FeesDue)
+	}
+	charged := r
+	if c := charged.ChargeCreditor(day("2026-02-10"), false); c.String() != "37.50" || charged.Entries[len(charged.Entries)-1].Kind != KindCreditorCharge {
+		t.Fatalf("creditor charge %s", c)
+	}
+	if c := r.ChargeCreditor(day("2026-02-10"), true); c.String() != "0.00" {
+		t.Fatalf("inside the free window the creditor was charged %s", c)
+	}
+}
+
 func TestBadEvents(t *testing.T) {
 	if _, err := Compute(Input{Currency: "NOK", Amount: nok("1"), DueDate: day("2026-01-01"), AsOf: day("2026-01-01"),
 		Events: []Event{{Date: day("2026-01-01"), Kind: KindPayment, Amount: money.MustParse("1", "SEK")}}}); err == nil {
