@@ -98,7 +98,7 @@ type Result struct {
 	CreditorCharge money.Money
 	// Pending are events dated after AsOf, not counted yet.
 	Pending []Event
-	Entries         []Entry
+	Entries []Entry
 }
 
 // kindOrder settles events of one day: credit notes, then fees, then payments.
