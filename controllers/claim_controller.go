@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/calendar"
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
@@ -485,9 +486,20 @@ func (r *ClaimReconciler) buildNotice(claim *inkassov1.Claim, debtor *inkassov1.
 	if lang == "" {
 		lang = jurisdictionDefaults[policy.Spec.Jurisdiction].lang
 	}
+	cal, err := calendar.For(string(policy.Spec.Jurisdiction))
+	if err != nil {
+		return nil, err
+	}
 	payBy := ""
 	if step.PaymentDeadlineDays > 0 {
-		payBy = schedule.DateOf(now, tp.Location).AddDays(int(step.PaymentDeadlineDays)).String()
+		// The statutory minimum, moved to the next bank day when it lands on
+		// a weekend or holiday.
+		d := schedule.DateOf(now, tp.Location).AddDays(int(step.PaymentDeadlineDays))
+		payBy = cal.NextBankDay(calendar.Day(d.Year, d.Month, d.Day)).Format(time.DateOnly)
+	}
+	notBefore, err := contactAllowedFrom(policy, tp.Location, cal, now)
+	if err != nil {
+		return nil, err
 	}
 	cur := string(claim.Spec.Currency)
 	subject, body, err := notice.Render(notice.Data{
@@ -521,6 +533,9 @@ func (r *ClaimReconciler) buildNotice(claim *inkassov1.Claim, debtor *inkassov1.
 			PaymentReference: claim.Status.PaymentReference,
 			PayBy:            inkassov1.Date(payBy),
 		},
+	}
+	if step.Action != inkassov1.ActionNotifyCreditor && notBefore.After(now) {
+		n.Spec.NotBefore = &metav1.Time{Time: notBefore.UTC()}
 	}
 	if step.Action == inkassov1.ActionNotifyCreditor {
 		n.Spec.Recipient = inkassov1.Recipient{Name: "Creditor (" + claim.Namespace + ")"}

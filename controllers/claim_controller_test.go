@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/calendar"
 )
 
 func TestClaimWalksEveryStepOfTheNorwegianPolicy(t *testing.T) {
@@ -97,9 +98,11 @@ func TestClaimWalksEveryStepOfTheNorwegianPolicy(t *testing.T) {
 		t.Errorf("inv-2 light salær = %s, want 1800.00", got)
 	}
 
-	// Every notice of every step exists, is Sent by the log channel, and is on disk.
+	// Every notice of every step exists, is Sent by the log channel, and is
+	// on disk. Those made on a Sunday waited for Monday's contact window.
 	var notices inkassov1.NoticeList
 	eventually(t, 10*time.Second, func() error {
+		pokeChannels(t, ns, "letter", "sms", "phone")
 		if err := k8s.List(ctx, &notices, client.InNamespace(ns)); err != nil {
 			return err
 		}
@@ -113,7 +116,25 @@ func TestClaimWalksEveryStepOfTheNorwegianPolicy(t *testing.T) {
 		}
 		return nil
 	})
+	cal, _ := calendar.New("NO")
+	waited := 0
 	for _, n := range notices.Items {
+		if n.Spec.PayBy != "" {
+			if d, err := time.Parse(time.DateOnly, string(n.Spec.PayBy)); err != nil || !cal.IsBankDay(d) {
+				t.Errorf("notice %s: pay-by %s is not a bank day", n.Name, n.Spec.PayBy)
+			}
+		}
+		if nb := n.Spec.NotBefore; nb != nil {
+			waited++
+			local := nb.In(oslo)
+			if wd := local.Weekday(); wd == time.Sunday || cal.Holiday(calendar.Day(local.Year(), local.Month(), local.Day())) != "" ||
+				!(local.Hour() == 8 || (wd == time.Saturday && local.Hour() == 9)) || local.Minute() != 0 {
+				t.Errorf("notice %s waits until %v, not the start of a contact window", n.Name, local)
+			}
+			if n.Status.SentAt == nil || n.Status.SentAt.Before(nb) {
+				t.Errorf("notice %s sent at %v, before its notBefore %v", n.Name, n.Status.SentAt, nb)
+			}
+		}
 		if n.Status.ControllerName != inkassov1.ControllerLog || n.Status.Attempts != 1 || n.Status.SentAt == nil {
 			t.Errorf("notice %s status %+v: want one attempt by %s", n.Name, n.Status, inkassov1.ControllerLog)
 		}
@@ -124,6 +145,10 @@ func TestClaimWalksEveryStepOfTheNorwegianPolicy(t *testing.T) {
 		if err != nil || !strings.Contains(string(body), "Idempotency-Key: "+string(n.UID)) {
 			t.Errorf("outbox file of %s: %v %q", n.Name, err, body)
 		}
+	}
+
+	if waited == 0 {
+		t.Error("no notice waited for a contact window, yet the collection notices fell on Sunday 2026-01-18")
 	}
 
 	// The debtors aggregate their claims.

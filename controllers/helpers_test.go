@@ -191,6 +191,20 @@ func driveAllToEnd(t *testing.T, ns string, names ...string) {
 	t.Fatalf("claims %v did not finish in 100 rounds", names)
 }
 
+// pokeChannels touches channels so their controllers look at open notices
+// again: on a fake clock, a notice waiting for notBefore is never requeued by
+// wall time.
+func pokeChannels(t *testing.T, ns string, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		p := fmt.Sprintf(`{"metadata":{"annotations":{"test/poke":"%d"}}}`, time.Now().UnixNano())
+		if err := k8s.Patch(context.Background(), &inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: n}},
+			client.RawPatch("application/merge-patch+json", []byte(p))); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func condition(conds []metav1.Condition, t string) *metav1.Condition {
 	return meta.FindStatusCondition(conds, t)
 }

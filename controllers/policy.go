@@ -10,6 +10,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/calendar"
+	"github.com/inkasso-operator/inkasso-operator/internal/contact"
 	"github.com/inkasso-operator/inkasso-operator/internal/schedule"
 )
 
@@ -102,4 +104,43 @@ func timing(p *inkassov1.CollectionPolicy) (schedule.Policy, error) {
 		})
 	}
 	return out, nil
+}
+
+var weekdays = map[inkassov1.Weekday]time.Weekday{
+	"Sunday": time.Sunday, "Monday": time.Monday, "Tuesday": time.Tuesday, "Wednesday": time.Wednesday,
+	"Thursday": time.Thursday, "Friday": time.Friday, "Saturday": time.Saturday,
+}
+
+// contactAllowedFrom is the first moment from now that the policy's contact
+// windows allow reaching the debtor (now itself when allowed or when the
+// windows are switched off).
+func contactAllowedFrom(p *inkassov1.CollectionPolicy, loc *time.Location, cal *calendar.Calendar, now time.Time) (time.Time, error) {
+	cw := p.Spec.ContactWindows
+	if cw != nil && cw.Enabled != nil && !*cw.Enabled {
+		return now, nil
+	}
+	windows := contact.Default()
+	if cw != nil && len(cw.Windows) > 0 {
+		windows = nil
+		for i, w := range cw.Windows {
+			start, err := contact.ParseClock(w.Start)
+			if err != nil {
+				return now, stall("InvalidPolicy", "CollectionPolicy %q: spec.contactWindows.windows[%d].start: %v", p.Name, i, err)
+			}
+			end, err := contact.ParseClock(w.End)
+			if err != nil {
+				return now, stall("InvalidPolicy", "CollectionPolicy %q: spec.contactWindows.windows[%d].end: %v", p.Name, i, err)
+			}
+			cw := contact.Window{Start: start, End: end}
+			for _, d := range w.Days {
+				cw.Days = append(cw.Days, weekdays[d])
+			}
+			windows = append(windows, cw)
+		}
+	}
+	at := contact.NextAllowed(now, loc, windows, cal)
+	if at.IsZero() {
+		return now, stall("InvalidPolicy", "CollectionPolicy %q: spec.contactWindows allow no contact in the next two weeks", p.Name)
+	}
+	return at, nil
 }
