@@ -177,6 +177,11 @@ func (r *ClaimReconciler) reconcile(ctx context.Context, claim *inkassov1.Claim,
 		return r.hold(claim, conds, inkassov1.PhaseSuspended, "Suspended", "collection is paused by spec.suspend")
 	}
 	conds.flag(inkassov1.ConditionSuspended, false, "Active", "collection is not suspended")
+	if since := st.HeldSince; since != nil {
+		// Resuming shifts the remaining schedule by the whole days paused.
+		st.PausedDays += int32((now.Sub(since.Time) + 24*time.Hour - time.Second) / (24 * time.Hour))
+		st.HeldSince = nil
+	}
 
 	if debtorErr != nil {
 		return reconcile.Result{}, debtorErr
@@ -193,6 +198,26 @@ func (r *ClaimReconciler) reconcile(ctx context.Context, claim *inkassov1.Claim,
 		return reconcile.Result{}, stall("InvalidDate", "%v", err)
 	}
 	plan := schedule.Compute(tp, facts, now)
+
+	// Limitation: outside legal proceedings, a claim past its limitation
+	// period is time-barred; until then it wakes up on that day.
+	var barredAt time.Time
+	if st.Phase != inkassov1.PhaseLegal {
+		var acks []schedule.Date
+		for _, p := range claim.Spec.Payments {
+			if d, err := schedule.ParseDate(string(p.Date)); err == nil {
+				acks = append(acks, d)
+			}
+		}
+		from, why, err := schedule.TimeBarredFrom(string(policy.Spec.Jurisdiction), debtor.Spec.Type == inkassov1.DebtorBusiness, facts.DueDate, acks)
+		if err != nil {
+			return reconcile.Result{}, stall("InvalidPolicy", "%v", err)
+		}
+		barredAt = time.Date(from.Year, from.Month, from.Day, 0, 0, 0, 0, tp.Location)
+		if !now.Before(barredAt) {
+			return r.end(claim, conds, inkassov1.PhaseTimeBarred, "TimeBarred", "the claim is time-barred since "+from.String()+": "+why)
+		}
+	}
 
 	switch {
 	case !plan.Overdue:
@@ -222,12 +247,21 @@ func (r *ClaimReconciler) reconcile(ctx context.Context, claim *inkassov1.Claim,
 		plan = schedule.Compute(tp, facts, now)
 	}
 	r.setNext(claim, policy, plan)
-	if plan.Next < 0 {
-		conds.ready(string(st.Phase), "every step of policy "+policy.Name+" is done; the claim is in "+string(st.Phase))
+	if st.Phase.Terminal() {
+		st.NextStep, st.NextStepAt = "", nil
+		conds.ready(string(st.Phase), "collection has ended: "+string(st.Phase))
 		return reconcile.Result{}, nil
 	}
+	wake := plan.WakeAt
+	if !barredAt.IsZero() && (wake.IsZero() || barredAt.Before(wake)) {
+		wake = barredAt
+	}
+	if plan.Next < 0 {
+		conds.ready(string(st.Phase), "every step of policy "+policy.Name+" is done; the claim is in "+string(st.Phase))
+		return r.requeue(now, wake), nil
+	}
 	conds.ready("Waiting", "next step "+st.NextStep+" at "+st.NextStepAt.UTC().Format(time.RFC3339))
-	return r.requeue(now, plan.WakeAt), nil
+	return r.requeue(now, wake), nil
 }
 
 func (r *ClaimReconciler) end(claim *inkassov1.Claim, conds conditionSetter, phase inkassov1.ClaimPhase, reason, msg string) (reconcile.Result, error) {
@@ -257,6 +291,9 @@ func (r *ClaimReconciler) endByCreditor(claim *inkassov1.Claim, policy *inkassov
 func (r *ClaimReconciler) hold(claim *inkassov1.Claim, conds conditionSetter, phase inkassov1.ClaimPhase, reason, msg string) (reconcile.Result, error) {
 	claim.Status.Phase = phase
 	claim.Status.NextStepAt = nil
+	if claim.Status.HeldSince == nil {
+		claim.Status.HeldSince = &conds.now
+	}
 	conds.ready(reason, msg)
 	return reconcile.Result{}, nil
 }
@@ -311,7 +348,7 @@ func scheduleFacts(claim *inkassov1.Claim) (schedule.Claim, error) {
 	if err != nil {
 		return schedule.Claim{}, fmt.Errorf("spec.dueDate: %w", err)
 	}
-	c := schedule.Claim{InvoiceDate: inv, DueDate: due}
+	c := schedule.Claim{InvoiceDate: inv, DueDate: due, ShiftDays: int(claim.Status.PausedDays)}
 	for _, h := range claim.Status.History {
 		c.Done = append(c.Done, schedule.Done{Step: h.Step, At: h.Time.Time})
 	}
@@ -346,6 +383,19 @@ func (r *ClaimReconciler) doStep(ctx context.Context, claim *inkassov1.Claim, de
 
 	phase := inkassov1.ClaimPhase(step.Phase)
 	msg := ""
+	if step.Phase != "Reminder" && !transferred(claim, policy) && string(debtor.Spec.Country) != string(policy.Spec.Jurisdiction) {
+		// A debtor abroad is handed to a foreign partner at transfer.
+		at := metav1.Time{Time: now.Truncate(time.Second)}
+		msg = fmt.Sprintf("the debtor lives in %s, outside the policy's jurisdiction %s: forwarded to a foreign partner", debtor.Spec.Country, policy.Spec.Jurisdiction)
+		st.History = append(st.History, inkassov1.HistoryEntry{Step: step.Name, Phase: inkassov1.PhaseForwarded, Time: at,
+			DueAt: &metav1.Time{Time: plan.NextAt.UTC()}, Fee: money.Zero(string(claim.Spec.Currency)).String(), Message: msg})
+		st.Step, st.Phase = step.Name, inkassov1.PhaseForwarded
+		if st.CollectionStartedAt == nil {
+			st.CollectionStartedAt = &at
+		}
+		r.Recorder.Eventf(claim, nil, "Normal", "Forwarded", "Forward", msg)
+		return nil
+	}
 	switch step.Action {
 	case inkassov1.ActionCreditCheck:
 		decision, source := creditDecision(claim, policy)
@@ -402,6 +452,20 @@ func (r *ClaimReconciler) doStep(ctx context.Context, claim *inkassov1.Claim, de
 	r.Recorder.Eventf(claim, nil, "Normal", "StepCompleted", "Step", note)
 	log.FromContext(ctx).V(1).Info("step done", "step", step.Name, "phase", phase, "notices", len(names))
 	return nil
+}
+
+// transferred reports whether a step past the Reminder phase has been done.
+func transferred(claim *inkassov1.Claim, policy *inkassov1.CollectionPolicy) bool {
+	reminder := map[string]bool{}
+	for _, s := range policy.Spec.Steps {
+		reminder[s.Name] = s.Phase == "Reminder"
+	}
+	for _, h := range claim.Status.History {
+		if !reminder[h.Step] {
+			return true
+		}
+	}
+	return false
 }
 
 func creditDecision(claim *inkassov1.Claim, policy *inkassov1.CollectionPolicy) (inkassov1.CreditDecision, string) {

@@ -445,3 +445,76 @@ func TestCreditorEndsCollection(t *testing.T) {
 		t.Errorf("the direct payment must settle the principal first: %+v", payment)
 	}
 }
+
+func TestPauseLimitationAndForwarding(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	abroad := debtor(ns, "abroad", inkassov1.DebtorConsumer)
+	abroad.Spec.Country = "SE"
+	create(t, samplePolicy(t, ns), logChannel(ns, "letter"), logChannel(ns, "sms"), logChannel(ns, "phone"),
+		debtor(ns, "d", inkassov1.DebtorConsumer), abroad)
+	old := claimDue(ns, "old", "d", "100.00", -4*365)
+	acknowledged := claimDue(ns, "acknowledged", "d", "100.00", -4*365)
+	acknowledged.Spec.Payments = []inkassov1.Payment{{ID: "p", Amount: "10.00",
+		Date: inkassov1.Date(fclock.Now().In(oslo).AddDate(-1, 0, 0).Format(time.DateOnly))}}
+	create(t, claimDue(ns, "paused", "d", "100.00", -2), old, acknowledged, claimDue(ns, "export", "abroad", "100.00", -20))
+
+	// Limitation: three years after the due date, restarted by a payment.
+	eventually(t, 10*time.Second, func() error {
+		c := getClaim(t, ns, "old")
+		if c.Status.Phase != inkassov1.PhaseTimeBarred {
+			return fmt.Errorf("old claim phase %s", c.Status.Phase)
+		}
+		if msg := condition(c.Status.Conditions, inkassov1.ConditionReady).Message; !strings.Contains(msg, "3 years after the due date") {
+			return fmt.Errorf("message %q", msg)
+		}
+		if p := getClaim(t, ns, "acknowledged").Status.Phase; p != inkassov1.PhaseReminder {
+			return fmt.Errorf("acknowledged claim phase %s, want Reminder: a payment restarts limitation", p)
+		}
+		return nil
+	})
+
+	// A debtor abroad is forwarded at transfer, after the reminder.
+	driveToEnd(t, ns, "export")
+	c := getClaim(t, ns, "export")
+	if c.Status.Phase != inkassov1.PhaseForwarded || len(c.Status.History) != 2 || !strings.Contains(c.Status.History[1].Message, "lives in SE") {
+		t.Errorf("export: phase %s history %+v", c.Status.Phase, c.Status.History)
+	}
+
+	// Pausing for 20 days shifts the next step by 20 days.
+	var before time.Time
+	eventually(t, 10*time.Second, func() error {
+		c := getClaim(t, ns, "paused")
+		if c.Status.NextStepAt == nil || len(c.Status.History) != 1 {
+			return fmt.Errorf("paused claim not waiting for its second step: %+v", c.Status)
+		}
+		before = c.Status.NextStepAt.Time
+		return nil
+	})
+	patchSpec := func(p string) {
+		t.Helper()
+		if err := k8s.Patch(ctx, &inkassov1.Claim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "paused"}},
+			client.RawPatch("application/merge-patch+json", []byte(p))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	patchSpec(`{"spec":{"suspend":true}}`)
+	eventually(t, 10*time.Second, func() error {
+		if c := getClaim(t, ns, "paused"); c.Status.HeldSince == nil {
+			return fmt.Errorf("not held: %+v", c.Status)
+		}
+		return nil
+	})
+	fclock.SetTime(getClaim(t, ns, "paused").Status.HeldSince.AddDate(0, 0, 20))
+	patchSpec(`{"spec":{"suspend":false}}`)
+	eventually(t, 10*time.Second, func() error {
+		c := getClaim(t, ns, "paused")
+		if c.Status.PausedDays != 20 || c.Status.HeldSince != nil || c.Status.NextStepAt == nil {
+			return fmt.Errorf("after resume: pausedDays %d heldSince %v next %v", c.Status.PausedDays, c.Status.HeldSince, c.Status.NextStepAt)
+		}
+		if got := c.Status.NextStepAt.Sub(before); got != 20*24*time.Hour {
+			return fmt.Errorf("next step moved by %v, want 20 days", got)
+		}
+		return nil
+	})
+}

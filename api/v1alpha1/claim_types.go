@@ -323,6 +323,13 @@ type ClaimStatus struct {
 	// invoice fields are immutable.
 	// +optional
 	CollectionStartedAt *metav1.Time `json:"collectionStartedAt,omitempty"`
+	// heldSince is when collection was last paused (suspended or disputed).
+	// +optional
+	HeldSince *metav1.Time `json:"heldSince,omitempty"`
+	// pausedDays is how many days collection has been paused in all; the
+	// remaining schedule is shifted by them.
+	// +optional
+	PausedDays int32 `json:"pausedDays,omitempty"`
 	// history of completed steps, oldest first.
 	// +listType=atomic
 	// +optional

@@ -160,6 +160,10 @@ func (in *ClaimStatus) DeepCopyInto(out *ClaimStatus) {
 		in, out := &in.CollectionStartedAt, &out.CollectionStartedAt
 		*out = (*in).DeepCopy()
 	}
+	if in.HeldSince != nil {
+		in, out := &in.HeldSince, &out.HeldSince
+		*out = (*in).DeepCopy()
+	}
 	if in.History != nil {
 		in, out := &in.History, &out.History
 		*out = make([]HistoryEntry, len(*in))

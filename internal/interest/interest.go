@@ -77,12 +77,19 @@ func ptr(x decimal.Decimal) *decimal.Decimal { return &x }
 // unconfirmed: a day past the last known half-year carries the last rate
 // forward, marked unconfirmed.
 func (t Table) Rate(day time.Time, business bool) (decimal.Decimal, bool, error) {
+	if len(t.Periods) == 0 {
+		return decimal.Zero, false, fmt.Errorf("no %s late-interest rates", t.Jurisdiction)
+	}
 	i := sort.Search(len(t.Periods), func(i int) bool { return t.Periods[i].From.After(day) }) - 1
+	// A day before the first known half-year uses the earliest rate, and one
+	// after the last known half-year the latest: both marked unconfirmed, so
+	// that old or future claims are still computed (override in a policy).
+	unconfirmed := i < 0
 	if i < 0 {
-		return decimal.Zero, false, fmt.Errorf("no %s late-interest rate before %s", t.Jurisdiction, t.Periods[0].From.Format(time.DateOnly))
+		i = 0
 	}
 	p := t.Periods[i]
-	unconfirmed := p.Unconfirmed || !day.Before(halfYearAfter(p.From))
+	unconfirmed = unconfirmed || p.Unconfirmed || !day.Before(halfYearAfter(p.From))
 	margin := t.Margin
 	if business && t.BusinessMargin != nil {
 		margin = *t.BusinessMargin

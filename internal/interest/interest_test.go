@@ -85,8 +85,8 @@ func TestOverrideAndEdges(t *testing.T) {
 	if r, _ := Accrue(Input{Table: Tables["NO"], Principal: dec("100"), DueDate: day("2026-01-31"), AsOf: day("2026-01-31")}); !r.Interest.IsZero() {
 		t.Fatal("interest on the due date itself")
 	}
-	if _, err := Accrue(Input{Table: Tables["SE"], Principal: dec("100"), DueDate: day("2020-01-01"), AsOf: day("2020-02-01")}); err == nil {
-		t.Fatal("no error for a date before the table")
+	if r, err := Accrue(Input{Table: Tables["SE"], Principal: dec("100"), DueDate: day("2020-01-01"), AsOf: day("2020-02-01")}); err != nil || !r.Unconfirmed {
+		t.Fatalf("a date before the table: %v, unconfirmed %v: want the earliest rate, marked unconfirmed", err, r.Unconfirmed)
 	}
 	se, unconfirmed, _ := Tables["SE"].Rate(day("2025-03-01"), false)
 	if !se.Equal(decimal.NewFromInt(12)) || !unconfirmed {

@@ -77,6 +77,9 @@ type Claim struct {
 	InvoiceDate Date
 	DueDate     Date
 	Done        []Done // completed steps, oldest first
+	// ShiftDays moves every due-date anchor later: the days collection was
+	// paused (suspended, disputed), so resuming shifts the remaining schedule.
+	ShiftDays int
 }
 
 // Plan is what the engine decided.
@@ -150,7 +153,7 @@ func nextIndex(p Policy, c Claim) (int, *Done) {
 
 func (p Policy) stepAt(i int, c Claim, prev *Done) time.Time {
 	s := p.Steps[i]
-	at := p.At(c.DueDate.AddDays(s.AfterDueDays))
+	at := p.At(c.DueDate.AddDays(s.AfterDueDays + c.ShiftDays))
 	if !s.Reminder {
 		at = latest(at,
 			p.At(c.DueDate.AddDays(p.MinDaysAfterDue)),

@@ -164,3 +164,41 @@ func TestParseDate(t *testing.T) {
 		t.Fatalf("AddDays across the year = %s", got)
 	}
 }
+
+func TestResumeShiftsTheRemainingSchedule(t *testing.T) {
+	c := Claim{InvoiceDate: d("2026-01-01"), DueDate: d("2026-01-15"), ShiftDays: 30,
+		Done: []Done{{Step: "reminder", At: time.Date(2026, 1, 16, 9, 0, 0, 0, oslo)}}}
+	plan := Compute(kravia(), c, time.Date(2026, 1, 20, 0, 0, 0, 0, oslo))
+	if want := time.Date(2026, 2, 28, 9, 0, 0, 0, oslo); !plan.NextAt.Equal(want) { // due + 14 + 30
+		t.Fatalf("after a 30-day pause the notice is at %v, want %v", plan.NextAt, want)
+	}
+}
+
+func TestTimeBarred(t *testing.T) {
+	tests := []struct {
+		j        string
+		business bool
+		due      string
+		acks     []string
+		want     string
+	}{
+		{"NO", false, "2026-01-15", nil, "2029-01-16"},
+		{"NO", false, "2026-01-15", []string{"2027-06-01", "2026-03-01"}, "2030-06-02"},
+		{"SE", false, "2026-01-15", nil, "2029-01-16"},
+		{"SE", true, "2026-01-15", nil, "2036-01-16"},
+		{"FI", false, "2024-02-29", nil, "2027-03-02"}, // leap day: 3 years later is 1 March
+	}
+	for _, tt := range tests {
+		var acks []Date
+		for _, a := range tt.acks {
+			acks = append(acks, d(a))
+		}
+		got, why, err := TimeBarredFrom(tt.j, tt.business, d(tt.due), acks)
+		if err != nil || got.String() != tt.want || why == "" {
+			t.Errorf("%s business=%v due %s acks %v: %s (%s) %v, want %s", tt.j, tt.business, tt.due, tt.acks, got, why, err, tt.want)
+		}
+	}
+	if _, _, err := TimeBarredFrom("DK", false, d("2026-01-01"), nil); err == nil {
+		t.Error("DK accepted")
+	}
+}
