@@ -118,15 +118,13 @@ func Compute(p Policy, c Claim, now time.Time) Plan {
 	next, prev := nextIndex(p, c)
 	if next < len(p.Steps) {
 		plan.Next = next
-		plan.NextAt = p.stepAt(next, c, prev)
+		// No step fires before the claim is overdue, whatever its offset.
+		plan.NextAt = latest(p.stepAt(next, c, prev), plan.OverdueAt)
 		plan.Due = plan.Overdue && !now.Before(plan.NextAt)
 	}
 	switch {
 	case !plan.Overdue:
 		plan.WakeAt = plan.OverdueAt
-		if plan.Next >= 0 && plan.NextAt.Before(plan.WakeAt) {
-			plan.WakeAt = plan.NextAt // cannot fire before overdue anyway
-		}
 	case plan.Next >= 0:
 		plan.WakeAt = plan.NextAt
 	}

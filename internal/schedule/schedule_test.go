@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -201,4 +202,77 @@ func TestTimeBarred(t *testing.T) {
 	if _, _, err := TimeBarredFrom("DK", false, d("2026-01-01"), nil); err == nil {
 		t.Error("DK accepted")
 	}
+}
+
+// FuzzSchedule walks random policies and claims and checks the engine's
+// promises: every step fires once and in order, never before its offset from
+// the due date, never before eligibility (after the reminder phase), never
+// closer than its minimum gap to the previous step, always at the step time;
+// and the same input always gives the same plan.
+func FuzzSchedule(f *testing.F) {
+	f.Add(uint64(1), uint16(14), uint16(3), uint16(0), uint8(14), uint8(14), uint8(5))
+	f.Add(uint64(99), uint16(0), uint16(0), uint16(400), uint8(0), uint8(30), uint8(11))
+	f.Fuzz(func(t *testing.T, seed uint64, invoiceAgo, dueAfterInvoice, createdAfterDue uint16, minDue, minInvoice, nsteps uint8) {
+		r := seed
+		next := func(n int) int { // xorshift: deterministic from the seed
+			r ^= r << 13
+			r ^= r >> 7
+			r ^= r << 17
+			return int(r % uint64(n))
+		}
+		p := Policy{Location: oslo, StepTime: time.Duration(next(24))*time.Hour + time.Duration(next(60))*time.Minute,
+			MinDaysAfterDue: int(minDue % 60), MinDaysAfterInvoice: int(minInvoice % 60)}
+		offset := 0
+		for i := 0; i < int(nsteps%12)+1; i++ {
+			offset += next(20)
+			p.Steps = append(p.Steps, Step{Name: fmt.Sprintf("s%d", i), Reminder: i == 0 && next(2) == 0, AfterDueDays: offset, MinGapDays: next(15)})
+		}
+		invoice := d("2025-01-01").AddDays(int(invoiceAgo % 1500))
+		c := Claim{InvoiceDate: invoice, DueDate: invoice.AddDays(int(dueAfterInvoice % 90))}
+		now := p.At(c.DueDate.AddDays(int(createdAfterDue % 800))).Add(time.Duration(next(86400)) * time.Second)
+
+		at := func(dd Date, days int) time.Time { return p.At(dd.AddDays(days)) }
+		for i := 0; i < len(p.Steps)+1; i++ {
+			plan := Compute(p, c, now)
+			if again := Compute(p, c, now); again != plan {
+				t.Fatalf("not deterministic: %+v vs %+v", plan, again)
+			}
+			if plan.Next < 0 {
+				if len(c.Done) != len(p.Steps) {
+					t.Fatalf("finished after %d of %d steps", len(c.Done), len(p.Steps))
+				}
+				return
+			}
+			if plan.Next != len(c.Done) {
+				t.Fatalf("next step %d after %d done: a step was skipped or repeated", plan.Next, len(c.Done))
+			}
+			if !plan.Due {
+				now = plan.NextAt
+				plan = Compute(p, c, now)
+				if !plan.Due {
+					t.Fatalf("not due at its own NextAt %v: %+v", now, plan)
+				}
+			}
+			s := p.Steps[plan.Next]
+			fired := now
+			if fired.Before(at(c.DueDate, s.AfterDueDays)) {
+				t.Fatalf("step %s fired %v before due+%d", s.Name, fired, s.AfterDueDays)
+			}
+			if !s.Reminder && (fired.Before(at(c.DueDate, p.MinDaysAfterDue)) || fired.Before(at(c.InvoiceDate, p.MinDaysAfterInvoice))) {
+				t.Fatalf("step %s fired %v before eligibility", s.Name, fired)
+			}
+			if n := len(c.Done); n > 0 {
+				prev := c.Done[n-1].At
+				if fired.Before(prev) || fired.Before(at(DateOf(prev, oslo), s.MinGapDays)) {
+					t.Fatalf("step %s fired %v, within %d days of the previous step at %v", s.Name, fired, s.MinGapDays, prev)
+				}
+			}
+			if fired.After(plan.NextAt) && !fired.Equal(now) {
+				t.Fatalf("fired late without reason")
+			}
+			c.Done = append(c.Done, Done{Step: s.Name, At: fired})
+			now = fired.Add(time.Duration(next(3600)) * time.Second) // the controller takes a moment
+		}
+		t.Fatalf("more plans than steps")
+	})
 }
