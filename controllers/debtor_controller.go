@@ -4,14 +4,18 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -21,12 +25,18 @@ import (
 
 // DebtorReconciler keeps a Debtor's status aggregates over its claims.
 type DebtorReconciler struct {
-	Client client.Client
-	Clock  clock.PassiveClock
+	Client   client.Client
+	Clock    clock.PassiveClock
+	Recorder events.EventRecorder
 }
 
-// +kubebuilder:rbac:groups=collection.inkasso.dev,resources=debtors,verbs=get;list;watch
+// +kubebuilder:rbac:groups=collection.inkasso.dev,resources=debtors,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=debtors/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=collection.inkasso.dev,resources=debtors/finalizers,verbs=update
+
+// debtorFinalizer keeps a Debtor with open claims from being deleted, so no
+// claim is orphaned silently.
+const debtorFinalizer = "collection.inkasso.dev/open-claims"
 
 // phaseRank orders the open phases by how far collection has gone.
 var phaseRank = map[inkassov1.ClaimPhase]int{
@@ -79,13 +89,47 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	conditionSetter{conds: &st.Conditions, gen: d.Generation, now: metav1.Time{Time: r.Clock.Now().Truncate(time.Second)}}.
 		ready("Aggregated", fmt.Sprintf("%d open claim(s)", st.OpenClaims))
 
-	if apiequality.Semantic.DeepEqual(orig.Status, d.Status) {
-		return reconcile.Result{}, nil
+	conds := conditionSetter{conds: &st.Conditions, gen: d.Generation, now: metav1.Time{Time: r.Clock.Now().Truncate(time.Second)}}
+	deleting := !d.DeletionTimestamp.IsZero()
+	if deleting && st.OpenClaims > 0 {
+		var open []string
+		for _, c := range claims.Items {
+			if !c.Status.Phase.Terminal() {
+				open = append(open, c.Name)
+			}
+		}
+		msg := fmt.Sprintf("deletion waits for %d open claim(s): %s; withdraw, settle or delete them first", len(open), strings.Join(open, ", "))
+		conds.set(inkassov1.ConditionReady, metav1.ConditionFalse, "DeletionBlocked", msg)
+		if c := meta.FindStatusCondition(orig.Status.Conditions, inkassov1.ConditionReady); c == nil || c.Reason != "DeletionBlocked" {
+			r.Recorder.Eventf(&d, nil, "Warning", "DeletionBlocked", "Delete", msg)
+		}
 	}
-	if err := r.Client.Status().Patch(ctx, &d, client.MergeFrom(orig)); err != nil {
-		return reconcile.Result{}, fmt.Errorf("writing debtor status: %w", err)
+
+	if !apiequality.Semantic.DeepEqual(orig.Status, d.Status) {
+		if err := r.Client.Status().Patch(ctx, &d, client.MergeFrom(orig)); err != nil {
+			return reconcile.Result{}, fmt.Errorf("writing debtor status: %w", err)
+		}
+	}
+	switch {
+	case !deleting && !controllerutil.ContainsFinalizer(&d, debtorFinalizer):
+		return reconcile.Result{}, r.patchFinalizer(ctx, &d, true)
+	case deleting && st.OpenClaims == 0 && controllerutil.ContainsFinalizer(&d, debtorFinalizer):
+		return reconcile.Result{}, r.patchFinalizer(ctx, &d, false)
 	}
 	return reconcile.Result{}, nil
+}
+
+func (r *DebtorReconciler) patchFinalizer(ctx context.Context, d *inkassov1.Debtor, add bool) error {
+	orig := d.DeepCopy()
+	if add {
+		controllerutil.AddFinalizer(d, debtorFinalizer)
+	} else {
+		controllerutil.RemoveFinalizer(d, debtorFinalizer)
+	}
+	if err := r.Client.Patch(ctx, d, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("updating finalizer of debtor %s: %w", d.Name, err)
+	}
+	return nil
 }
 
 // SetupWithManager registers the controller; any change of a claim updates its debtor.
@@ -95,6 +139,9 @@ func (r *DebtorReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}
+	}
+	if r.Recorder == nil {
+		r.Recorder = mgr.GetEventRecorder("inkasso-debtor")
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("debtor").
