@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,7 +19,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -27,11 +27,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
-	"github.com/inkasso-operator/inkasso-operator/internal/calendar"
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
-	"github.com/inkasso-operator/inkasso-operator/internal/notice"
 	"github.com/inkasso-operator/inkasso-operator/internal/reference"
 	"github.com/inkasso-operator/inkasso-operator/internal/schedule"
 	"github.com/inkasso-operator/inkasso-operator/internal/simclock"
@@ -238,6 +236,11 @@ func (r *ClaimReconciler) reconcile(ctx context.Context, claim *inkassov1.Claim,
 		st.Phase = lastPhase(claim)
 	}
 
+	if consolidates(policy) {
+		if res, handled := r.caseMember(claim, debtor, policy, plan, conds); handled {
+			return res, nil
+		}
+	}
 	if plan.Due {
 		step := policy.Spec.Steps[plan.Next]
 		if err := r.doStep(ctx, claim, debtor, policy, tp, step, plan, now); err != nil {
@@ -417,7 +420,8 @@ func (r *ClaimReconciler) doStep(ctx context.Context, claim *inkassov1.Claim, de
 	var names []string
 	if step.Action == inkassov1.ActionNotify || step.Action == inkassov1.ActionNotifyCreditor || step.Action == "" {
 		for _, ch := range step.Channels {
-			n, err := r.buildNotice(claim, debtor, policy, tp, step, ch, bal, fee, now)
+			n, err := buildNotice(r.Client.Scheme(), noticeInput{caseID: claim.Status.CaseID, debtor: debtor, policy: policy, tp: tp,
+				step: step, channel: ch, claims: []*inkassov1.Claim{claim}, balances: []ledger.Result{bal}, owner: claim, now: now})
 			if err != nil {
 				return stall("TemplateError", "step %q: %v", step.Name, err)
 			}
@@ -488,132 +492,106 @@ func (r *ClaimReconciler) fee(claim *inkassov1.Claim, debtor *inkassov1.Debtor, 
 		Jurisdiction: string(policy.Spec.Jurisdiction), Currency: cur, Principal: principal,
 		Business: debtor.Spec.Type == inkassov1.DebtorBusiness, On: now,
 	}
+	if err := applyFeeStep(&in, policy, step); err != nil {
+		return money.Money{}, err
+	}
+	in.Charged = chargedSoFar(claim, policy, cur)
+	return fees.Compute(in)
+}
+
+// applyFeeStep sets the step's fee kind (or fixed amount) and the policy's overrides.
+func applyFeeStep(in *fees.Input, policy *inkassov1.CollectionPolicy, step inkassov1.PolicyStep) error {
 	switch step.Fee {
 	case "", "None", "Reminder", "LightSalary", "HeavySalary", "Compensation":
 		in.Kind = fees.Kind(step.Fee)
 	default:
 		in.Fixed = step.Fee
 	}
-	if o := policy.Spec.Overrides; o != nil {
-		in.NoVAT = o.CreditorVATRegistered != nil && !*o.CreditorVATRegistered
-		if o.FeeUnit != "" {
-			m, err := money.Parse(string(o.FeeUnit), cur)
-			if err != nil {
-				return money.Money{}, fmt.Errorf("spec.overrides.feeUnit: %w", err)
-			}
-			in.SatsOverride = &m
-		}
-		if o.ReminderFee != "" {
-			m, err := money.Parse(string(o.ReminderFee), cur)
-			if err != nil {
-				return money.Money{}, fmt.Errorf("spec.overrides.reminderFee: %w", err)
-			}
-			in.ReminderFee = &m
-		}
+	o := policy.Spec.Overrides
+	if o == nil {
+		return nil
 	}
-	in.Charged = chargedSoFar(claim, policy, cur)
-	return fees.Compute(in)
+	in.NoVAT = o.CreditorVATRegistered != nil && !*o.CreditorVATRegistered
+	if o.FeeUnit != "" {
+		m, err := money.Parse(string(o.FeeUnit), in.Currency)
+		if err != nil {
+			return fmt.Errorf("spec.overrides.feeUnit: %w", err)
+		}
+		in.SatsOverride = &m
+	}
+	if o.ReminderFee != "" {
+		m, err := money.Parse(string(o.ReminderFee), in.Currency)
+		if err != nil {
+			return fmt.Errorf("spec.overrides.reminderFee: %w", err)
+		}
+		in.ReminderFee = &m
+	}
+	return nil
+}
+
+// countCharge adds a fee charged by a step with fee kind to c.
+func countCharge(c *fees.Charged, kind string, charged money.Money) {
+	c.Total = c.Total.Add(charged)
+	switch kind {
+	case "Reminder":
+		c.ReminderFees++
+	case "LightSalary":
+		c.DemandFees++
+		c.Salary = c.Salary.Add(charged)
+	case "HeavySalary":
+		c.Salary = c.Salary.Add(charged)
+	case "Compensation":
+		c.Compensation = true
+		c.Salary = c.Salary.Add(charged)
+	}
 }
 
 // chargedSoFar sums the fees the claim's history charged, by kind.
 func chargedSoFar(claim *inkassov1.Claim, policy *inkassov1.CollectionPolicy, cur string) fees.Charged {
 	c := fees.Charged{Salary: money.Zero(cur), Total: money.Zero(cur)}
-	kinds := map[string]string{}
-	for _, s := range policy.Spec.Steps {
-		kinds[s.Name] = s.Fee
-	}
 	for _, h := range claim.Status.History {
 		charged, err := money.Parse(h.Fee, cur)
 		if h.Fee == "" || err != nil || !charged.IsPositive() {
 			continue
 		}
-		c.Total = c.Total.Add(charged)
-		switch kinds[h.Step] {
-		case "Reminder":
-			c.ReminderFees++
-		case "LightSalary":
-			c.DemandFees++
-			c.Salary = c.Salary.Add(charged)
-		case "HeavySalary":
-			c.Salary = c.Salary.Add(charged)
-		case "Compensation":
-			c.Compensation = true
-			c.Salary = c.Salary.Add(charged)
-		}
+		countCharge(&c, stepNamed(policy, h.Step).Fee, charged)
 	}
 	return c
 }
 
-func (r *ClaimReconciler) buildNotice(claim *inkassov1.Claim, debtor *inkassov1.Debtor, policy *inkassov1.CollectionPolicy,
-	tp schedule.Policy, step inkassov1.PolicyStep, channel string, bal ledger.Result, fee money.Money, now time.Time) (*inkassov1.Notice, error) {
-	lang := debtor.Spec.Language
-	if lang == "" {
-		lang = jurisdictionDefaults[policy.Spec.Jurisdiction].lang
+// consolidates reports whether the policy collects a debtor's claims as one case.
+func consolidates(p *inkassov1.CollectionPolicy) bool {
+	return p.Spec.Consolidation == nil || *p.Spec.Consolidation
+}
+
+// caseMember handles a claim whose steps from the transfer on belong to its
+// debtor's collection case, which the Debtor controller runs: a claim in the
+// case mirrors the case's next step; a claim whose transfer is due asks to
+// be taken in. handled is false where the claim's own steps apply (reminders
+// before transfer, forwarding a debtor abroad).
+func (r *ClaimReconciler) caseMember(claim *inkassov1.Claim, debtor *inkassov1.Debtor, policy *inkassov1.CollectionPolicy,
+	plan schedule.Plan, conds conditionSetter) (reconcile.Result, bool) {
+	st := &claim.Status
+	if c := debtor.Status.Case; c != nil && slices.Contains(c.Claims, claim.Name) {
+		st.CaseID, st.AwaitingCase = c.ID, false
+		st.NextStep, st.NextStepAt = c.NextStep, c.NextStepAt.DeepCopy()
+		if c.NextStep == "" {
+			conds.ready(string(st.Phase), "collected in case "+c.ID+"; every step of policy "+policy.Name+" is done")
+		} else {
+			conds.ready("Waiting", "collected in case "+c.ID+" of debtor "+debtor.Name+"; next step "+c.NextStep+" at "+c.NextStepAt.UTC().Format(time.RFC3339))
+		}
+		return reconcile.Result{}, true
 	}
-	cal, err := calendar.For(string(policy.Spec.Jurisdiction))
-	if err != nil {
-		return nil, err
+	if plan.Next < 0 || policy.Spec.Steps[plan.Next].Phase == "Reminder" || !plan.Due {
+		return reconcile.Result{}, false
 	}
-	payBy := ""
-	if step.PaymentDeadlineDays > 0 {
-		// The statutory minimum, moved to the next bank day when it lands on
-		// a weekend or holiday.
-		d := schedule.DateOf(now, tp.Location).AddDays(int(step.PaymentDeadlineDays))
-		payBy = cal.NextBankDay(calendar.Day(d.Year, d.Month, d.Day)).Format(time.DateOnly)
+	if !transferred(claim, policy) && string(debtor.Spec.Country) != string(policy.Spec.Jurisdiction) {
+		return reconcile.Result{}, false // forwarded by its own step
 	}
-	notBefore, err := contactAllowedFrom(policy, tp.Location, cal, now)
-	if err != nil {
-		return nil, err
-	}
-	cur := string(claim.Spec.Currency)
-	subject, body, err := notice.Render(notice.Data{
-		Language: string(lang), Step: step.Name, DebtorName: debtor.Spec.DisplayName, Currency: cur,
-		Claims:    []notice.Line{{InvoiceNumber: claim.Spec.InvoiceNumber, DueDate: string(claim.Spec.DueDate), Outstanding: bal.Outstanding.String()}},
-		Principal: bal.Principal.String(), Fees: bal.Fees.String(), Interest: bal.Interest.String(), Paid: bal.Paid.String(),
-		Outstanding: bal.Outstanding.String(), FeeCharged: fee.String(), PayBy: payBy, PaymentReference: claim.Status.PaymentReference,
-	})
-	if err != nil {
-		return nil, err
-	}
-	n := &inkassov1.Notice{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      notice.Name(claim.Status.CaseID, step.Name, channel),
-			Namespace: claim.Namespace,
-			Labels:    map[string]string{"collection.inkasso.dev/step": step.Name},
-		},
-		Spec: inkassov1.NoticeSpec{
-			ChannelRef: inkassov1.LocalObjectReference{Name: channel},
-			ClaimRefs:  []inkassov1.LocalObjectReference{{Name: claim.Name}},
-			CaseID:     claim.Status.CaseID,
-			Step:       step.Name,
-			Language:   lang,
-			Subject:    subject,
-			Body:       body,
-			Amounts: &inkassov1.NoticeAmounts{
-				Currency: cur, Principal: bal.Principal.String(), Fees: bal.Fees.String(), Interest: bal.Interest.String(),
-				Paid: bal.Paid.String(), Outstanding: bal.Outstanding.String(),
-				Claims: []inkassov1.NoticeClaim{{Name: claim.Name, InvoiceNumber: claim.Spec.InvoiceNumber, DueDate: string(claim.Spec.DueDate), Outstanding: bal.Outstanding.String()}},
-			},
-			PaymentReference: claim.Status.PaymentReference,
-			PayBy:            inkassov1.Date(payBy),
-		},
-	}
-	if step.Action != inkassov1.ActionNotifyCreditor && notBefore.After(now) {
-		n.Spec.NotBefore = &metav1.Time{Time: notBefore.UTC()}
-	}
-	if step.Action == inkassov1.ActionNotifyCreditor {
-		n.Spec.Recipient = inkassov1.Recipient{Name: "Creditor (" + claim.Namespace + ")"}
-	} else {
-		n.Spec.DebtorRef = &inkassov1.LocalObjectReference{Name: debtor.Name}
-		n.Spec.Recipient = inkassov1.Recipient{Name: debtor.Spec.DisplayName, Email: debtor.Spec.Email, Phone: debtor.Spec.Phone, Address: debtor.Spec.Address}
-	}
-	if len(claim.Name) <= 63 {
-		n.Labels["collection.inkasso.dev/claim"] = claim.Name
-	}
-	if err := controllerutil.SetOwnerReference(claim, n, r.Client.Scheme()); err != nil {
-		return nil, fmt.Errorf("owner reference: %w", err)
-	}
-	return n, nil
+	st.AwaitingCase = true
+	r.setNext(claim, policy, plan)
+	conds.ready("AwaitingCase", "transfer to collection is due: waiting for debtor "+debtor.Name+"'s collection case to take the claim in")
+	return reconcile.Result{}, true
 }
 
 // SetupWithManager registers the controller and its watches.

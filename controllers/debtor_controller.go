@@ -2,12 +2,14 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -16,11 +18,14 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
+	"github.com/inkasso-operator/inkasso-operator/internal/simclock"
 )
 
 // DebtorReconciler keeps a Debtor's status aggregates over its claims.
@@ -28,11 +33,15 @@ type DebtorReconciler struct {
 	Client   client.Client
 	Clock    clock.PassiveClock
 	Recorder events.EventRecorder
+	// Wake, when set, re-queues the debtors sent on it (tests on a fake clock).
+	Wake <-chan event.GenericEvent
 }
 
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=debtors,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=debtors/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=debtors/finalizers,verbs=update
+// +kubebuilder:rbac:groups=collection.inkasso.dev,resources=claims/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=collection.inkasso.dev,resources=notices,verbs=get;list;watch;create
 
 // debtorFinalizer keeps a Debtor with open claims from being deleted, so no
 // claim is orphaned silently.
@@ -91,6 +100,22 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 
 	conds := conditionSetter{conds: &st.Conditions, gen: d.Generation, now: metav1.Time{Time: r.Clock.Now().Truncate(time.Second)}}
 	deleting := !d.DeletionTimestamp.IsZero()
+	now := r.Clock.Now()
+	wake, caseErr := r.reconcileCase(ctx, &d, claims.Items, now)
+	var stalled *stallError
+	switch {
+	case errors.As(caseErr, &stalled):
+		conds.stalled(stalled.reason, stalled.msg)
+		caseErr = nil
+	case caseErr != nil:
+		// The case must not advance past claims that did not record the
+		// step: keep its old state; the retry redoes the step, idempotently.
+		st.Case = orig.Status.Case.DeepCopy()
+		if apierrors.IsConflict(caseErr) {
+			return reconcile.Result{RequeueAfter: 50 * time.Millisecond}, nil
+		}
+		conds.reconciling("Retrying", caseErr.Error())
+	}
 	if deleting && st.OpenClaims > 0 {
 		var open []string
 		for _, c := range claims.Items {
@@ -106,9 +131,16 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	}
 
 	if !apiequality.Semantic.DeepEqual(orig.Status, d.Status) {
-		if err := r.Client.Status().Patch(ctx, &d, client.MergeFrom(orig)); err != nil {
-			return reconcile.Result{}, fmt.Errorf("writing debtor status: %w", err)
+		// Optimistic lock: the case history must never be written from a stale read.
+		if err := r.Client.Status().Patch(ctx, &d, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+			if apierrors.IsConflict(err) {
+				return reconcile.Result{RequeueAfter: 50 * time.Millisecond}, nil
+			}
+			return reconcile.Result{}, errors.Join(caseErr, fmt.Errorf("writing debtor status: %w", err))
 		}
+	}
+	if caseErr != nil {
+		return reconcile.Result{}, caseErr
 	}
 	switch {
 	case !deleting && !controllerutil.ContainsFinalizer(&d, debtorFinalizer):
@@ -116,7 +148,10 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	case deleting && st.OpenClaims == 0 && controllerutil.ContainsFinalizer(&d, debtorFinalizer):
 		return reconcile.Result{}, r.patchFinalizer(ctx, &d, false)
 	}
-	return reconcile.Result{}, nil
+	if wake.IsZero() {
+		return reconcile.Result{}, nil
+	}
+	return reconcile.Result{RequeueAfter: max(simclock.RealDuration(r.Clock, wake.Sub(now)), time.Millisecond)}, nil
 }
 
 func (r *DebtorReconciler) patchFinalizer(ctx context.Context, d *inkassov1.Debtor, add bool) error {
@@ -143,12 +178,15 @@ func (r *DebtorReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Recorder == nil {
 		r.Recorder = mgr.GetEventRecorder("inkasso-debtor")
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("debtor").
 		For(&inkassov1.Debtor{}).
 		Watches(&inkassov1.Claim{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 			c := o.(*inkassov1.Claim)
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: c.Namespace, Name: c.Spec.DebtorRef.Name}}}
-		})).
-		Complete(r)
+		}))
+	if r.Wake != nil {
+		b = b.WatchesRawSource(source.Channel(r.Wake, &handler.EnqueueRequestForObject{}))
+	}
+	return b.Complete(r)
 }

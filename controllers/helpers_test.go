@@ -114,9 +114,14 @@ func getClaim(t *testing.T, ns, name string) *inkassov1.Claim {
 	return &c
 }
 
-// wakeClaim makes the controller look at the claim now.
+// wakeClaim makes the controllers look at the claim and its debtor (which
+// runs the claim's collection case) now.
 func wakeClaim(ns, name string) {
 	wake <- event.GenericEvent{Object: &inkassov1.Claim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}}
+	var c inkassov1.Claim
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &c); err == nil {
+		dwake <- event.GenericEvent{Object: &inkassov1.Debtor{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: c.Spec.DebtorRef.Name}}}
+	}
 }
 
 // driveToEnd moves the fake clock to each next step of the claim and waits
@@ -156,6 +161,14 @@ func driveToEnd(t *testing.T, ns, name string) *inkassov1.Claim {
 // order they are driven in.
 func driveAllToEnd(t *testing.T, ns string, names ...string) {
 	t.Helper()
+	eventually(t, 10*time.Second, func() error {
+		for _, n := range names {
+			if c := getClaim(t, ns, n); c.Status.Phase == "" || c.Status.ObservedGeneration != c.Generation {
+				return fmt.Errorf("claim %s not reconciled yet", n)
+			}
+		}
+		return nil
+	})
 	for range 100 {
 		var next time.Time
 		history := map[string]int{}
@@ -180,9 +193,12 @@ func driveAllToEnd(t *testing.T, ns string, names ...string) {
 		}
 		eventually(t, 10*time.Second, func() error {
 			for _, n := range due {
-				if len(getClaim(t, ns, n).Status.History) == history[n] {
+				// Progress: a step recorded, or the next step moved on (a
+				// claim joining a case waits for the case's next step).
+				c := getClaim(t, ns, n)
+				if len(c.Status.History) == history[n] && c.Status.NextStepAt != nil && !c.Status.NextStepAt.Time.After(next) {
 					wakeClaim(ns, n)
-					return fmt.Errorf("claim %s: step not recorded", n)
+					return fmt.Errorf("claim %s: step %s at %v not done", n, c.Status.NextStep, next)
 				}
 			}
 			return nil

@@ -32,6 +32,7 @@ var (
 	k8s    client.Client
 	fclock *clocktesting.FakeClock
 	wake   chan event.GenericEvent
+	dwake  chan event.GenericEvent
 	outbox string
 	scheme = runtime.NewScheme()
 )
@@ -75,6 +76,7 @@ func runSuite(m *testing.M) int {
 	defer cancel()
 	fclock = clocktesting.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	wake = make(chan event.GenericEvent, 256)
+	dwake = make(chan event.GenericEvent, 256)
 	outbox, _ = os.MkdirTemp("", "inkasso-outbox-")
 	defer os.RemoveAll(outbox)
 
@@ -86,7 +88,7 @@ func runSuite(m *testing.M) int {
 	}
 	must(controllers.SetupIndexes(ctx, mgr))
 	must((&controllers.ClaimReconciler{Clock: fclock, Wake: wake, MaxConcurrentReconciles: 4}).SetupWithManager(mgr))
-	must((&controllers.DebtorReconciler{Clock: fclock}).SetupWithManager(mgr))
+	must((&controllers.DebtorReconciler{Clock: fclock, Wake: dwake}).SetupWithManager(mgr))
 	must((logchannel.Channel{DefaultOutboxDir: outbox}).SetupWithManager(mgr, channelkit.Controller{Clock: fclock}))
 	must((&channelkit.Controller{ControllerName: scriptedController, Send: scripted.send, Clock: fclock}).SetupWithManager(mgr))
 	go func() {

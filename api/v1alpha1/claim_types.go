@@ -342,6 +342,10 @@ type ClaimStatus struct {
 	// +listType=atomic
 	// +optional
 	Ledger []LedgerEntry `json:"ledger,omitempty"`
+	// awaitingCase is set when the claim is due for transfer and waits for
+	// its debtor's collection case to take it in.
+	// +optional
+	AwaitingCase bool `json:"awaitingCase,omitempty"`
 	// caseID is the debtor's collection case this claim belongs to.
 	// +optional
 	CaseID string `json:"caseID,omitempty"`

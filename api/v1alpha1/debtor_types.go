@@ -100,15 +100,47 @@ type DebtorSpec struct {
 type CollectionCase struct {
 	// id of the case, also the prefix of its notices' names.
 	ID string `json:"id"`
+	// policy is the CollectionPolicy the case follows.
+	// +optional
+	Policy string `json:"policy,omitempty"`
 	// claims in the case, by name.
 	// +listType=set
 	Claims []string `json:"claims,omitempty"`
+	// dueDate anchors the case's step offsets: the earliest due date of the
+	// claims that opened it.
+	// +optional
+	DueDate string `json:"dueDate,omitempty"`
 	// step is the last step the case completed.
 	// +optional
 	Step string `json:"step,omitempty"`
+	// nextStep is the case's next step.
+	// +optional
+	NextStep string `json:"nextStep,omitempty"`
+	// nextStepAt is when the next step fires.
+	// +optional
+	NextStepAt *metav1.Time `json:"nextStepAt,omitempty"`
+	// history of the case's steps, oldest first.
+	// +listType=atomic
+	// +optional
+	History []CaseStep `json:"history,omitempty"`
 	// openedAt is when the case was opened.
 	// +optional
 	OpenedAt *metav1.Time `json:"openedAt,omitempty"`
+}
+
+// CaseStep is one step a case completed.
+type CaseStep struct {
+	// step name.
+	Step string `json:"step"`
+	// time the step was carried out.
+	Time metav1.Time `json:"time"`
+	// claims the step covered.
+	// +listType=atomic
+	// +optional
+	Claims []string `json:"claims,omitempty"`
+	// fee charged for the whole case with the step.
+	// +optional
+	Fee string `json:"fee,omitempty"`
 }
 
 // DebtorStatus aggregates the debtor's claims.

@@ -149,7 +149,7 @@ func TestSamplesReachTheirLastPhase(t *testing.T) {
 		t.Errorf("kubectl get claims:\n%s", table)
 	}
 	wide := c.kubectlOut(t, "get", "claims", "-n", "acme", "-o", "wide")
-	if !strings.Contains(wide, "REASON") || !strings.Contains(wide, "every step of policy kravia-11 is done") {
+	if !strings.Contains(wide, "REASON") || !strings.Contains(wide, "every step of policy kravia-11 is done") || !strings.Contains(wide, "collected in case") {
 		t.Errorf("kubectl get claims -o wide:\n%s", wide)
 	}
 	if out := c.kubectlOut(t, "get", "inkasso", "-n", "acme"); !strings.Contains(out, "debtor.collection.inkasso.dev/ola-nordmann") {
@@ -170,12 +170,14 @@ func TestSamplesReachTheirLastPhase(t *testing.T) {
 		}
 	}
 	notices := c.kubectlOut(t, "get", "ntc", "-n", "acme", "--no-headers")
-	if n := strings.Count(notices, "\n"); n != 32 || strings.Count(notices, " Sent ") != 32 {
-		t.Errorf("%d notices, want 32 (8 per claim), all Sent:\n%s", n, notices)
+	// Each debtor's two claims are one case: a reminder per claim, then one
+	// notice per case step (7 with a channel) listing both: 4 + 2 x 7.
+	if n := strings.Count(notices, "\n"); n != 18 || strings.Count(notices, " Sent ") != 18 {
+		t.Errorf("%d notices, want 18, all Sent:\n%s", n, notices)
 	}
 	files, _ := filepath.Glob(filepath.Join(outbox, "acme", "*.txt"))
-	if len(files) != 32 {
-		t.Errorf("%d outbox files, want 32", len(files))
+	if len(files) != 18 {
+		t.Errorf("%d outbox files, want 18", len(files))
 	}
 	if strings.Contains(logs.String(), "ola@example.no") || strings.Contains(logs.String(), "+4791234567") {
 		t.Error("the manager logged a debtor's contact data")

@@ -1,0 +1,375 @@
+package controllers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/fees"
+	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
+	"github.com/inkasso-operator/inkasso-operator/internal/money"
+	"github.com/inkasso-operator/inkasso-operator/internal/reference"
+	"github.com/inkasso-operator/inkasso-operator/internal/schedule"
+)
+
+// caseID names the case a claim opens: stable, so a retry opens the same one.
+func caseID(debtor, opener string) string {
+	sum := sha256.Sum256([]byte(debtor + "\x00" + opener))
+	prefix := debtor
+	if len(prefix) > 40 {
+		prefix = strings.TrimRight(prefix[:40], "-.")
+	}
+	return prefix + "-" + hex.EncodeToString(sum[:])[:8]
+}
+
+// held reports a claim that takes no part in case steps now.
+func held(c *inkassov1.Claim) bool {
+	return c.Status.Phase.Terminal() || c.Spec.Withdraw || c.Spec.Suspend ||
+		(c.Spec.Dispute != nil && c.Spec.Dispute.Resolution != inkassov1.DisputeCreditor) ||
+		c.Status.Phase == inkassov1.PhaseSuspended || c.Status.Phase == inkassov1.PhaseDisputed
+}
+
+// reconcileCase runs the debtor's collection case: it takes in claims whose
+// transfer is due, lets go of claims that are settled, withdrawn, suspended
+// or disputed, carries out a due case step for every claim in it at once,
+// and returns when the next case step is due (zero: none).
+func (r *DebtorReconciler) reconcileCase(ctx context.Context, d *inkassov1.Debtor, claims []inkassov1.Claim, now time.Time) (time.Time, error) {
+	c := d.Status.Case
+	var active []*inkassov1.Claim
+	for i := range claims {
+		if !held(&claims[i]) {
+			active = append(active, &claims[i])
+		}
+	}
+	if len(active) == 0 {
+		d.Status.Case = nil // every claim left: the case is closed
+		return time.Time{}, nil
+	}
+	policy, err := resolvePolicy(ctx, r.Client, active[0])
+	if err != nil {
+		return time.Time{}, err
+	}
+	if !consolidates(policy) {
+		return time.Time{}, nil
+	}
+	tp, err := timing(policy)
+	if err != nil {
+		return time.Time{}, err
+	}
+	// Members stay; a claim joins when its own transfer is due, whether or not
+	// it has flagged itself yet, so claims due together are taken in together.
+	var members, awaiting []*inkassov1.Claim
+	for _, cl := range active {
+		switch {
+		case c != nil && slices.Contains(c.Claims, cl.Name):
+			members = append(members, cl)
+		case cl.Status.AwaitingCase || transferDue(cl, d, policy, tp, now):
+			awaiting = append(awaiting, cl)
+		}
+	}
+	if c == nil && len(awaiting) == 0 {
+		return time.Time{}, nil
+	}
+	if len(members)+len(awaiting) == 0 {
+		d.Status.Case = nil
+		return time.Time{}, nil
+	}
+
+	if c == nil {
+		sort.Slice(awaiting, func(i, j int) bool {
+			if awaiting[i].Spec.DueDate != awaiting[j].Spec.DueDate {
+				return awaiting[i].Spec.DueDate < awaiting[j].Spec.DueDate
+			}
+			return awaiting[i].Name < awaiting[j].Name
+		})
+		opener := awaiting[0]
+		c = &inkassov1.CollectionCase{ID: caseID(d.Name, opener.Name), Policy: policy.Name, DueDate: string(opener.Spec.DueDate),
+			OpenedAt: &metav1.Time{Time: now.Truncate(time.Second)}}
+		// The case goes on from where its opener is: steps it already had count as done.
+		for _, h := range opener.Status.History {
+			if isCaseStep(policy, h.Step) {
+				c.History = append(c.History, inkassov1.CaseStep{Step: h.Step, Time: h.Time, Claims: []string{opener.Name}, Fee: h.Fee})
+				c.Step = h.Step
+			}
+		}
+		d.Status.Case = c
+		r.Recorder.Eventf(d, nil, "Normal", "CaseOpened", "OpenCase", "collection case %s opened with claim %s", c.ID, opener.Name)
+	}
+	for _, a := range awaiting {
+		if a.Spec.PolicyRef != nil && a.Spec.PolicyRef.Name != c.Policy {
+			log.FromContext(ctx).Info("claim follows another policy than its debtor's case; it is not consolidated", "claim", a.Name, "case", c.ID)
+			continue
+		}
+		members = append(members, a)
+	}
+	sort.Slice(members, func(i, j int) bool { return members[i].Name < members[j].Name })
+	c.Claims = nil
+	for _, m := range members {
+		c.Claims = append(c.Claims, m.Name)
+	}
+
+	ctp := caseTiming(tp, policy)
+	due, err := schedule.ParseDate(c.DueDate)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("case %s due date: %w", c.ID, err)
+	}
+	facts := schedule.Claim{InvoiceDate: due, DueDate: due}
+	for _, h := range c.History {
+		facts.Done = append(facts.Done, schedule.Done{Step: h.Step, At: h.Time.Time})
+	}
+	plan := schedule.Compute(ctp, facts, now)
+	origs := make([]*inkassov1.Claim, len(members))
+	for i, m := range members {
+		origs[i] = m.DeepCopy()
+	}
+	var done *inkassov1.CaseStep
+	if plan.Due {
+		step := stepNamed(policy, ctp.Steps[plan.Next].Name)
+		if err := r.caseStep(ctx, d, c, policy, tp, step, members, plan, now); err != nil {
+			return time.Time{}, err
+		}
+		done = &c.History[len(c.History)-1]
+		facts.Done = append(facts.Done, schedule.Done{Step: step.Name, At: now})
+		plan = schedule.Compute(ctp, facts, now)
+	}
+	c.NextStep, c.NextStepAt = "", nil
+	if plan.Next >= 0 {
+		c.NextStep = ctp.Steps[plan.Next].Name
+		c.NextStepAt = &metav1.Time{Time: plan.NextAt.UTC()}
+	}
+	if err := r.writeMembers(ctx, d, c, policy, members, origs, now); err != nil {
+		return time.Time{}, err
+	}
+	if done != nil {
+		r.Recorder.Eventf(d, nil, "Normal", "CaseStep", "Step", "case %s: step %s for %d claim(s), fee %s", c.ID, done.Step, len(done.Claims), done.Fee)
+	}
+	if plan.Next < 0 {
+		// Every step is done: the case is complete. Claims arriving later open a new one.
+		r.Recorder.Eventf(d, nil, "Normal", "CaseCompleted", "CloseCase", "collection case %s completed every step of policy %s", c.ID, policy.Name)
+		d.Status.Case = nil
+		return time.Time{}, nil
+	}
+	return plan.NextAt, nil
+}
+
+// transferDue reports a claim, not in a case, whose next own step is a case
+// step and due now. A debtor abroad is forwarded by the claim itself.
+func transferDue(cl *inkassov1.Claim, d *inkassov1.Debtor, policy *inkassov1.CollectionPolicy, tp schedule.Policy, now time.Time) bool {
+	if cl.Spec.PolicyRef != nil && cl.Spec.PolicyRef.Name != policy.Name {
+		return false
+	}
+	if !(cl.AutoCollectionEnabled() && d.AutoCollectionEnabled()) && len(cl.Status.History) == 0 {
+		return false
+	}
+	if !transferred(cl, policy) && string(d.Spec.Country) != string(policy.Spec.Jurisdiction) {
+		return false
+	}
+	facts, err := scheduleFacts(cl)
+	if err != nil {
+		return false
+	}
+	plan := schedule.Compute(tp, facts, now)
+	return plan.Due && isCaseStep(policy, policy.Spec.Steps[plan.Next].Name)
+}
+
+// caseTiming is the policy's timing for case steps: those after the reminder
+// phase, anchored on the case's due date. Eligibility was checked per claim
+// before it asked to join.
+func caseTiming(tp schedule.Policy, policy *inkassov1.CollectionPolicy) schedule.Policy {
+	out := tp
+	out.Steps = nil
+	out.MinDaysAfterDue, out.MinDaysAfterInvoice = 0, 0
+	for _, s := range tp.Steps {
+		if isCaseStep(policy, s.Name) {
+			out.Steps = append(out.Steps, s)
+		}
+	}
+	return out
+}
+
+func isCaseStep(policy *inkassov1.CollectionPolicy, name string) bool {
+	s := stepNamed(policy, name)
+	return s.Name != "" && s.Phase != "Reminder"
+}
+
+func stepNamed(policy *inkassov1.CollectionPolicy, name string) inkassov1.PolicyStep {
+	for _, s := range policy.Spec.Steps {
+		if s.Name == name {
+			return s
+		}
+	}
+	return inkassov1.PolicyStep{}
+}
+
+// caseStep carries out one step for every claim of the case: the fee on the
+// case's total principal split over the claims, one notice per channel
+// listing them all, and the step in each claim's history. Notices come first
+// and each claim is skipped if it already has the step, so a retry after a
+// crash neither sends twice nor charges twice.
+func (r *DebtorReconciler) caseStep(ctx context.Context, d *inkassov1.Debtor, c *inkassov1.CollectionCase, policy *inkassov1.CollectionPolicy,
+	tp schedule.Policy, step inkassov1.PolicyStep, members []*inkassov1.Claim, plan schedule.Plan, now time.Time) error {
+	for _, ch := range step.Channels {
+		var nch inkassov1.NoticeChannel
+		if err := r.Client.Get(ctx, types.NamespacedName{Namespace: d.Namespace, Name: ch}, &nch); err != nil {
+			if apierrors.IsNotFound(err) {
+				return stall("ChannelNotFound", "NoticeChannel %q used by step %q of policy %q does not exist", ch, step.Name, policy.Name)
+			}
+			return fmt.Errorf("getting channel %s: %w", ch, err)
+		}
+	}
+	cur := string(members[0].Spec.Currency)
+	principals := make([]money.Money, len(members))
+	total := money.Zero(cur)
+	for i, m := range members {
+		b, err := claimLedger(m, policy, d, now, nil)
+		if err != nil {
+			return stall("InvalidAmount", "claim %s: %v", m.Name, err)
+		}
+		principals[i], total = b.Principal, total.Add(b.Principal)
+	}
+	fee, err := caseFee(d, c, policy, step, total, now)
+	if err != nil {
+		return stall("FeeUnavailable", "case %s step %q: %v", c.ID, step.Name, err)
+	}
+	shares, err := fees.Split(fee, principals)
+	if err != nil {
+		return stall("FeeUnavailable", "case %s: %v", c.ID, err)
+	}
+	ref, err := reference.Generate(reference.ForJurisdiction(string(policy.Spec.Jurisdiction)), d.Namespace+"/"+c.ID)
+	if err != nil {
+		return fmt.Errorf("payment reference: %w", err)
+	}
+
+	balances := make([]ledger.Result, len(members))
+	for i, m := range members {
+		m.Status.PaymentReference, m.Status.CaseID = ref, c.ID
+		if balances[i], err = claimLedger(m, policy, d, now, &shares[i]); err != nil {
+			return stall("InvalidAmount", "claim %s: %v", m.Name, err)
+		}
+	}
+	var names []string
+	if step.Action == inkassov1.ActionNotify || step.Action == inkassov1.ActionNotifyCreditor || step.Action == "" {
+		for _, ch := range step.Channels {
+			n, err := buildNotice(r.Client.Scheme(), noticeInput{caseID: c.ID, debtor: d, policy: policy, tp: tp, step: step, channel: ch,
+				claims: members, balances: balances, owner: d, now: now})
+			if err != nil {
+				return stall("TemplateError", "step %q: %v", step.Name, err)
+			}
+			if err := r.Client.Create(ctx, n); err != nil && !apierrors.IsAlreadyExists(err) {
+				return fmt.Errorf("creating notice %s: %w", n.Name, err)
+			}
+			names = append(names, n.Name)
+		}
+	}
+
+	at := metav1.Time{Time: now.Truncate(time.Second)}
+	for i, m := range members {
+		if h := m.Status.History; len(h) > 0 && h[len(h)-1].Step == step.Name {
+			continue // recorded by an earlier attempt
+		}
+		phase, msg := casePhase(m, policy, step)
+		m.Status.History = append(m.Status.History, inkassov1.HistoryEntry{Step: step.Name, Phase: phase, Time: at,
+			DueAt: &metav1.Time{Time: plan.NextAt.UTC()}, Notices: names, Fee: shares[i].String(),
+			Message: strings.TrimPrefix(msg+"; case "+c.ID, "; ")})
+		m.Status.Step, m.Status.Phase, m.Status.AwaitingCase = step.Name, phase, false
+		if m.Status.CollectionStartedAt == nil {
+			m.Status.CollectionStartedAt = &at
+		}
+		m.Status.Balance = toStatusBalance(balances[i])
+		m.Status.Ledger = toStatusLedger(balances[i])
+	}
+	c.History = append(c.History, inkassov1.CaseStep{Step: step.Name, Time: at, Claims: append([]string(nil), c.Claims...), Fee: fee.String()})
+	c.Step = step.Name
+	return nil
+}
+
+// casePhase is the phase a claim enters with a case step: Escalate branches
+// on each claim's own credit decision.
+func casePhase(m *inkassov1.Claim, policy *inkassov1.CollectionPolicy, step inkassov1.PolicyStep) (inkassov1.ClaimPhase, string) {
+	phase := inkassov1.ClaimPhase(step.Phase)
+	switch step.Action {
+	case inkassov1.ActionCreditCheck:
+		decision, source := creditDecision(m, policy)
+		return phase, fmt.Sprintf("credit assessment: %s (%s)", decision, source)
+	case inkassov1.ActionEscalate:
+		decision, source := creditDecision(m, policy)
+		phase = inkassov1.PhaseLegal
+		if decision == inkassov1.CreditInsolvent {
+			phase = inkassov1.PhaseSurveillance
+		}
+		return phase, fmt.Sprintf("handed over to %s after credit assessment %s (%s)", phase, decision, source)
+	case inkassov1.ActionSurveil:
+		return inkassov1.PhaseSurveillance, ""
+	case inkassov1.ActionForward:
+		return inkassov1.PhaseForwarded, "forwarded to a foreign partner"
+	}
+	return phase, ""
+}
+
+// caseFee is the step's fee on the case's total principal, counting what the
+// case was charged before.
+func caseFee(d *inkassov1.Debtor, c *inkassov1.CollectionCase, policy *inkassov1.CollectionPolicy, step inkassov1.PolicyStep, total money.Money, now time.Time) (money.Money, error) {
+	cur := total.Currency
+	in := fees.Input{Jurisdiction: string(policy.Spec.Jurisdiction), Currency: cur, Principal: total,
+		Business: d.Spec.Type == inkassov1.DebtorBusiness, On: now}
+	if err := applyFeeStep(&in, policy, step); err != nil {
+		return money.Money{}, err
+	}
+	in.Charged = fees.Charged{Salary: money.Zero(cur), Total: money.Zero(cur)}
+	for _, h := range c.History {
+		charged, err := money.Parse(h.Fee, cur)
+		if h.Fee == "" || err != nil || !charged.IsPositive() {
+			continue
+		}
+		countCharge(&in.Charged, stepNamed(policy, h.Step).Fee, charged)
+	}
+	return fees.Compute(in)
+}
+
+// writeMembers records on each claim of the case, in one status write, what
+// the case did: the step, the case's id, payment reference and next step,
+// and the claim's Ready condition (the Claim controller does not run on
+// status writes).
+func (r *DebtorReconciler) writeMembers(ctx context.Context, d *inkassov1.Debtor, c *inkassov1.CollectionCase, policy *inkassov1.CollectionPolicy,
+	members, origs []*inkassov1.Claim, now time.Time) error {
+	ref, err := reference.Generate(reference.ForJurisdiction(string(policy.Spec.Jurisdiction)), d.Namespace+"/"+c.ID)
+	if err != nil {
+		return fmt.Errorf("payment reference: %w", err)
+	}
+	for i, m := range members {
+		st := &m.Status
+		st.CaseID, st.AwaitingCase, st.PaymentReference = c.ID, false, ref
+		st.NextStep, st.NextStepAt = c.NextStep, c.NextStepAt.DeepCopy()
+		conds := conditionSetter{conds: &st.Conditions, gen: m.Generation, now: metav1.Time{Time: now.Truncate(time.Second)}}
+		if c.NextStep == "" {
+			conds.ready(string(st.Phase), "collected in case "+c.ID+"; every step of policy "+policy.Name+" is done; the claim is in "+string(st.Phase))
+		} else {
+			conds.ready("Waiting", "collected in case "+c.ID+" of debtor "+d.Name+"; next step "+c.NextStep+" at "+c.NextStepAt.UTC().Format(time.RFC3339))
+		}
+		if apiequality.Semantic.DeepEqual(origs[i].Status, m.Status) {
+			continue
+		}
+		if err := r.Client.Status().Patch(ctx, m, client.MergeFromWithOptions(origs[i], client.MergeFromWithOptimisticLock{})); err != nil {
+			return fmt.Errorf("updating claim %s in case %s: %w", m.Name, c.ID, err)
+		}
+		// Events only for what was written, so a retried step is announced once.
+		for _, h := range m.Status.History[len(origs[i].Status.History):] {
+			r.Recorder.Eventf(m, d, "Normal", "StepCompleted", "Step", "step %s done in case %s: %d notice(s), fee share %s %s",
+				h.Step, c.ID, len(h.Notices), h.Fee, m.Spec.Currency)
+		}
+	}
+	return nil
+}

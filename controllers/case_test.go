@@ -1,0 +1,107 @@
+package controllers_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+)
+
+// TestThreeClaimCase: two overdue claims of one debtor open a collection
+// case together; a third, due later, joins the open case when its own
+// transfer is due, at the case's current step. Each case step sends one
+// notice per channel listing the claims in the case, and its fee is computed
+// on the case's total principal and split over the claims in proportion.
+func TestThreeClaimCase(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	create(t, samplePolicy(t, ns), logChannel(ns, "letter"), logChannel(ns, "sms"), logChannel(ns, "phone"),
+		debtor(ns, "trio", inkassov1.DebtorConsumer))
+	create(t, claimDue(ns, "a", "trio", "1000.00", -2), claimDue(ns, "b", "trio", "3000.00", -2), claimDue(ns, "c", "trio", "6000.00", 10))
+	driveAllToEnd(t, ns, "a", "b", "c")
+
+	a, b, c := getClaim(t, ns, "a"), getClaim(t, ns, "b"), getClaim(t, ns, "c")
+	if a.Status.CaseID == "" || a.Status.CaseID != b.Status.CaseID || a.Status.CaseID != c.Status.CaseID {
+		t.Fatalf("case ids %q %q %q: want one case", a.Status.CaseID, b.Status.CaseID, c.Status.CaseID)
+	}
+	if a.Status.PaymentReference == "" || a.Status.PaymentReference != c.Status.PaymentReference {
+		t.Errorf("payment references %q %q: want the case's", a.Status.PaymentReference, c.Status.PaymentReference)
+	}
+	steps := func(cl *inkassov1.Claim) string {
+		var s []string
+		for _, h := range cl.Status.History {
+			s = append(s, h.Step+"="+h.Fee)
+		}
+		return strings.Join(s, " ")
+	}
+	// Collection notice (reminder fee 37.50 on 4,000: 9.38 + 28.12, the odd
+	// øre to the larger remainder, ties to the first), then the payment
+	// demand with light salær on the 10,000 total: 0.80 x 750 = 600 split
+	// 1:3:6. c joined after the collection notice.
+	wantA := "reminder=0.00 collection-notice=9.38 payment-demand=60.00"
+	wantB := "reminder=0.00 collection-notice=28.12 payment-demand=180.00"
+	wantC := "reminder=0.00 payment-demand=360.00"
+	for _, x := range []struct {
+		cl   *inkassov1.Claim
+		want string
+	}{{a, wantA}, {b, wantB}, {c, wantC}} {
+		if got := steps(x.cl); !strings.HasPrefix(got, x.want+" ") {
+			t.Errorf("claim %s history %s, want it to start %s", x.cl.Name, got, x.want)
+		}
+	}
+	for _, cl := range []*inkassov1.Claim{a, b, c} {
+		if cl.Status.Phase != inkassov1.PhaseSurveillance || cl.Status.NextStep != "" {
+			t.Errorf("claim %s ended in %s (next %q)", cl.Name, cl.Status.Phase, cl.Status.NextStep)
+		}
+	}
+
+	var notices inkassov1.NoticeList
+	if err := k8s.List(ctx, &notices, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	byStep := map[string][]string{}
+	for _, n := range notices.Items {
+		var claims []string
+		for _, r := range n.Spec.ClaimRefs {
+			claims = append(claims, r.Name)
+		}
+		byStep[n.Spec.Step] = append(byStep[n.Spec.Step], strings.Join(claims, ","))
+	}
+	for step, want := range map[string]string{
+		"reminder":          "[a b c]", // one per claim, before transfer
+		"collection-notice": "[a,b]",
+		"payment-demand":    "[a,b,c]",
+		"heavy-fee-sms":     "[a,b,c]",
+	} {
+		got := byStep[step]
+		if step == "reminder" {
+			got = sortedCopy(got)
+		}
+		if fmt.Sprint(got) != want {
+			t.Errorf("notices of step %s list %v, want %s", step, got, want)
+		}
+	}
+	var d inkassov1.Debtor
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "trio"}, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Status.Case != nil {
+		t.Errorf("the completed case is still open: %+v", d.Status.Case)
+	}
+}
+
+func sortedCopy(xs []string) []string {
+	out := append([]string(nil), xs...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}

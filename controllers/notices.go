@@ -1,0 +1,125 @@
+package controllers
+
+import (
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/calendar"
+	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
+	"github.com/inkasso-operator/inkasso-operator/internal/money"
+	"github.com/inkasso-operator/inkasso-operator/internal/notice"
+	"github.com/inkasso-operator/inkasso-operator/internal/schedule"
+)
+
+// noticeInput is what one step's notice for one channel is made from: one
+// claim, or every claim of a collection case.
+type noticeInput struct {
+	caseID   string
+	debtor   *inkassov1.Debtor
+	policy   *inkassov1.CollectionPolicy
+	tp       schedule.Policy
+	step     inkassov1.PolicyStep
+	channel  string
+	claims   []*inkassov1.Claim
+	balances []ledger.Result // per claim, including this step's fee
+	owner    client.Object   // the claim, or the debtor for a case
+	now      time.Time
+}
+
+// buildNotice renders the notice; its name is deterministic per (case, step,
+// channel) so that creating it again can never send twice.
+func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, error) {
+	lang := in.debtor.Spec.Language
+	if lang == "" {
+		lang = jurisdictionDefaults[in.policy.Spec.Jurisdiction].lang
+	}
+	cal, err := calendar.For(string(in.policy.Spec.Jurisdiction))
+	if err != nil {
+		return nil, err
+	}
+	payBy := ""
+	if in.step.PaymentDeadlineDays > 0 {
+		// The statutory minimum, moved to the next bank day when it lands on
+		// a weekend or holiday.
+		d := schedule.DateOf(in.now, in.tp.Location).AddDays(int(in.step.PaymentDeadlineDays))
+		payBy = cal.NextBankDay(calendar.Day(d.Year, d.Month, d.Day)).Format(time.DateOnly)
+	}
+	notBefore, err := contactAllowedFrom(in.policy, in.tp.Location, cal, in.now)
+	if err != nil {
+		return nil, err
+	}
+
+	cur := string(in.claims[0].Spec.Currency)
+	sum := func(get func(ledger.Result) money.Money) money.Money {
+		total := money.Zero(cur)
+		for _, b := range in.balances {
+			total = total.Add(get(b))
+		}
+		return total
+	}
+	principal, fees := sum(func(b ledger.Result) money.Money { return b.Principal }), sum(func(b ledger.Result) money.Money { return b.Fees })
+	interest, paid := sum(func(b ledger.Result) money.Money { return b.Interest }), sum(func(b ledger.Result) money.Money { return b.Paid })
+	outstanding := sum(func(b ledger.Result) money.Money { return b.Outstanding })
+
+	var lines []notice.Line
+	var refs []inkassov1.LocalObjectReference
+	var claimLines []inkassov1.NoticeClaim
+	for i, c := range in.claims {
+		out := in.balances[i].Outstanding.String()
+		lines = append(lines, notice.Line{InvoiceNumber: c.Spec.InvoiceNumber, DueDate: string(c.Spec.DueDate), Outstanding: out})
+		refs = append(refs, inkassov1.LocalObjectReference{Name: c.Name})
+		claimLines = append(claimLines, inkassov1.NoticeClaim{Name: c.Name, InvoiceNumber: c.Spec.InvoiceNumber, DueDate: string(c.Spec.DueDate), Outstanding: out})
+	}
+	reference := in.claims[0].Status.PaymentReference
+	subject, body, err := notice.Render(notice.Data{
+		Language: string(lang), Step: in.step.Name, DebtorName: in.debtor.Spec.DisplayName, Currency: cur, Claims: lines,
+		Principal: principal.String(), Fees: fees.String(), Interest: interest.String(), Paid: paid.String(),
+		Outstanding: outstanding.String(), PayBy: payBy, PaymentReference: reference,
+	})
+	if err != nil {
+		return nil, err
+	}
+	n := &inkassov1.Notice{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      notice.Name(in.caseID, in.step.Name, in.channel),
+			Namespace: in.debtor.Namespace,
+			Labels:    map[string]string{"collection.inkasso.dev/step": in.step.Name},
+		},
+		Spec: inkassov1.NoticeSpec{
+			ChannelRef: inkassov1.LocalObjectReference{Name: in.channel},
+			ClaimRefs:  refs,
+			CaseID:     in.caseID,
+			Step:       in.step.Name,
+			Language:   lang,
+			Subject:    subject,
+			Body:       body,
+			Amounts: &inkassov1.NoticeAmounts{Currency: cur, Principal: principal.String(), Fees: fees.String(), Interest: interest.String(),
+				Paid: paid.String(), Outstanding: outstanding.String(), Claims: claimLines},
+			PaymentReference: reference,
+			PayBy:            inkassov1.Date(payBy),
+		},
+	}
+	if in.step.Action == inkassov1.ActionNotifyCreditor {
+		n.Spec.Recipient = inkassov1.Recipient{Name: "Creditor (" + in.debtor.Namespace + ")"}
+	} else {
+		d := in.debtor
+		n.Spec.DebtorRef = &inkassov1.LocalObjectReference{Name: d.Name}
+		n.Spec.Recipient = inkassov1.Recipient{Name: d.Spec.DisplayName, Email: d.Spec.Email, Phone: d.Spec.Phone, Address: d.Spec.Address}
+		if notBefore.After(in.now) {
+			n.Spec.NotBefore = &metav1.Time{Time: notBefore.UTC()}
+		}
+	}
+	if len(in.caseID) <= 63 {
+		n.Labels["collection.inkasso.dev/case"] = in.caseID
+	}
+	if err := controllerutil.SetOwnerReference(in.owner, n, scheme); err != nil {
+		return nil, fmt.Errorf("owner reference: %w", err)
+	}
+	return n, nil
+}
