@@ -50,6 +50,32 @@ func TestNorwegianSalaryTable(t *testing.T) {
 	}
 }
 
+// TestNorwegianSalaryTable2026 derives every band at the 2026 sats of 750
+// (domain.md marks these DERIVED): multiples x 750, heavy x 2, business x 1.5.
+func TestNorwegianSalaryTable2026(t *testing.T) {
+	rows := []struct{ principal, cLight, cHeavy, bLight, bHeavy string }{
+		{"500", "187.50", "375.00", "281.25", "562.50"},
+		{"1000", "262.50", "525.00", "393.75", "787.50"},
+		{"2500", "300.00", "600.00", "450.00", "900.00"},
+		{"10000", "600.00", "1200.00", "900.00", "1800.00"},
+		{"50000", "1200.00", "2400.00", "1800.00", "3600.00"},
+		{"250000", "2700.00", "5400.00", "4050.00", "8100.00"},
+		{"1000000", "5400.00", "10800.00", "8100.00", "16200.00"},
+	}
+	for _, r := range rows {
+		for _, c := range []struct {
+			kind     Kind
+			business bool
+			want     string
+		}{{LightSalary, false, r.cLight}, {HeavySalary, false, r.cHeavy}, {LightSalary, true, r.bLight}, {HeavySalary, true, r.bHeavy}} {
+			got := compute(t, Input{Jurisdiction: "NO", Currency: "NOK", Kind: c.kind, Business: c.business, Principal: nok(r.principal), On: on2026})
+			if got != c.want {
+				t.Errorf("2026 principal %s %s business=%v: %s, want %s", r.principal, c.kind, c.business, got, c.want)
+			}
+		}
+	}
+}
+
 func TestNorwegianFees(t *testing.T) {
 	tests := []struct {
 		name string
