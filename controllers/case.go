@@ -11,9 +11,7 @@ import (
 	"time"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -221,14 +219,8 @@ func stepNamed(policy *inkassov1.CollectionPolicy, name string) inkassov1.Policy
 // crash neither sends twice nor charges twice.
 func (r *DebtorReconciler) caseStep(ctx context.Context, d *inkassov1.Debtor, c *inkassov1.CollectionCase, policy *inkassov1.CollectionPolicy,
 	tp schedule.Policy, step inkassov1.PolicyStep, members []*inkassov1.Claim, plan schedule.Plan, now time.Time) error {
-	for _, ch := range step.Channels {
-		var nch inkassov1.NoticeChannel
-		if err := r.Client.Get(ctx, types.NamespacedName{Namespace: d.Namespace, Name: ch}, &nch); err != nil {
-			if apierrors.IsNotFound(err) {
-				return stall("ChannelNotFound", "NoticeChannel %q used by step %q of policy %q does not exist", ch, step.Name, policy.Name)
-			}
-			return fmt.Errorf("getting channel %s: %w", ch, err)
-		}
+	if err := requireChannels(ctx, r.Client, d.Namespace, policy, step); err != nil {
+		return err
 	}
 	cur := string(members[0].Spec.Currency)
 	principals := make([]money.Money, len(members))
@@ -260,19 +252,10 @@ func (r *DebtorReconciler) caseStep(ctx context.Context, d *inkassov1.Debtor, c 
 			return stall("InvalidAmount", "claim %s: %v", m.Name, err)
 		}
 	}
-	var names []string
-	if step.Action == inkassov1.ActionNotify || step.Action == inkassov1.ActionNotifyCreditor || step.Action == "" {
-		for _, ch := range step.Channels {
-			n, err := buildNotice(r.Client.Scheme(), noticeInput{caseID: c.ID, debtor: d, policy: policy, tp: tp, step: step, channel: ch,
-				claims: members, balances: balances, owner: d, now: now})
-			if err != nil {
-				return stall("TemplateError", "step %q: %v", step.Name, err)
-			}
-			if err := r.Client.Create(ctx, n); err != nil && !apierrors.IsAlreadyExists(err) {
-				return fmt.Errorf("creating notice %s: %w", n.Name, err)
-			}
-			names = append(names, n.Name)
-		}
+	names, err := createNotices(ctx, r.Client, noticeInput{caseID: c.ID, debtor: d, policy: policy, tp: tp, step: step,
+		claims: members, balances: balances, owner: d, now: now})
+	if err != nil {
+		return err
 	}
 
 	at := metav1.Time{Time: now.Truncate(time.Second)}
@@ -280,7 +263,7 @@ func (r *DebtorReconciler) caseStep(ctx context.Context, d *inkassov1.Debtor, c 
 		if h := m.Status.History; len(h) > 0 && h[len(h)-1].Step == step.Name {
 			continue // recorded by an earlier attempt
 		}
-		phase, msg := casePhase(m, policy, step)
+		phase, msg := stepPhase(m, policy, step)
 		m.Status.History = append(m.Status.History, inkassov1.HistoryEntry{Step: step.Name, Phase: phase, Time: at,
 			DueAt: &metav1.Time{Time: plan.NextAt.UTC()}, Notices: names, Fee: shares[i].String(),
 			Message: strings.TrimPrefix(msg+"; case "+c.ID, "; ")})
@@ -294,29 +277,6 @@ func (r *DebtorReconciler) caseStep(ctx context.Context, d *inkassov1.Debtor, c 
 	c.History = append(c.History, inkassov1.CaseStep{Step: step.Name, Time: at, Claims: append([]string(nil), c.Claims...), Fee: fee.String()})
 	c.Step = step.Name
 	return nil
-}
-
-// casePhase is the phase a claim enters with a case step: Escalate branches
-// on each claim's own credit decision.
-func casePhase(m *inkassov1.Claim, policy *inkassov1.CollectionPolicy, step inkassov1.PolicyStep) (inkassov1.ClaimPhase, string) {
-	phase := inkassov1.ClaimPhase(step.Phase)
-	switch step.Action {
-	case inkassov1.ActionCreditCheck:
-		decision, source := creditDecision(m, policy)
-		return phase, fmt.Sprintf("credit assessment: %s (%s)", decision, source)
-	case inkassov1.ActionEscalate:
-		decision, source := creditDecision(m, policy)
-		phase = inkassov1.PhaseLegal
-		if decision == inkassov1.CreditInsolvent {
-			phase = inkassov1.PhaseSurveillance
-		}
-		return phase, fmt.Sprintf("handed over to %s after credit assessment %s (%s)", phase, decision, source)
-	case inkassov1.ActionSurveil:
-		return inkassov1.PhaseSurveillance, ""
-	case inkassov1.ActionForward:
-		return inkassov1.PhaseForwarded, "forwarded to a foreign partner"
-	}
-	return phase, ""
 }
 
 // caseFee is the step's fee on the case's total principal, counting what the

@@ -364,15 +364,8 @@ func scheduleFacts(claim *inkassov1.Claim) (schedule.Claim, error) {
 func (r *ClaimReconciler) doStep(ctx context.Context, claim *inkassov1.Claim, debtor *inkassov1.Debtor,
 	policy *inkassov1.CollectionPolicy, tp schedule.Policy, step inkassov1.PolicyStep, plan schedule.Plan, now time.Time) error {
 	st := &claim.Status
-	for _, ch := range step.Channels {
-		var nch inkassov1.NoticeChannel
-		err := r.Client.Get(ctx, types.NamespacedName{Namespace: claim.Namespace, Name: ch}, &nch)
-		if apierrors.IsNotFound(err) {
-			return stall("ChannelNotFound", "NoticeChannel %q used by step %q of policy %q does not exist in namespace %q", ch, step.Name, policy.Name, claim.Namespace)
-		}
-		if err != nil {
-			return fmt.Errorf("getting channel %s: %w", ch, err)
-		}
+	if err := requireChannels(ctx, r.Client, claim.Namespace, policy, step); err != nil {
+		return err
 	}
 
 	fee, err := r.fee(claim, debtor, policy, step, now)
@@ -384,12 +377,10 @@ func (r *ClaimReconciler) doStep(ctx context.Context, claim *inkassov1.Claim, de
 		return stall("InvalidAmount", "%v", err)
 	}
 
-	phase := inkassov1.ClaimPhase(step.Phase)
-	msg := ""
 	if step.Phase != "Reminder" && !transferred(claim, policy) && string(debtor.Spec.Country) != string(policy.Spec.Jurisdiction) {
 		// A debtor abroad is handed to a foreign partner at transfer.
 		at := metav1.Time{Time: now.Truncate(time.Second)}
-		msg = fmt.Sprintf("the debtor lives in %s, outside the policy's jurisdiction %s: forwarded to a foreign partner", debtor.Spec.Country, policy.Spec.Jurisdiction)
+		msg := fmt.Sprintf("the debtor lives in %s, outside the policy's jurisdiction %s: forwarded to a foreign partner", debtor.Spec.Country, policy.Spec.Jurisdiction)
 		st.History = append(st.History, inkassov1.HistoryEntry{Step: step.Name, Phase: inkassov1.PhaseForwarded, Time: at,
 			DueAt: &metav1.Time{Time: plan.NextAt.UTC()}, Fee: money.Zero(string(claim.Spec.Currency)).String(), Message: msg})
 		st.Step, st.Phase = step.Name, inkassov1.PhaseForwarded
@@ -399,37 +390,11 @@ func (r *ClaimReconciler) doStep(ctx context.Context, claim *inkassov1.Claim, de
 		r.Recorder.Eventf(claim, nil, "Normal", "Forwarded", "Forward", msg)
 		return nil
 	}
-	switch step.Action {
-	case inkassov1.ActionCreditCheck:
-		decision, source := creditDecision(claim, policy)
-		msg = fmt.Sprintf("credit assessment: %s (%s)", decision, source)
-	case inkassov1.ActionEscalate:
-		decision, source := creditDecision(claim, policy)
-		phase = inkassov1.PhaseLegal
-		if decision == inkassov1.CreditInsolvent {
-			phase = inkassov1.PhaseSurveillance
-		}
-		msg = fmt.Sprintf("handed over to %s after credit assessment %s (%s)", phase, decision, source)
-	case inkassov1.ActionSurveil:
-		phase = inkassov1.PhaseSurveillance
-	case inkassov1.ActionForward:
-		phase = inkassov1.PhaseForwarded
-		msg = "forwarded to a foreign partner"
-	}
-
-	var names []string
-	if step.Action == inkassov1.ActionNotify || step.Action == inkassov1.ActionNotifyCreditor || step.Action == "" {
-		for _, ch := range step.Channels {
-			n, err := buildNotice(r.Client.Scheme(), noticeInput{caseID: claim.Status.CaseID, debtor: debtor, policy: policy, tp: tp,
-				step: step, channel: ch, claims: []*inkassov1.Claim{claim}, balances: []ledger.Result{bal}, owner: claim, now: now})
-			if err != nil {
-				return stall("TemplateError", "step %q: %v", step.Name, err)
-			}
-			if err := r.Client.Create(ctx, n); err != nil && !apierrors.IsAlreadyExists(err) {
-				return fmt.Errorf("creating notice %s: %w", n.Name, err)
-			}
-			names = append(names, n.Name)
-		}
+	phase, msg := stepPhase(claim, policy, step)
+	names, err := createNotices(ctx, r.Client, noticeInput{caseID: claim.Status.CaseID, debtor: debtor, policy: policy, tp: tp,
+		step: step, claims: []*inkassov1.Claim{claim}, balances: []ledger.Result{bal}, owner: claim, now: now})
+	if err != nil {
+		return err
 	}
 
 	at := metav1.Time{Time: now.Truncate(time.Second)}

@@ -1,11 +1,14 @@
 package controllers
 
 import (
+	"context"
 	"fmt"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -122,4 +125,66 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 		return nil, fmt.Errorf("owner reference: %w", err)
 	}
 	return n, nil
+}
+
+// requireChannels stalls when a channel the step uses does not exist.
+func requireChannels(ctx context.Context, c client.Reader, namespace string, policy *inkassov1.CollectionPolicy, step inkassov1.PolicyStep) error {
+	for _, ch := range step.Channels {
+		var nch inkassov1.NoticeChannel
+		err := c.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ch}, &nch)
+		if apierrors.IsNotFound(err) {
+			return stall("ChannelNotFound", "NoticeChannel %q used by step %q of policy %q does not exist in namespace %q", ch, step.Name, policy.Name, namespace)
+		}
+		if err != nil {
+			return fmt.Errorf("getting channel %s: %w", ch, err)
+		}
+	}
+	return nil
+}
+
+// createNotices creates the step's notice for each of its channels (none for
+// steps that send nothing) and returns their names. A notice that already
+// exists is the one an earlier attempt made.
+func createNotices(ctx context.Context, c client.Client, in noticeInput) ([]string, error) {
+	switch in.step.Action {
+	case inkassov1.ActionNotify, inkassov1.ActionNotifyCreditor, "":
+	default:
+		return nil, nil
+	}
+	var names []string
+	for _, ch := range in.step.Channels {
+		in.channel = ch
+		n, err := buildNotice(c.Scheme(), in)
+		if err != nil {
+			return nil, stall("TemplateError", "step %q: %v", in.step.Name, err)
+		}
+		if err := c.Create(ctx, n); err != nil && !apierrors.IsAlreadyExists(err) {
+			return nil, fmt.Errorf("creating notice %s: %w", n.Name, err)
+		}
+		names = append(names, n.Name)
+	}
+	return names, nil
+}
+
+// stepPhase is the phase a claim enters with a step, and what to record
+// about it: Escalate branches on the claim's credit decision.
+func stepPhase(m *inkassov1.Claim, policy *inkassov1.CollectionPolicy, step inkassov1.PolicyStep) (inkassov1.ClaimPhase, string) {
+	phase := inkassov1.ClaimPhase(step.Phase)
+	switch step.Action {
+	case inkassov1.ActionCreditCheck:
+		decision, source := creditDecision(m, policy)
+		return phase, fmt.Sprintf("credit assessment: %s (%s)", decision, source)
+	case inkassov1.ActionEscalate:
+		decision, source := creditDecision(m, policy)
+		phase = inkassov1.PhaseLegal
+		if decision == inkassov1.CreditInsolvent {
+			phase = inkassov1.PhaseSurveillance
+		}
+		return phase, fmt.Sprintf("handed over to %s after credit assessment %s (%s)", phase, decision, source)
+	case inkassov1.ActionSurveil:
+		return inkassov1.PhaseSurveillance, ""
+	case inkassov1.ActionForward:
+		return inkassov1.PhaseForwarded, "forwarded to a foreign partner"
+	}
+	return phase, ""
 }

@@ -24,10 +24,29 @@ func compute(t *testing.T, in Input) string {
 	return got.String()
 }
 
+type salaryRow struct{ principal, cLight, cHeavy, bLight, bHeavy string }
+
+// checkSalaryTable computes each row's consumer and business, light and heavy salær on day on.
+func checkSalaryTable(t *testing.T, on time.Time, rows []salaryRow) {
+	t.Helper()
+	for _, r := range rows {
+		for _, c := range []struct {
+			kind     Kind
+			business bool
+			want     string
+		}{{LightSalary, false, r.cLight}, {HeavySalary, false, r.cHeavy}, {LightSalary, true, r.bLight}, {HeavySalary, true, r.bHeavy}} {
+			got := compute(t, Input{Jurisdiction: "NO", Currency: "NOK", Kind: c.kind, Business: c.business, Principal: nok(r.principal), On: on})
+			if got != c.want {
+				t.Errorf("%s principal %s %s business=%v: %s, want %s", on.Format(time.DateOnly), r.principal, c.kind, c.business, got, c.want)
+			}
+		}
+	}
+}
+
 // TestNorwegianSalaryTable reproduces every row of domain.md's table at the
 // 700 sats (2024-2025): consumer light / heavy, business light / heavy.
 func TestNorwegianSalaryTable(t *testing.T) {
-	rows := []struct{ principal, cLight, cHeavy, bLight, bHeavy string }{
+	rows := []salaryRow{
 		{"500", "175.00", "350.00", "262.50", "525.00"},
 		{"1000", "245.00", "490.00", "367.50", "735.00"},
 		{"2500", "280.00", "560.00", "420.00", "840.00"},
@@ -36,24 +55,13 @@ func TestNorwegianSalaryTable(t *testing.T) {
 		{"250000", "2520.00", "5040.00", "3780.00", "7560.00"},
 		{"250000.01", "5040.00", "10080.00", "7560.00", "15120.00"},
 	}
-	for _, r := range rows {
-		for _, c := range []struct {
-			kind     Kind
-			business bool
-			want     string
-		}{{LightSalary, false, r.cLight}, {HeavySalary, false, r.cHeavy}, {LightSalary, true, r.bLight}, {HeavySalary, true, r.bHeavy}} {
-			got := compute(t, Input{Jurisdiction: "NO", Currency: "NOK", Kind: c.kind, Business: c.business, Principal: nok(r.principal), On: on2025})
-			if got != c.want {
-				t.Errorf("principal %s %s business=%v: %s, want %s", r.principal, c.kind, c.business, got, c.want)
-			}
-		}
-	}
+	checkSalaryTable(t, on2025, rows)
 }
 
 // TestNorwegianSalaryTable2026 derives every band at the 2026 sats of 750
 // (domain.md marks these DERIVED): multiples x 750, heavy x 2, business x 1.5.
 func TestNorwegianSalaryTable2026(t *testing.T) {
-	rows := []struct{ principal, cLight, cHeavy, bLight, bHeavy string }{
+	rows := []salaryRow{
 		{"500", "187.50", "375.00", "281.25", "562.50"},
 		{"1000", "262.50", "525.00", "393.75", "787.50"},
 		{"2500", "300.00", "600.00", "450.00", "900.00"},
@@ -62,18 +70,7 @@ func TestNorwegianSalaryTable2026(t *testing.T) {
 		{"250000", "2700.00", "5400.00", "4050.00", "8100.00"},
 		{"1000000", "5400.00", "10800.00", "8100.00", "16200.00"},
 	}
-	for _, r := range rows {
-		for _, c := range []struct {
-			kind     Kind
-			business bool
-			want     string
-		}{{LightSalary, false, r.cLight}, {HeavySalary, false, r.cHeavy}, {LightSalary, true, r.bLight}, {HeavySalary, true, r.bHeavy}} {
-			got := compute(t, Input{Jurisdiction: "NO", Currency: "NOK", Kind: c.kind, Business: c.business, Principal: nok(r.principal), On: on2026})
-			if got != c.want {
-				t.Errorf("2026 principal %s %s business=%v: %s, want %s", r.principal, c.kind, c.business, got, c.want)
-			}
-		}
-	}
+	checkSalaryTable(t, on2026, rows)
 }
 
 func TestNorwegianFees(t *testing.T) {
