@@ -35,7 +35,13 @@ func newNamespace(t *testing.T) string {
 // tests exercise exactly what users apply.
 func samplePolicy(t *testing.T, ns string) *inkassov1.CollectionPolicy {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "config", "samples", "collection_v1alpha1_collectionpolicy_kravia.yaml"))
+	return samplePolicyFile(t, ns, "kravia")
+}
+
+// samplePolicyFile loads config/samples/collection_v1alpha1_collectionpolicy_NAME.yaml.
+func samplePolicyFile(t *testing.T, ns, name string) *inkassov1.CollectionPolicy {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "config", "samples", "collection_v1alpha1_collectionpolicy_"+name+".yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,10 @@ import (
 
 // TestBalanceAfterFeesInterestAndTwoPartialPayments drives a claim through a
 // three-step policy and checks the status balance against this hand
-// computation (10,000 NOK due 2026-09-30, late interest overridden to 10 %,
+// computation (10,000 NOK due 2027-09-30, late interest overridden to 10 %,
 // actual/365, each accrual rounded to the øre at the event that ends it):
+//
+// (2027 carries the last known sats, 750, forward.)
 //
 //	10-01..10-13  13 d x 10,000.00 = 35.62   notice fee 37.50 on 10-14 (1/20 of 750)
 //	10-14..10-19   6 d x 10,000.00 = 16.44   payment 2,000 on 10-20: fees 37.50, interest 52.06, principal 1,910.44
@@ -23,7 +25,7 @@ import (
 //
 // interest 105.82, fees 637.50, paid 5,000, outstanding 5,743.32.
 func TestBalanceAfterFeesInterestAndTwoPartialPayments(t *testing.T) {
-	start := time.Date(2026, 9, 29, 12, 0, 0, 0, oslo)
+	start := time.Date(2027, 9, 29, 12, 0, 0, 0, oslo)
 	if fclock.Now().After(start) {
 		t.Fatalf("the shared fake clock is already at %v, past this test's start", fclock.Now())
 	}
@@ -46,10 +48,10 @@ func TestBalanceAfterFeesInterestAndTwoPartialPayments(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "inv-10000", Namespace: ns},
 		Spec: inkassov1.ClaimSpec{
 			DebtorRef: inkassov1.LocalObjectReference{Name: "d"}, InvoiceNumber: "10000",
-			InvoiceDate: "2026-09-01", DueDate: "2026-09-30", Amount: "10000.00", Currency: "NOK",
+			InvoiceDate: "2027-09-01", DueDate: "2027-09-30", Amount: "10000.00", Currency: "NOK",
 			Payments: []inkassov1.Payment{
-				{ID: "bank-1", Amount: "2000.00", Date: "2026-10-20"},
-				{ID: "bank-2", Amount: "3000", Date: "2026-11-09"},
+				{ID: "bank-1", Amount: "2000.00", Date: "2027-10-20"},
+				{ID: "bank-2", Amount: "3000", Date: "2027-11-09"},
 			},
 		},
 	}
@@ -60,7 +62,7 @@ func TestBalanceAfterFeesInterestAndTwoPartialPayments(t *testing.T) {
 	for _, h := range c.Status.History {
 		fired = append(fired, h.Time.In(oslo).Format(time.DateOnly)+"/"+h.Fee)
 	}
-	if fmt.Sprint(fired) != "[2026-10-14/37.50 2026-10-28/600.00 2026-11-14/0.00]" {
+	if fmt.Sprint(fired) != "[2027-10-14/37.50 2027-10-28/600.00 2027-11-14/0.00]" {
 		t.Fatalf("steps fired %v", fired)
 	}
 	want := inkassov1.Balance{Principal: "10000.00", Fees: "637.50", Interest: "105.82", Paid: "5000.00", Outstanding: "5743.32"}
