@@ -538,6 +538,14 @@ func (r *ClaimReconciler) caseMember(claim *inkassov1.Claim, debtor *inkassov1.D
 	plan schedule.Plan, conds conditionSetter) (reconcile.Result, bool) {
 	st := &claim.Status
 	if c := debtor.Status.Case; c != nil && slices.Contains(c.Claims, claim.Name) {
+		if c.NextStep != "" && slices.ContainsFunc(st.History, func(h inkassov1.HistoryEntry) bool { return h.Step == c.NextStep }) {
+			// The cached case is behind the claim, which the Debtor controller
+			// has already moved on: keep what it wrote.
+			if ready := meta.FindStatusCondition(st.Conditions, inkassov1.ConditionReady); ready != nil {
+				conds.ready(ready.Reason, ready.Message)
+			}
+			return reconcile.Result{}, true
+		}
 		st.CaseID, st.AwaitingCase = c.ID, false
 		st.NextStep, st.NextStepAt = c.NextStep, c.NextStepAt.DeepCopy()
 		if c.NextStep == "" {
