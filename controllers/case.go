@@ -12,8 +12,8 @@ import (
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
@@ -44,7 +44,7 @@ func held(c *inkassov1.Claim) bool {
 // transfer is due, lets go of claims that are settled, withdrawn, suspended
 // or disputed, carries out a due case step for every claim in it at once,
 // and returns when the next case step is due (zero: none).
-func (r *DebtorReconciler) reconcileCase(ctx context.Context, d *inkassov1.Debtor, claims []inkassov1.Claim, now time.Time) (time.Time, error) {
+func (r *DebtorReconciler) reconcileCase(ctx context.Context, d, orig *inkassov1.Debtor, claims []inkassov1.Claim, now time.Time) (time.Time, error) {
 	c := d.Status.Case
 	var active []*inkassov1.Claim
 	for i := range claims {
@@ -56,9 +56,26 @@ func (r *DebtorReconciler) reconcileCase(ctx context.Context, d *inkassov1.Debto
 		d.Status.Case = nil // every claim left: the case is closed
 		return time.Time{}, nil
 	}
-	policy, err := resolvePolicy(ctx, r.Client, active[0])
-	if err != nil {
-		return time.Time{}, err
+	// A case follows one policy: the open case's, or else the policy of the
+	// claim that opens it. Claims under another policy are collected alone.
+	var policy *inkassov1.CollectionPolicy
+	if c != nil {
+		policy = &inkassov1.CollectionPolicy{}
+		if err := r.Client.Get(ctx, types.NamespacedName{Namespace: d.Namespace, Name: c.Policy}, policy); err != nil {
+			return time.Time{}, fmt.Errorf("policy %s of case %s: %w", c.Policy, c.ID, err)
+		}
+	} else {
+		sort.Slice(active, func(i, j int) bool {
+			if active[i].Spec.DueDate != active[j].Spec.DueDate {
+				return active[i].Spec.DueDate < active[j].Spec.DueDate
+			}
+			return active[i].Name < active[j].Name
+		})
+		p, err := resolvePolicy(ctx, r.Client, active[0])
+		if err != nil {
+			return time.Time{}, err
+		}
+		policy = p
 	}
 	if !consolidates(policy) {
 		return time.Time{}, nil
@@ -74,6 +91,7 @@ func (r *DebtorReconciler) reconcileCase(ctx context.Context, d *inkassov1.Debto
 		switch {
 		case c != nil && slices.Contains(c.Claims, cl.Name):
 			members = append(members, cl)
+		case !samePolicy(ctx, r.Client, cl, policy):
 		case cl.Status.AwaitingCase || transferDue(cl, d, policy, tp, now):
 			awaiting = append(awaiting, cl)
 		}
@@ -106,13 +124,7 @@ func (r *DebtorReconciler) reconcileCase(ctx context.Context, d *inkassov1.Debto
 		d.Status.Case = c
 		r.Recorder.Eventf(d, nil, "Normal", "CaseOpened", "OpenCase", "collection case %s opened with claim %s", c.ID, opener.Name)
 	}
-	for _, a := range awaiting {
-		if a.Spec.PolicyRef != nil && a.Spec.PolicyRef.Name != c.Policy {
-			log.FromContext(ctx).Info("claim follows another policy than its debtor's case; it is not consolidated", "claim", a.Name, "case", c.ID)
-			continue
-		}
-		members = append(members, a)
-	}
+	members = append(members, awaiting...)
 	sort.Slice(members, func(i, j int) bool { return members[i].Name < members[j].Name })
 	c.Claims = nil
 	for _, m := range members {
@@ -128,31 +140,34 @@ func (r *DebtorReconciler) reconcileCase(ctx context.Context, d *inkassov1.Debto
 	for _, h := range c.History {
 		facts.Done = append(facts.Done, schedule.Done{Step: h.Step, At: h.Time.Time})
 	}
-	plan := schedule.Compute(ctp, facts, now)
-	origs := make([]*inkassov1.Claim, len(members))
-	for i, m := range members {
-		origs[i] = m.DeepCopy()
-	}
-	var done *inkassov1.CaseStep
-	if plan.Due {
-		step := stepNamed(policy, ctp.Steps[plan.Next].Name)
-		if err := r.caseStep(ctx, d, c, policy, tp, step, members, plan, now); err != nil {
-			return time.Time{}, err
-		}
-		done = &c.History[len(c.History)-1]
-		facts.Done = append(facts.Done, schedule.Done{Step: step.Name, At: now})
-		plan = schedule.Compute(ctp, facts, now)
-	}
-	c.NextStep, c.NextStepAt = "", nil
-	if plan.Next >= 0 {
-		c.NextStep = ctp.Steps[plan.Next].Name
-		c.NextStepAt = &metav1.Time{Time: plan.NextAt.UTC()}
-	}
-	if err := r.writeMembers(ctx, d, c, policy, members, origs, now); err != nil {
+	// Finish the last recorded step first: its notices and claim entries
+	// may be missing after a crash or a failed write.
+	if err := r.materialize(ctx, d, c, policy, tp, members, now, false); err != nil {
 		return time.Time{}, err
 	}
-	if done != nil {
-		r.Recorder.Eventf(d, nil, "Normal", "CaseStep", "Step", "case %s: step %s for %d claim(s), fee %s", c.ID, done.Step, len(done.Claims), done.Fee)
+	plan := schedule.Compute(ctp, facts, now)
+	if plan.Due {
+		step := stepNamed(policy, ctp.Steps[plan.Next].Name)
+		rec, err := r.planCaseStep(ctx, d, c, policy, step, members, plan, now)
+		if err != nil {
+			return time.Time{}, err
+		}
+		// Intent first: the step is recorded on the debtor (optimistic lock)
+		// before any notice or claim entry exists, so a retry finishes this
+		// very step and never starts another version of it.
+		c.History = append(c.History, rec)
+		c.Step = step.Name
+		facts.Done = append(facts.Done, schedule.Done{Step: step.Name, At: rec.Time.Time})
+		plan = schedule.Compute(ctp, facts, now)
+		setCaseNext(c, ctp, plan) // what is persisted is what claims may mirror
+		if err := r.persist(ctx, d, orig); err != nil {
+			return time.Time{}, err
+		}
+		r.Recorder.Eventf(d, nil, "Normal", "CaseStep", "Step", "case %s: step %s for %d claim(s), fee %s", c.ID, rec.Step, len(rec.Claims), rec.Fee)
+	}
+	setCaseNext(c, ctp, plan)
+	if err := r.materialize(ctx, d, c, policy, tp, members, now, true); err != nil {
+		return time.Time{}, err
 	}
 	if plan.Next < 0 {
 		// Every step is done: the case is complete. Claims arriving later open a new one.
@@ -163,12 +178,32 @@ func (r *DebtorReconciler) reconcileCase(ctx context.Context, d *inkassov1.Debto
 	return plan.NextAt, nil
 }
 
+func setCaseNext(c *inkassov1.CollectionCase, ctp schedule.Policy, plan schedule.Plan) {
+	c.NextStep, c.NextStepAt = "", nil
+	if plan.Next >= 0 {
+		c.NextStep = ctp.Steps[plan.Next].Name
+		c.NextStepAt = &metav1.Time{Time: plan.NextAt.UTC()}
+	}
+}
+
+// persist writes the debtor's status now, with a resourceVersion precondition.
+func (r *DebtorReconciler) persist(ctx context.Context, d, orig *inkassov1.Debtor) error {
+	if err := r.Client.Status().Patch(ctx, d, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("recording the case step on debtor %s: %w", d.Name, err)
+	}
+	*orig = *d.DeepCopy()
+	return nil
+}
+
+// samePolicy reports whether the claim is collected under policy.
+func samePolicy(ctx context.Context, c client.Reader, cl *inkassov1.Claim, policy *inkassov1.CollectionPolicy) bool {
+	p, err := resolvePolicy(ctx, c, cl)
+	return err == nil && p.Name == policy.Name
+}
+
 // transferDue reports a claim, not in a case, whose next own step is a case
 // step and due now. A debtor abroad is forwarded by the claim itself.
 func transferDue(cl *inkassov1.Claim, d *inkassov1.Debtor, policy *inkassov1.CollectionPolicy, tp schedule.Policy, now time.Time) bool {
-	if cl.Spec.PolicyRef != nil && cl.Spec.PolicyRef.Name != policy.Name {
-		return false
-	}
 	if !(cl.AutoCollectionEnabled() && d.AutoCollectionEnabled()) && len(cl.Status.History) == 0 {
 		return false
 	}
@@ -212,15 +247,12 @@ func stepNamed(policy *inkassov1.CollectionPolicy, name string) inkassov1.Policy
 	return inkassov1.PolicyStep{}
 }
 
-// caseStep carries out one step for every claim of the case: the fee on the
-// case's total principal split over the claims, one notice per channel
-// listing them all, and the step in each claim's history. Notices come first
-// and each claim is skipped if it already has the step, so a retry after a
-// crash neither sends twice nor charges twice.
-func (r *DebtorReconciler) caseStep(ctx context.Context, d *inkassov1.Debtor, c *inkassov1.CollectionCase, policy *inkassov1.CollectionPolicy,
-	tp schedule.Policy, step inkassov1.PolicyStep, members []*inkassov1.Claim, plan schedule.Plan, now time.Time) error {
+// planCaseStep decides one step for every claim of the case: the fee on the
+// case's total principal and each claim's share of it.
+func (r *DebtorReconciler) planCaseStep(ctx context.Context, d *inkassov1.Debtor, c *inkassov1.CollectionCase, policy *inkassov1.CollectionPolicy,
+	step inkassov1.PolicyStep, members []*inkassov1.Claim, plan schedule.Plan, now time.Time) (inkassov1.CaseStep, error) {
 	if err := requireChannels(ctx, r.Client, d.Namespace, policy, step); err != nil {
-		return err
+		return inkassov1.CaseStep{}, err
 	}
 	cur := string(members[0].Spec.Currency)
 	principals := make([]money.Money, len(members))
@@ -228,55 +260,126 @@ func (r *DebtorReconciler) caseStep(ctx context.Context, d *inkassov1.Debtor, c 
 	for i, m := range members {
 		b, err := claimLedger(m, policy, d, now, nil)
 		if err != nil {
-			return stall("InvalidAmount", "claim %s: %v", m.Name, err)
+			return inkassov1.CaseStep{}, stall("InvalidAmount", "claim %s: %v", m.Name, err)
 		}
 		principals[i], total = b.Principal, total.Add(b.Principal)
 	}
 	fee, err := caseFee(d, c, policy, step, total, now)
 	if err != nil {
-		return stall("FeeUnavailable", "case %s step %q: %v", c.ID, step.Name, err)
+		return inkassov1.CaseStep{}, stall("FeeUnavailable", "case %s step %q: %v", c.ID, step.Name, err)
 	}
 	shares, err := fees.Split(fee, principals)
 	if err != nil {
-		return stall("FeeUnavailable", "case %s: %v", c.ID, err)
+		return inkassov1.CaseStep{}, stall("FeeUnavailable", "case %s: %v", c.ID, err)
 	}
+	rec := inkassov1.CaseStep{Step: step.Name, Time: metav1.Time{Time: now.Truncate(time.Second)}, Fee: fee.String(),
+		DueAt: &metav1.Time{Time: plan.NextAt.UTC()}}
+	for i, m := range members {
+		rec.Claims = append(rec.Claims, m.Name)
+		rec.Shares = append(rec.Shares, shares[i].String())
+	}
+	return rec, nil
+}
+
+// materialize carries the case's last recorded step out, idempotently: the
+// notices (deterministic names: creating one again finds it) and, in one
+// status write per claim, the step entry with the claim's fee share, the
+// case id, payment reference and next step, and the claim's Ready condition
+// (the Claim controller does not run on status writes).
+func (r *DebtorReconciler) materialize(ctx context.Context, d *inkassov1.Debtor, c *inkassov1.CollectionCase, policy *inkassov1.CollectionPolicy,
+	tp schedule.Policy, members []*inkassov1.Claim, now time.Time, mirror bool) error {
 	ref, err := reference.Generate(reference.ForJurisdiction(string(policy.Spec.Jurisdiction)), d.Namespace+"/"+c.ID)
 	if err != nil {
 		return fmt.Errorf("payment reference: %w", err)
 	}
-
-	balances := make([]ledger.Result, len(members))
+	var rec *inkassov1.CaseStep
+	if n := len(c.History); n > 0 && len(c.History[n-1].Shares) > 0 {
+		rec = &c.History[n-1] // seeded entries (no shares) were carried out by their claim
+	}
+	origs := make([]*inkassov1.Claim, len(members))
+	shares := map[string]money.Money{}
+	var listed []*inkassov1.Claim
+	var balances []ledger.Result
 	for i, m := range members {
+		origs[i] = m.DeepCopy()
+		if rec == nil {
+			continue
+		}
+		idx := slices.Index(rec.Claims, m.Name)
+		if idx < 0 {
+			continue
+		}
+		share, err := money.Parse(rec.Shares[idx], string(m.Spec.Currency))
+		if err != nil {
+			return fmt.Errorf("case %s: share of %s: %w", c.ID, m.Name, err)
+		}
 		m.Status.PaymentReference, m.Status.CaseID = ref, c.ID
-		if balances[i], err = claimLedger(m, policy, d, now, &shares[i]); err != nil {
+		done := hasStep(m, rec.Step)
+		extra := &share
+		if done {
+			extra = nil // already in the claim's history
+		}
+		b, err := claimLedger(m, policy, d, now, extra)
+		if err != nil {
 			return stall("InvalidAmount", "claim %s: %v", m.Name, err)
 		}
+		shares[m.Name] = share
+		listed, balances = append(listed, m), append(balances, b)
 	}
-	names, err := createNotices(ctx, r.Client, noticeInput{caseID: c.ID, debtor: d, policy: policy, tp: tp, step: step,
-		claims: members, balances: balances, owner: d, now: now})
-	if err != nil {
-		return err
+	var names []string
+	if rec != nil && len(listed) > 0 {
+		step := stepNamed(policy, rec.Step)
+		names, err = createNotices(ctx, r.Client, noticeInput{caseID: c.ID, debtor: d, policy: policy, tp: tp, step: step,
+			claims: listed, balances: balances, owner: d, now: rec.Time.Time})
+		if err != nil {
+			return err
+		}
+		for i, m := range listed {
+			if hasStep(m, rec.Step) {
+				continue
+			}
+			phase, msg := stepPhase(m, policy, step)
+			m.Status.History = append(m.Status.History, inkassov1.HistoryEntry{Step: rec.Step, Phase: phase, Time: rec.Time,
+				DueAt: rec.DueAt.DeepCopy(), Notices: names, Fee: shares[m.Name].String(),
+				Message: strings.TrimPrefix(msg+"; case "+c.ID, "; ")})
+			m.Status.Step, m.Status.Phase = rec.Step, phase
+			if m.Status.CollectionStartedAt == nil {
+				m.Status.CollectionStartedAt = rec.Time.DeepCopy()
+			}
+			m.Status.Balance = toStatusBalance(balances[i])
+			m.Status.Ledger = toStatusLedger(balances[i])
+		}
 	}
-
-	at := metav1.Time{Time: now.Truncate(time.Second)}
 	for i, m := range members {
-		if h := m.Status.History; len(h) > 0 && h[len(h)-1].Step == step.Name {
-			continue // recorded by an earlier attempt
+		st := &m.Status
+		if mirror {
+			// The case's next step is known only after this reconcile's plan.
+			st.CaseID, st.AwaitingCase, st.PaymentReference = c.ID, false, ref
+			st.NextStep, st.NextStepAt = c.NextStep, c.NextStepAt.DeepCopy()
+			conds := conditionSetter{conds: &st.Conditions, gen: m.Generation, now: metav1.Time{Time: now.Truncate(time.Second)}}
+			if c.NextStep == "" {
+				conds.ready(string(st.Phase), "collected in case "+c.ID+"; every step of policy "+policy.Name+" is done; the claim is in "+string(st.Phase))
+			} else {
+				conds.ready("Waiting", "collected in case "+c.ID+" of debtor "+d.Name+"; next step "+c.NextStep+" at "+c.NextStepAt.UTC().Format(time.RFC3339))
+			}
 		}
-		phase, msg := stepPhase(m, policy, step)
-		m.Status.History = append(m.Status.History, inkassov1.HistoryEntry{Step: step.Name, Phase: phase, Time: at,
-			DueAt: &metav1.Time{Time: plan.NextAt.UTC()}, Notices: names, Fee: shares[i].String(),
-			Message: strings.TrimPrefix(msg+"; case "+c.ID, "; ")})
-		m.Status.Step, m.Status.Phase, m.Status.AwaitingCase = step.Name, phase, false
-		if m.Status.CollectionStartedAt == nil {
-			m.Status.CollectionStartedAt = &at
+		if apiequality.Semantic.DeepEqual(origs[i].Status, m.Status) {
+			continue
 		}
-		m.Status.Balance = toStatusBalance(balances[i])
-		m.Status.Ledger = toStatusLedger(balances[i])
+		if err := r.Client.Status().Patch(ctx, m, client.MergeFromWithOptions(origs[i], client.MergeFromWithOptimisticLock{})); err != nil {
+			return fmt.Errorf("updating claim %s in case %s: %w", m.Name, c.ID, err)
+		}
+		// Events only for what was written, so a repaired step is announced once.
+		for _, h := range m.Status.History[len(origs[i].Status.History):] {
+			r.Recorder.Eventf(m, d, "Normal", "StepCompleted", "Step", "step %s done in case %s: %d notice(s), fee share %s %s",
+				h.Step, c.ID, len(h.Notices), h.Fee, m.Spec.Currency)
+		}
 	}
-	c.History = append(c.History, inkassov1.CaseStep{Step: step.Name, Time: at, Claims: append([]string(nil), c.Claims...), Fee: fee.String()})
-	c.Step = step.Name
 	return nil
+}
+
+func hasStep(m *inkassov1.Claim, step string) bool {
+	return slices.ContainsFunc(m.Status.History, func(h inkassov1.HistoryEntry) bool { return h.Step == step })
 }
 
 // caseFee is the step's fee on the case's total principal, counting what the
@@ -297,39 +400,4 @@ func caseFee(d *inkassov1.Debtor, c *inkassov1.CollectionCase, policy *inkassov1
 		countCharge(&in.Charged, stepNamed(policy, h.Step).Fee, charged)
 	}
 	return fees.Compute(in)
-}
-
-// writeMembers records on each claim of the case, in one status write, what
-// the case did: the step, the case's id, payment reference and next step,
-// and the claim's Ready condition (the Claim controller does not run on
-// status writes).
-func (r *DebtorReconciler) writeMembers(ctx context.Context, d *inkassov1.Debtor, c *inkassov1.CollectionCase, policy *inkassov1.CollectionPolicy,
-	members, origs []*inkassov1.Claim, now time.Time) error {
-	ref, err := reference.Generate(reference.ForJurisdiction(string(policy.Spec.Jurisdiction)), d.Namespace+"/"+c.ID)
-	if err != nil {
-		return fmt.Errorf("payment reference: %w", err)
-	}
-	for i, m := range members {
-		st := &m.Status
-		st.CaseID, st.AwaitingCase, st.PaymentReference = c.ID, false, ref
-		st.NextStep, st.NextStepAt = c.NextStep, c.NextStepAt.DeepCopy()
-		conds := conditionSetter{conds: &st.Conditions, gen: m.Generation, now: metav1.Time{Time: now.Truncate(time.Second)}}
-		if c.NextStep == "" {
-			conds.ready(string(st.Phase), "collected in case "+c.ID+"; every step of policy "+policy.Name+" is done; the claim is in "+string(st.Phase))
-		} else {
-			conds.ready("Waiting", "collected in case "+c.ID+" of debtor "+d.Name+"; next step "+c.NextStep+" at "+c.NextStepAt.UTC().Format(time.RFC3339))
-		}
-		if apiequality.Semantic.DeepEqual(origs[i].Status, m.Status) {
-			continue
-		}
-		if err := r.Client.Status().Patch(ctx, m, client.MergeFromWithOptions(origs[i], client.MergeFromWithOptimisticLock{})); err != nil {
-			return fmt.Errorf("updating claim %s in case %s: %w", m.Name, c.ID, err)
-		}
-		// Events only for what was written, so a retried step is announced once.
-		for _, h := range m.Status.History[len(origs[i].Status.History):] {
-			r.Recorder.Eventf(m, d, "Normal", "StepCompleted", "Step", "step %s done in case %s: %d notice(s), fee share %s %s",
-				h.Step, c.ID, len(h.Notices), h.Fee, m.Spec.Currency)
-		}
-	}
-	return nil
 }

@@ -558,13 +558,18 @@ func (r *ClaimReconciler) caseMember(claim *inkassov1.Claim, debtor *inkassov1.D
 	if plan.Next < 0 || policy.Spec.Steps[plan.Next].Phase == "Reminder" || !plan.Due {
 		return reconcile.Result{}, false
 	}
+	if c := debtor.Status.Case; c != nil && c.Policy != policy.Name {
+		return reconcile.Result{}, false // the debtor's case follows another policy: collected alone
+	}
 	if !transferred(claim, policy) && string(debtor.Spec.Country) != string(policy.Spec.Jurisdiction) {
 		return reconcile.Result{}, false // forwarded by its own step
 	}
 	st.AwaitingCase = true
 	r.setNext(claim, policy, plan)
 	conds.ready("AwaitingCase", "transfer to collection is due: waiting for debtor "+debtor.Name+"'s collection case to take the claim in")
-	return reconcile.Result{}, true
+	// Normally taken in at once; look again in case the debtor's case
+	// follows another policy and the claim must be collected alone.
+	return reconcile.Result{RequeueAfter: 2 * time.Second}, true
 }
 
 // SetupWithManager registers the controller and its watches.

@@ -111,6 +111,23 @@ func eventually(t *testing.T, timeout time.Duration, f func() error) {
 	}
 }
 
+// settledClaim reads the claim once it is not between two writes of a case
+// step (the step recorded, the next step not yet moved on).
+func settledClaim(t *testing.T, ns, name string) *inkassov1.Claim {
+	t.Helper()
+	var c *inkassov1.Claim
+	eventually(t, 10*time.Second, func() error {
+		c = getClaim(t, ns, name)
+		for _, h := range c.Status.History {
+			if c.Status.NextStep != "" && h.Step == c.Status.NextStep {
+				return fmt.Errorf("claim %s: next step %s is already done", name, h.Step)
+			}
+		}
+		return nil
+	})
+	return c
+}
+
 func getClaim(t *testing.T, ns, name string) *inkassov1.Claim {
 	t.Helper()
 	var c inkassov1.Claim
@@ -135,7 +152,7 @@ func wakeClaim(ns, name string) {
 func driveToEnd(t *testing.T, ns, name string) *inkassov1.Claim {
 	t.Helper()
 	for range 40 {
-		c := getClaim(t, ns, name)
+		c := settledClaim(t, ns, name)
 		if c.Status.NextStepAt == nil && c.Status.ObservedGeneration == c.Generation && c.Status.Phase != "" {
 			return c
 		}
@@ -151,7 +168,7 @@ func driveToEnd(t *testing.T, ns, name string) *inkassov1.Claim {
 		eventually(t, 10*time.Second, func() error {
 			if n := len(getClaim(t, ns, name).Status.History); n <= before {
 				wakeClaim(ns, name)
-				return fmt.Errorf("claim %s: step %s not recorded (history %d)", name, c.Status.NextStep, n)
+				return fmt.Errorf("claim %s: step %s not recorded (history %d); %s", name, c.Status.NextStep, n, debtorsState(ns))
 			}
 			return nil
 		})
@@ -180,7 +197,7 @@ func driveAllToEnd(t *testing.T, ns string, names ...string) {
 		history := map[string]int{}
 		var due []string
 		for _, n := range names {
-			c := getClaim(t, ns, n)
+			c := settledClaim(t, ns, n)
 			history[n] = len(c.Status.History)
 			if c.Status.NextStepAt != nil && (next.IsZero() || c.Status.NextStepAt.Before(&metav1.Time{Time: next})) {
 				next = c.Status.NextStepAt.Time
@@ -190,7 +207,7 @@ func driveAllToEnd(t *testing.T, ns string, names ...string) {
 			return
 		}
 		for _, n := range names {
-			if c := getClaim(t, ns, n); c.Status.NextStepAt != nil && !c.Status.NextStepAt.After(next) {
+			if c := settledClaim(t, ns, n); c.Status.NextStepAt != nil && !c.Status.NextStepAt.After(next) {
 				due = append(due, n)
 			}
 		}
@@ -211,6 +228,23 @@ func driveAllToEnd(t *testing.T, ns string, names ...string) {
 		})
 	}
 	t.Fatalf("claims %v did not finish in 100 rounds", names)
+}
+
+// debtorsState describes the namespace's debtors for failure messages.
+func debtorsState(ns string) string {
+	var list inkassov1.DebtorList
+	if err := k8s.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+		return err.Error()
+	}
+	var out []string
+	for _, d := range list.Items {
+		s := fmt.Sprintf("debtor %s conditions %v", d.Name, d.Status.Conditions)
+		if c := d.Status.Case; c != nil {
+			s += fmt.Sprintf(" case %s claims %v step %q next %q at %v history %d", c.ID, c.Claims, c.Step, c.NextStep, c.NextStepAt, len(c.History))
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, "; ")
 }
 
 // pokeChannels touches channels so their controllers look at open notices

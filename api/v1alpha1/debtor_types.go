@@ -141,6 +141,13 @@ type CaseStep struct {
 	// fee charged for the whole case with the step.
 	// +optional
 	Fee string `json:"fee,omitempty"`
+	// shares of the fee, one per claim in the order of claims.
+	// +listType=atomic
+	// +optional
+	Shares []string `json:"shares,omitempty"`
+	// dueAt is when the schedule wanted the step.
+	// +optional
+	DueAt *metav1.Time `json:"dueAt,omitempty"`
 }
 
 // DebtorStatus aggregates the debtor's claims.
