@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
@@ -104,4 +106,40 @@ func sortedCopy(xs []string) []string {
 		}
 	}
 	return out
+}
+
+// TestCaseStalledOnMissingChannelRecovers: a case step whose channel does
+// not exist stalls the debtor with a reason naming it, records nothing, and
+// goes on by itself once the channel is created.
+func TestCaseStalledOnMissingChannelRecovers(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	p := samplePolicy(t, ns)
+	p.Spec.Steps[1].Channels = []string{"courier"} // the collection notice, the first case step
+	create(t, p, logChannel(ns, "letter"), debtor(ns, "d", inkassov1.DebtorConsumer), claimDue(ns, "late", "d", "500.00", -30))
+	eventually(t, 10*time.Second, func() error {
+		var d inkassov1.Debtor
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "d"}, &d); err != nil {
+			return err
+		}
+		if err := expectCondition(d.Status.Conditions, inkassov1.ConditionStalled, metav1.ConditionTrue, "ChannelNotFound"); err != nil {
+			fclock.SetTime(fclock.Now().Add(8 * 24 * time.Hour)) // past the reminder's gap
+			wakeClaim(ns, "late")
+			return err
+		}
+		if msg := condition(d.Status.Conditions, inkassov1.ConditionStalled).Message; !strings.Contains(msg, `"courier"`) {
+			return fmt.Errorf("message %q does not name the channel", msg)
+		}
+		return nil
+	})
+	if h := getClaim(t, ns, "late").Status.History; len(h) != 1 {
+		t.Fatalf("history %v: only the reminder may be recorded while the case is stalled", h)
+	}
+	create(t, logChannel(ns, "courier"))
+	eventually(t, 10*time.Second, func() error {
+		if h := getClaim(t, ns, "late").Status.History; len(h) != 2 || h[1].Step != "collection-notice" {
+			return fmt.Errorf("history %v", h)
+		}
+		return nil
+	})
 }
