@@ -117,14 +117,23 @@ func TestCaseStalledOnMissingChannelRecovers(t *testing.T) {
 	p := samplePolicy(t, ns)
 	p.Spec.Steps[1].Channels = []string{"courier"} // the collection notice, the first case step
 	create(t, p, logChannel(ns, "letter"), debtor(ns, "d", inkassov1.DebtorConsumer), claimDue(ns, "late", "d", "500.00", -30))
+	var reminded time.Time
 	eventually(t, 10*time.Second, func() error {
+		h := getClaim(t, ns, "late").Status.History
+		if len(h) != 1 {
+			return fmt.Errorf("history %v, want the reminder", h)
+		}
+		reminded = h[0].Time.Time
+		return nil
+	})
+	fclock.SetTime(reminded.AddDate(0, 0, 8)) // past the collection notice's gap after the reminder
+	eventually(t, 10*time.Second, func() error {
+		wakeClaim(ns, "late")
 		var d inkassov1.Debtor
 		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "d"}, &d); err != nil {
 			return err
 		}
 		if err := expectCondition(d.Status.Conditions, inkassov1.ConditionStalled, metav1.ConditionTrue, "ChannelNotFound"); err != nil {
-			fclock.SetTime(fclock.Now().Add(8 * 24 * time.Hour)) // past the reminder's gap
-			wakeClaim(ns, "late")
 			return err
 		}
 		if msg := condition(d.Status.Conditions, inkassov1.ConditionStalled).Message; !strings.Contains(msg, `"courier"`) {
