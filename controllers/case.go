@@ -87,11 +87,12 @@ func (r *DebtorReconciler) reconcileCase(ctx context.Context, d, orig *inkassov1
 	// Members stay; a claim joins when its own transfer is due, whether or not
 	// it has flagged itself yet, so claims due together are taken in together.
 	var members, awaiting []*inkassov1.Claim
+	same := samePolicyCache{policy: policy.Name, byRef: map[string]bool{}}
 	for _, cl := range active {
 		switch {
 		case c != nil && slices.Contains(c.Claims, cl.Name):
 			members = append(members, cl)
-		case !samePolicy(ctx, r.Client, cl, policy):
+		case !same.of(ctx, r.Client, cl):
 		case cl.Status.AwaitingCase || transferDue(cl, d, policy, tp, now):
 			awaiting = append(awaiting, cl)
 		}
@@ -105,13 +106,7 @@ func (r *DebtorReconciler) reconcileCase(ctx context.Context, d, orig *inkassov1
 	}
 
 	if c == nil {
-		sort.Slice(awaiting, func(i, j int) bool {
-			if awaiting[i].Spec.DueDate != awaiting[j].Spec.DueDate {
-				return awaiting[i].Spec.DueDate < awaiting[j].Spec.DueDate
-			}
-			return awaiting[i].Name < awaiting[j].Name
-		})
-		opener := awaiting[0]
+		opener := awaiting[0] // active, and so awaiting, is sorted by due date when no case is open
 		c = &inkassov1.CollectionCase{ID: caseID(d.Name, opener.Name), Policy: policy.Name, DueDate: string(opener.Spec.DueDate),
 			OpenedAt: &metav1.Time{Time: now.Truncate(time.Second)}}
 		// The case goes on from where its opener is: steps it already had count as done.
@@ -195,10 +190,25 @@ func (r *DebtorReconciler) persist(ctx context.Context, d, orig *inkassov1.Debto
 	return nil
 }
 
-// samePolicy reports whether the claim is collected under policy.
-func samePolicy(ctx context.Context, c client.Reader, cl *inkassov1.Claim, policy *inkassov1.CollectionPolicy) bool {
-	p, err := resolvePolicy(ctx, c, cl)
-	return err == nil && p.Name == policy.Name
+// samePolicyCache tells whether claims are collected under one policy,
+// resolving each distinct policyRef once per reconcile rather than per claim.
+type samePolicyCache struct {
+	policy string
+	byRef  map[string]bool // policyRef name ("" for the namespace default) -> same
+}
+
+func (s samePolicyCache) of(ctx context.Context, c client.Reader, cl *inkassov1.Claim) bool {
+	ref := ""
+	if cl.Spec.PolicyRef != nil {
+		ref = cl.Spec.PolicyRef.Name
+	}
+	same, ok := s.byRef[ref]
+	if !ok {
+		p, err := resolvePolicy(ctx, c, cl)
+		same = err == nil && p.Name == s.policy
+		s.byRef[ref] = same
+	}
+	return same
 }
 
 // transferDue reports a claim, not in a case, whose next own step is a case
