@@ -37,7 +37,9 @@ func caseID(debtor, opener string) string {
 func held(c *inkassov1.Claim) bool {
 	return c.Status.Phase.Terminal() || c.Spec.Withdraw || c.Spec.Suspend ||
 		(c.Spec.Dispute != nil && c.Spec.Dispute.Resolution != inkassov1.DisputeCreditor) ||
-		c.Status.Phase == inkassov1.PhaseSuspended || c.Status.Phase == inkassov1.PhaseDisputed
+		c.Status.Phase == inkassov1.PhaseSuspended || c.Status.Phase == inkassov1.PhaseDisputed ||
+		c.Status.Phase == inkassov1.PhasePaymentPlan ||
+		(c.Spec.PaymentPlan != nil && (c.Status.PaymentPlan == nil || c.Status.PaymentPlan.State == "OnTrack"))
 }
 
 // reconcileCase runs the debtor's collection case: it takes in claims whose

@@ -30,6 +30,7 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
+	"github.com/inkasso-operator/inkasso-operator/internal/notice"
 	"github.com/inkasso-operator/inkasso-operator/internal/reference"
 	"github.com/inkasso-operator/inkasso-operator/internal/schedule"
 	"github.com/inkasso-operator/inkasso-operator/internal/simclock"
@@ -67,6 +68,9 @@ func (r *ClaimReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	conds := conditionSetter{conds: &claim.Status.Conditions, gen: claim.Generation, now: metav1.Time{Time: now.Truncate(time.Second)}}
 
 	res, err := r.reconcile(ctx, &claim, now, conds)
+	if err == nil && claim.Status.Phase.Terminal() {
+		err = r.notifyClosed(ctx, &claim, now)
+	}
 	var st *stallError
 	switch {
 	case errors.As(err, &st):
@@ -113,7 +117,12 @@ func isStalled(c *inkassov1.Claim, reason string) bool {
 func (r *ClaimReconciler) reconcile(ctx context.Context, claim *inkassov1.Claim, now time.Time, conds conditionSetter) (reconcile.Result, error) {
 	st := &claim.Status
 	if st.Phase.Terminal() {
-		conds.ready(string(st.Phase), "collection has ended: "+string(st.Phase))
+		// Keep the reason collection ended; only refresh its generation.
+		reason, msg := string(st.Phase), "collection has ended: "+string(st.Phase)
+		if r := meta.FindStatusCondition(st.Conditions, inkassov1.ConditionReady); r != nil && r.Status == metav1.ConditionTrue {
+			reason, msg = r.Reason, r.Message
+		}
+		conds.ready(reason, msg)
 		return reconcile.Result{}, nil
 	}
 	if st.CaseID == "" {
@@ -175,6 +184,9 @@ func (r *ClaimReconciler) reconcile(ctx context.Context, claim *inkassov1.Claim,
 		return r.hold(claim, conds, inkassov1.PhaseSuspended, "Suspended", "collection is paused by spec.suspend")
 	}
 	conds.flag(inkassov1.ConditionSuspended, false, "Active", "collection is not suspended")
+	if res, held, err := r.paymentPlan(claim, debtor, policy, now, conds); err != nil || held {
+		return res, err
+	}
 	if since := st.HeldSince; since != nil {
 		// Resuming shifts the remaining schedule by the whole days paused.
 		st.PausedDays += int32((now.Sub(since.Time) + 24*time.Hour - time.Second) / (24 * time.Hour))
@@ -232,8 +244,24 @@ func (r *ClaimReconciler) reconcile(ctx context.Context, claim *inkassov1.Claim,
 		}
 		conds.ready("AutoCollectionDisabled", "overdue; automatic collection is off ("+who+" is false): set it to true to transfer the claim")
 		return reconcile.Result{}, nil
-	case st.Phase == inkassov1.PhasePending || st.Phase == "" || st.Phase == inkassov1.PhaseSuspended || st.Phase == inkassov1.PhaseDisputed:
+	case st.Phase == inkassov1.PhasePending || st.Phase == "" || st.Phase == inkassov1.PhaseSuspended || st.Phase == inkassov1.PhaseDisputed || st.Phase == inkassov1.PhasePaymentPlan:
 		st.Phase = lastPhase(claim)
+	}
+
+	if plan.WarnDue {
+		data := notice.CreditorData{TransferOn: transferOn(tp, facts, now)}
+		if err := notifyCreditor(ctx, r.Client, claim, debtor, policy, inkassov1.CreditorOverdueWarning, data, now); err != nil {
+			return reconcile.Result{}, err
+		}
+		r.Recorder.Eventf(claim, nil, "Normal", "CreditorWarned", "NotifyCreditor", "the creditor was warned that the claim transfers to collection on %s", data.TransferOn)
+		facts, _ = scheduleFacts(claim)
+		plan = schedule.Compute(tp, facts, now)
+	}
+	if err := notifyTransferred(ctx, r.Client, claim, debtor, policy, tp, now); err != nil {
+		return reconcile.Result{}, err
+	}
+	if st.Phase == inkassov1.PhaseSurveillance && plan.Next < 0 {
+		return r.surveil(claim, policy, tp, now, barredAt, conds), nil
 	}
 
 	if consolidates(policy) {
@@ -248,6 +276,9 @@ func (r *ClaimReconciler) reconcile(ctx context.Context, claim *inkassov1.Claim,
 		}
 		facts, _ = scheduleFacts(claim)
 		plan = schedule.Compute(tp, facts, now)
+		if err := notifyTransferred(ctx, r.Client, claim, debtor, policy, tp, now); err != nil {
+			return reconcile.Result{}, err
+		}
 	}
 	r.setNext(claim, policy, plan)
 	if st.Phase.Terminal() {
@@ -303,8 +334,11 @@ func (r *ClaimReconciler) hold(claim *inkassov1.Claim, conds conditionSetter, ph
 
 // lastPhase is the phase of the last completed step, or Overdue.
 func lastPhase(claim *inkassov1.Claim) inkassov1.ClaimPhase {
-	if h := claim.Status.History; len(h) > 0 && h[len(h)-1].Phase != "" {
-		return h[len(h)-1].Phase
+	h := claim.Status.History
+	for i := len(h) - 1; i >= 0; i-- {
+		if h[i].Phase != "" {
+			return h[i].Phase
+		}
 	}
 	return inkassov1.PhaseOverdue
 }
@@ -351,7 +385,8 @@ func scheduleFacts(claim *inkassov1.Claim) (schedule.Claim, error) {
 	if err != nil {
 		return schedule.Claim{}, fmt.Errorf("spec.dueDate: %w", err)
 	}
-	c := schedule.Claim{InvoiceDate: inv, DueDate: due, ShiftDays: int(claim.Status.PausedDays)}
+	c := schedule.Claim{InvoiceDate: inv, DueDate: due, ShiftDays: int(claim.Status.PausedDays),
+		WarnedAt: warnedAt(claim), Decided: claim.Spec.CreditDecision != ""}
 	for _, h := range claim.Status.History {
 		c.Done = append(c.Done, schedule.Done{Step: h.Step, At: h.Time.Time})
 	}
@@ -587,7 +622,7 @@ func (r *ClaimReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("claim").
 		For(&inkassov1.Claim{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&inkassov1.Debtor{}, handler.EnqueueRequestsFromMapFunc(r.claimsOfDebtor),
-			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+			builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, caseChanged()))).
 		Watches(&inkassov1.CollectionPolicy{}, handler.EnqueueRequestsFromMapFunc(r.claimsOfPolicy),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&inkassov1.NoticeChannel{}, handler.EnqueueRequestsFromMapFunc(r.stalledClaims),
@@ -597,6 +632,26 @@ func (r *ClaimReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		b = b.WatchesRawSource(source.Channel(r.Wake, &handler.EnqueueRequestForObject{}))
 	}
 	return b.Complete(r)
+}
+
+// caseChanged passes debtor updates that open, advance or close its
+// collection case: the claims then take over what the case no longer does
+// (a completed case leaves its claims to their own Surveillance timers).
+func caseChanged() predicate.Predicate {
+	key := func(o client.Object) string {
+		d, ok := o.(*inkassov1.Debtor)
+		if !ok || d.Status.Case == nil {
+			return ""
+		}
+		c := d.Status.Case
+		return c.ID + "/" + c.Step + "/" + c.NextStep + "/" + strings.Join(c.Claims, ",")
+	}
+	return predicate.Funcs{
+		UpdateFunc:  func(e event.UpdateEvent) bool { return key(e.ObjectOld) != key(e.ObjectNew) },
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
 }
 
 func (r *ClaimReconciler) claimsOfDebtor(ctx context.Context, o client.Object) []reconcile.Request {

@@ -73,6 +73,11 @@ func claimLedger(claim *inkassov1.Claim, policy *inkassov1.CollectionPolicy, deb
 		}
 		in.Events = append(in.Events, ledger.Event{Date: civilOf(h.Time.Time, loc), Kind: ledger.KindFee, Ref: h.Step, Amount: fee})
 	}
+	if pp := claim.Status.PaymentPlan; pp != nil && pp.Fee != "" {
+		if fee, err := money.Parse(pp.Fee, cur); err == nil && fee.IsPositive() {
+			in.Events = append(in.Events, ledger.Event{Date: civilOf(pp.AgreedAt.Time, loc), Kind: ledger.KindFee, Ref: "payment-plan", Amount: fee})
+		}
+	}
 	if extra != nil && extra.IsPositive() {
 		in.Events = append(in.Events, ledger.Event{Date: in.AsOf, Kind: ledger.KindFee, Ref: "(this step)", Amount: *extra})
 	}

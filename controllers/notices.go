@@ -53,7 +53,9 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 		d := schedule.DateOf(in.now, in.tp.Location).AddDays(int(in.step.PaymentDeadlineDays))
 		payBy = cal.NextBankDay(calendar.Day(d.Year, d.Month, d.Day)).Format(time.DateOnly)
 	}
-	notBefore, err := contactAllowedFrom(in.policy, in.tp.Location, cal, in.now)
+	// Contact windows are the debtor's local hours and holidays.
+	dloc, dcal := debtorZone(in.debtor, in.tp.Location, cal)
+	notBefore, err := contactAllowedFrom(in.policy, dloc, dcal, in.now)
 	if err != nil {
 		return nil, err
 	}

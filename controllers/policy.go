@@ -95,15 +95,51 @@ func timing(p *inkassov1.CollectionPolicy) (schedule.Policy, error) {
 		MinDaysAfterDue:     int(p.Spec.Eligibility.MinDaysAfterDue),
 		MinDaysAfterInvoice: int(p.Spec.Eligibility.MinDaysAfterInvoice),
 	}
+	if cn := p.Spec.CreditorNotices; cn.Notifies(inkassov1.CreditorOverdueWarning) {
+		out.CreditorWarning = true
+		out.WarnAfterDueDays, out.TransferWarningDays = int(cn.WarnAfterDueDays), int(cn.TransferWarningDays)
+	}
 	for _, s := range p.Spec.Steps {
-		out.Steps = append(out.Steps, schedule.Step{
+		st := schedule.Step{
 			Name:         s.Name,
 			Reminder:     s.Phase == "Reminder",
 			AfterDueDays: int(s.AfterDueDays),
 			MinGapDays:   int(s.MinGapDays),
-		})
+		}
+		if ca := p.Spec.CreditAssessment; ca != nil && s.Action == inkassov1.ActionEscalate {
+			st.DecisionWaitDays = int(ca.DecisionTimeoutDays)
+		}
+		out.Steps = append(out.Steps, st)
 	}
 	return out, nil
+}
+
+// countryZones are the time zones of countries with one zone, for debtors
+// without spec.timeZone.
+var countryZones = map[string]string{
+	"NO": "Europe/Oslo", "SE": "Europe/Stockholm", "FI": "Europe/Helsinki", "DK": "Europe/Copenhagen",
+	"IS": "Atlantic/Reykjavik", "DE": "Europe/Berlin", "PL": "Europe/Warsaw", "GB": "Europe/London",
+	"NL": "Europe/Amsterdam", "EE": "Europe/Tallinn", "LV": "Europe/Riga", "LT": "Europe/Vilnius",
+	"FR": "Europe/Paris", "IE": "Europe/Dublin", "ES": "Europe/Madrid", "IT": "Europe/Rome",
+}
+
+// debtorZone is where the debtor is contacted: its time zone and the public
+// holidays of its country when the calendar knows them (else the policy's).
+func debtorZone(d *inkassov1.Debtor, policyLoc *time.Location, policyCal *calendar.Calendar) (*time.Location, *calendar.Calendar) {
+	loc, cal := policyLoc, policyCal
+	zone := d.Spec.TimeZone
+	if zone == "" {
+		zone = countryZones[string(d.Spec.Country)]
+	}
+	if zone != "" {
+		if l, err := time.LoadLocation(zone); err == nil {
+			loc = l
+		}
+	}
+	if c, err := calendar.For(string(d.Spec.Country)); err == nil {
+		cal = c
+	}
+	return loc, cal
 }
 
 var weekdays = map[inkassov1.Weekday]time.Weekday{

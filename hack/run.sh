@@ -63,8 +63,8 @@ mgr_pid=$!
 (
   t0=$SECONDS
   while kill -0 "$mgr_pid" 2>/dev/null; do
-    states=$(bin/kubectl --kubeconfig "$kc" get claims -o jsonpath='{range .items[*]}{.status.nextStep}{.status.phase}{"\n"}{end}' 2>/dev/null || true)
-    left=$(grep -cvE '^(Legal|Surveillance|Paid|Withdrawn|WrittenOff|TimeBarred|Forwarded)$' <<<"$states" || true)
+    states=$(bin/kubectl --kubeconfig "$kc" get claims -o jsonpath='{range .items[*]}{.status.nextStep}/{.status.phase}{"\n"}{end}' 2>/dev/null || true)
+    left=$(grep -cvE '^(credit-recheck)?/(Legal|Surveillance|Paid|Withdrawn|WrittenOff|TimeBarred|Forwarded)$' <<<"$states" || true)
     if [[ -n $states && $left == 0 ]]; then
       echo ">>> every sample claim reached its last phase $((SECONDS - t0)) s after the manager started (bin/kubectl get claims)"
       break

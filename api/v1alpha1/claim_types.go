@@ -253,6 +253,44 @@ type HistoryEntry struct {
 	Message string `json:"message,omitempty"`
 }
 
+// PaymentPlanStatus is the state of the claim's payment plan.
+type PaymentPlanStatus struct {
+	// agreedAt is when the operator first saw the plan.
+	AgreedAt metav1.Time `json:"agreedAt"`
+	// state: OnTrack, Missed (the plan is broken and collection resumed) or Completed.
+	State string `json:"state"`
+	// installment is the index of the installment next due (OnTrack) or missed (Missed).
+	// +optional
+	Installment *int32 `json:"installment,omitempty"`
+	// fee charged for the plan, an exact decimal in the claim's currency.
+	// +optional
+	Fee string `json:"fee,omitempty"`
+	// message explains the state.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// HistorySummary stands for the history entries folded away.
+type HistorySummary struct {
+	// folded is how many entries were removed from history.
+	Folded int32 `json:"folded"`
+	// first and last are the times of the oldest and newest entry folded.
+	First metav1.Time `json:"first"`
+	Last  metav1.Time `json:"last"`
+}
+
+// CreditorNoticeRecord is one notice sent to the creditor about the claim.
+type CreditorNoticeRecord struct {
+	// event the creditor was told of: OverdueWarning, Transferred or Closed.
+	Event CreditorEvent `json:"event"`
+	// time it was sent.
+	Time metav1.Time `json:"time"`
+	// notices created for it, one per channel.
+	// +listType=atomic
+	// +optional
+	Notices []string `json:"notices,omitempty"`
+}
+
 // Balance is the claim's money, each figure an exact decimal string in the
 // claim's currency: outstanding = principal + fees + interest - paid.
 type Balance struct {
@@ -330,6 +368,19 @@ type ClaimStatus struct {
 	// remaining schedule is shifted by them.
 	// +optional
 	PausedDays int32 `json:"pausedDays,omitempty"`
+	// paymentPlan is how the agreed payment plan is followed.
+	// +optional
+	PaymentPlan *PaymentPlanStatus `json:"paymentPlan,omitempty"`
+	// historySummary counts the entries folded out of history to keep the
+	// status small (a claim in surveillance for years).
+	// +optional
+	HistorySummary *HistorySummary `json:"historySummary,omitempty"`
+	// creditorNotices sent about this claim: the overdue warning, the
+	// transfer notice and the result.
+	// +listType=map
+	// +listMapKey=event
+	// +optional
+	CreditorNotices []CreditorNoticeRecord `json:"creditorNotices,omitempty"`
 	// history of completed steps, oldest first.
 	// +listType=atomic
 	// +optional
@@ -379,6 +430,7 @@ type ClaimStatus struct {
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.status) || !has(oldSelf.status.collectionStartedAt) || self.spec.amount == oldSelf.spec.amount",message="amount is immutable once collection has started; register a credit note or payment instead",fieldPath=".spec.amount"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.status) || !has(oldSelf.status.collectionStartedAt) || self.spec.currency == oldSelf.spec.currency",message="currency is immutable once collection has started",fieldPath=".spec.currency"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.status) || !has(oldSelf.status.collectionStartedAt) || self.spec.debtorRef.name == oldSelf.spec.debtorRef.name",message="debtorRef is immutable once collection has started",fieldPath=".spec.debtorRef.name"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.status) || !has(oldSelf.status.collectionStartedAt) || (has(oldSelf.spec.suspend) && oldSelf.spec.suspend) || (has(oldSelf.spec.withdraw) && oldSelf.spec.withdraw) || !has(self.spec.credits) || self.spec.credits.all(c, has(oldSelf.spec.credits) && oldSelf.spec.credits.exists(o, o.id == c.id && o.amount == c.amount && o.date == c.date))",message="a credit note can only be added or changed once collection is stopped: set spec.suspend to true first, then register the credit note",fieldPath=".spec.credits"
 type Claim struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

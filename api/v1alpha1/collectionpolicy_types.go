@@ -132,6 +132,60 @@ type CreditorNotices struct {
 	// +kubebuilder:validation:Minimum=0
 	// +optional
 	FreeCancellationDays int32 `json:"freeCancellationDays"`
+	// recipient is the creditor's contact the notices are addressed to.
+	// +optional
+	Recipient *Recipient `json:"recipient,omitempty"`
+	// events the creditor is told about: OverdueWarning (warnAfterDueDays
+	// after due: the claim transfers in transferWarningDays), Transferred
+	// (the first collection step), Closed (the result when collection ends).
+	// Default: all three.
+	// +kubebuilder:validation:MaxItems=3
+	// +listType=set
+	// +optional
+	Events []CreditorEvent `json:"events,omitempty"`
+}
+
+// CreditorEvent is something the creditor is notified of.
+// +kubebuilder:validation:Enum=OverdueWarning;Transferred;Closed
+type CreditorEvent string
+
+// Creditor notice events.
+const (
+	CreditorOverdueWarning CreditorEvent = "OverdueWarning"
+	CreditorTransferred    CreditorEvent = "Transferred"
+	CreditorClosed         CreditorEvent = "Closed"
+)
+
+// Notifies reports whether the creditor is told about e.
+func (c *CreditorNotices) Notifies(e CreditorEvent) bool {
+	if c == nil || len(c.Channels) == 0 {
+		return false
+	}
+	if len(c.Events) == 0 {
+		return true
+	}
+	for _, x := range c.Events {
+		if x == e {
+			return true
+		}
+	}
+	return false
+}
+
+// PaymentPlans configures agreed installment plans.
+type PaymentPlans struct {
+	// graceDays after an installment's due date before it counts as missed.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=60
+	// +optional
+	GraceDays int32 `json:"graceDays,omitempty"`
+	// fee charged once when a plan is agreed: None, Statutory (Sweden's
+	// amorteringsplan fee) or a fixed amount in major units.
+	// +kubebuilder:default=None
+	// +kubebuilder:validation:MaxLength=20
+	// +kubebuilder:validation:XValidation:rule="self in ['None','Statutory'] || self.matches('^[0-9]{1,15}([.][0-9]{1,4})?$')",message="must be None, Statutory or a decimal amount such as \"170.00\""
+	// +optional
+	Fee string `json:"fee,omitempty"`
 }
 
 // Weekday is a day of the week.
@@ -211,6 +265,13 @@ type CreditAssessment struct {
 	// +kubebuilder:validation:Minimum=1
 	// +optional
 	RecheckDays int32 `json:"recheckDays,omitempty"`
+	// decisionTimeoutDays: how long after the CreditCheck step an Escalate
+	// step waits for spec.creditDecision before defaultDecision applies.
+	// +kubebuilder:default=0
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=365
+	// +optional
+	DecisionTimeoutDays int32 `json:"decisionTimeoutDays,omitempty"`
 }
 
 // CollectionPolicySpec defines how claims are collected.
@@ -259,6 +320,16 @@ type CollectionPolicySpec struct {
 	// creditAssessment configures the credit-check branch.
 	// +optional
 	CreditAssessment *CreditAssessment `json:"creditAssessment,omitempty"`
+	// paymentPlans configures installment plans agreed with debtors.
+	// +optional
+	PaymentPlans *PaymentPlans `json:"paymentPlans,omitempty"`
+	// historyLimit is how many entries a claim's status.history keeps; older
+	// credit re-checks are folded into status.historySummary.
+	// +kubebuilder:default=50
+	// +kubebuilder:validation:Minimum=20
+	// +kubebuilder:validation:Maximum=500
+	// +optional
+	HistoryLimit int32 `json:"historyLimit,omitempty"`
 	// steps of the process, ordered by afterDueDays.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=50

@@ -77,4 +77,6 @@ const (
 	ConditionSuspended   = "Suspended"
 	ConditionDisputed    = "Disputed"
 	ConditionSettled     = "Settled"
+	// ConditionPaymentPlan is True while an agreed payment plan is followed.
+	ConditionPaymentPlan = "PaymentPlan"
 )

@@ -73,6 +73,14 @@ type DebtorSpec struct {
 	// +optional
 	Language Language `json:"language,omitempty"`
 
+	// timeZone (IANA) the debtor lives in: SMS and phone contact windows are
+	// kept in it. Defaults to the zone of spec.country when known, else the
+	// policy's time zone.
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$`
+	// +optional
+	TimeZone string `json:"timeZone,omitempty"`
+
 	// email address for notices sent by e-mail.
 	// +kubebuilder:validation:MaxLength=254
 	// +kubebuilder:validation:Format=email

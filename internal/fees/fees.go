@@ -31,6 +31,9 @@ const (
 	// Compensation: the fixed compensation a business debtor owes for late
 	// payment (Norway's standardkompensasjon, Sweden's 450 SEK, Finland's 40 EUR).
 	Compensation Kind = "Compensation"
+	// PaymentPlan: the fee for agreeing an installment plan (Sweden's
+	// amorteringsplan fee); Norway and Finland set none.
+	PaymentPlan Kind = "PaymentPlan"
 )
 
 // Charged is what the claim (or case) has been charged before this step.

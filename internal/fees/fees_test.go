@@ -164,6 +164,20 @@ func TestFinnishFeesAndCaps(t *testing.T) {
 	}
 }
 
+func TestPaymentPlanFee(t *testing.T) {
+	on := time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
+	got, err := Compute(Input{Jurisdiction: "SE", Kind: PaymentPlan, Currency: "SEK", Principal: money.MustParse("5000", "SEK"), On: on})
+	if err != nil || got.String() != "170.00" {
+		t.Fatalf("Swedish plan fee %v, %v; want 170.00", got, err)
+	}
+	for _, j := range []struct{ jur, cur string }{{"NO", "NOK"}, {"FI", "EUR"}} {
+		_, err := Compute(Input{Jurisdiction: j.jur, Kind: PaymentPlan, Currency: j.cur, Principal: money.MustParse("5000", j.cur), On: on})
+		if err == nil || !strings.Contains(err.Error(), "no payment-plan fee") {
+			t.Errorf("%s plan fee error %v, want one saying there is none", j.jur, err)
+		}
+	}
+}
+
 func TestFeeErrors(t *testing.T) {
 	for _, in := range []Input{
 		{Jurisdiction: "NO", Currency: "NOK", Kind: Reminder, Principal: nok("1"), On: time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC)},

@@ -29,6 +29,9 @@ func sweden(in Input) (decimal.Decimal, error) {
 	if err != nil {
 		return decimal.Zero, err
 	}
+	if in.Kind == PaymentPlan {
+		return r.PaymentPlan, nil
+	}
 	if in.Business {
 		// A business pays the fixed compensation once, instead of reminder and demand fees.
 		if in.Kind == HeavySalary || in.Charged.Compensation {
@@ -125,5 +128,8 @@ func finland(in Input) (decimal.Decimal, error) {
 }
 
 func unknownKind(in Input) error {
+	if in.Kind == PaymentPlan {
+		return fmt.Errorf("%s law sets no payment-plan fee; give the policy a fixed amount or None", in.Jurisdiction)
+	}
 	return fmt.Errorf("unknown fee kind %q", in.Kind)
 }

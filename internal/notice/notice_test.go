@@ -39,3 +39,27 @@ func TestRenderLanguages(t *testing.T) {
 		}
 	}
 }
+
+func TestRenderCreditorEveryLanguageAndEvent(t *testing.T) {
+	d := CreditorData{InvoiceNumber: "1001", DebtorName: "Fjordbygg AS", DueDate: "2026-12-20", Currency: "NOK",
+		Outstanding: "12500.00", TransferOn: "2026-12-26", FreeUntil: "2027-01-05", Result: "Paid", Reason: "paid in full", Collected: "12500.00"}
+	for _, lang := range []string{"nb", "nn", "sv", "fi", "en", "xx"} {
+		for _, ev := range []string{"OverdueWarning", "Transferred", "Closed"} {
+			d.Language, d.Event = lang, ev
+			subj, body, err := RenderCreditor(d)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", lang, ev, err)
+			}
+			if !strings.Contains(subj, "1001") || !strings.Contains(body, "Fjordbygg AS") || !strings.Contains(body, "12500.00") {
+				t.Errorf("%s/%s lacks the invoice, debtor or amount:\n%s\n%s", lang, ev, subj, body)
+			}
+			want := map[string]string{"OverdueWarning": "2026-12-26", "Transferred": "2027-01-05", "Closed": "Paid"}[ev]
+			if !strings.Contains(subj+body, want) {
+				t.Errorf("%s/%s lacks %q", lang, ev, want)
+			}
+		}
+	}
+	if _, _, err := RenderCreditor(CreditorData{Event: "Nope"}); err == nil {
+		t.Error("an unknown event rendered")
+	}
+}

@@ -54,6 +54,9 @@ type Step struct {
 	Reminder     bool // a reminder-phase step, allowed before eligibility
 	AfterDueDays int
 	MinGapDays   int
+	// DecisionWaitDays: without a manual credit decision (Claim.Decided),
+	// the step waits this long after the previous step for one.
+	DecisionWaitDays int
 }
 
 // Policy is the timing part of a CollectionPolicy.
@@ -64,6 +67,13 @@ type Policy struct {
 	StepTime            time.Duration
 	MinDaysAfterDue     int
 	MinDaysAfterInvoice int
+	// CreditorWarning, when set, warns the creditor WarnAfterDueDays after
+	// the due date that the claim transfers to collection, and no step past
+	// the reminders fires until TransferWarningDays after that warning
+	// (seed 004).
+	CreditorWarning     bool
+	WarnAfterDueDays    int
+	TransferWarningDays int
 }
 
 // Done is a completed step.
@@ -80,6 +90,10 @@ type Claim struct {
 	// ShiftDays moves every due-date anchor later: the days collection was
 	// paused (suspended, disputed), so resuming shifts the remaining schedule.
 	ShiftDays int
+	// WarnedAt is when the creditor was warned of the transfer (zero: not yet).
+	WarnedAt time.Time
+	// Decided reports a manual credit decision on the claim.
+	Decided bool
 }
 
 // Plan is what the engine decided.
@@ -97,6 +111,10 @@ type Plan struct {
 	Due bool
 	// WakeAt is the next moment the plan changes by time alone (zero if never).
 	WakeAt time.Time
+	// WarnAt is when the creditor warning is due (zero when the policy sends
+	// none or it was sent); WarnDue reports it should go out now.
+	WarnAt  time.Time
+	WarnDue bool
 }
 
 // At returns the moment a step fires on day d: the policy's stepTime, local.
@@ -128,7 +146,27 @@ func Compute(p Policy, c Claim, now time.Time) Plan {
 	case plan.Next >= 0:
 		plan.WakeAt = plan.NextAt
 	}
+	if p.CreditorWarning && c.WarnedAt.IsZero() && !transferred(p, c) {
+		plan.WarnAt = latest(p.At(c.DueDate.AddDays(p.WarnAfterDueDays+c.ShiftDays)), plan.OverdueAt)
+		plan.WarnDue = !now.Before(plan.WarnAt)
+		if !plan.WarnDue && (plan.WakeAt.IsZero() || plan.WarnAt.Before(plan.WakeAt)) {
+			plan.WakeAt = plan.WarnAt
+		}
+	}
 	return plan
+}
+
+// transferred reports whether a step past the reminders is done: after that
+// the creditor is no longer warned.
+func transferred(p Policy, c Claim) bool {
+	for _, d := range c.Done {
+		for _, s := range p.Steps {
+			if s.Name == d.Step && !s.Reminder {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // nextIndex finds the step after the furthest completed one, and when that
@@ -156,11 +194,29 @@ func (p Policy) stepAt(i int, c Claim, prev *Done) time.Time {
 		at = latest(at,
 			p.At(c.DueDate.AddDays(p.MinDaysAfterDue)),
 			p.At(c.InvoiceDate.AddDays(p.MinDaysAfterInvoice)))
+		if p.CreditorWarning && !transferred(p, c) {
+			// The transfer waits for the warning's notice period, counted
+			// from when the warning actually went out (or will).
+			warned := c.WarnedAt
+			if warned.IsZero() {
+				warned = latest(p.At(c.DueDate.AddDays(p.WarnAfterDueDays+c.ShiftDays)), p.At(c.DueDate.AddDays(1)))
+			}
+			at = latest(at, p.At(DateOf(warned, p.Location).AddDays(p.TransferWarningDays)))
+		}
 	}
 	if prev != nil {
 		at = latest(at, p.At(DateOf(prev.At, p.Location).AddDays(s.MinGapDays)), prev.At)
+		if s.DecisionWaitDays > 0 && !c.Decided {
+			at = latest(at, p.At(DateOf(prev.At, p.Location).AddDays(s.DecisionWaitDays)))
+		}
 	}
 	return at
+}
+
+// RecheckAt is when a claim in surveillance is next credit-checked: days
+// after the last check (or the start of surveillance), at the step time.
+func (p Policy) RecheckAt(last time.Time, days int) time.Time {
+	return p.At(DateOf(last, p.Location).AddDays(days))
 }
 
 func latest(t time.Time, more ...time.Time) time.Time {

@@ -109,6 +109,97 @@ func TestEligibilityWaitsForInvoiceAge(t *testing.T) {
 	}
 }
 
+// collectors is the FakturaNett/Collectors-style policy of seed 004.
+func collectors() Policy {
+	return Policy{Location: oslo, StepTime: 9 * time.Hour, MinDaysAfterDue: 6, MinDaysAfterInvoice: 14,
+		CreditorWarning: true, WarnAfterDueDays: 1, TransferWarningDays: 5,
+		Steps: []Step{
+			{Name: "reminder", AfterDueDays: 11},
+			{Name: "collection-notice", AfterDueDays: 25, MinGapDays: 14},
+		}}
+}
+
+func TestCreditorWarningBeforeTransfer(t *testing.T) {
+	tests := []struct {
+		name             string
+		invoice, due     string
+		now              time.Time
+		warnedAt         time.Time
+		wantWarn, wantAt string // local date-times, "2006-01-02 15:04"
+		wantWarnDue      bool
+		wantNext         string
+	}{
+		{name: "warned the day after due", invoice: "2026-12-01", due: "2026-12-20", now: time.Date(2026, 12, 20, 12, 0, 0, 0, oslo),
+			wantWarn: "2026-12-21 09:00", wantNext: "2026-12-31 09:00"},
+		{name: "warning due", invoice: "2026-12-01", due: "2026-12-20", now: time.Date(2026, 12, 21, 9, 0, 0, 0, oslo),
+			wantWarn: "2026-12-21 09:00", wantWarnDue: true, wantNext: "2026-12-31 09:00"},
+		{name: "transfer counts from the warning actually sent", invoice: "2026-12-01", due: "2026-12-20", now: time.Date(2027, 2, 10, 15, 0, 0, 0, oslo),
+			warnedAt: time.Date(2027, 2, 10, 15, 0, 0, 0, oslo), wantNext: "2027-02-15 09:00"},
+		{name: "a late claim is warned at once", invoice: "2026-12-01", due: "2026-12-20", now: time.Date(2027, 2, 10, 15, 0, 0, 0, oslo),
+			wantWarn: "2026-12-21 09:00", wantWarnDue: true},
+		{name: "never before invoice date + 14", invoice: "2027-02-25", due: "2027-02-27", now: time.Date(2027, 2, 28, 9, 0, 0, 0, oslo),
+			warnedAt: time.Date(2027, 2, 28, 9, 0, 0, 0, oslo), wantNext: "2027-03-11 09:00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := collectors()
+			p.Steps[0].Reminder = false
+			c := Claim{InvoiceDate: d(tt.invoice), DueDate: d(tt.due), WarnedAt: tt.warnedAt}
+			plan := Compute(p, c, tt.now)
+			f := func(x time.Time) string {
+				if x.IsZero() {
+					return ""
+				}
+				return x.In(oslo).Format("2006-01-02 15:04")
+			}
+			if f(plan.WarnAt) != tt.wantWarn || plan.WarnDue != tt.wantWarnDue {
+				t.Errorf("warning at %q (due %v), want %q (due %v)", f(plan.WarnAt), plan.WarnDue, tt.wantWarn, tt.wantWarnDue)
+			}
+			if tt.wantNext != "" && f(plan.NextAt) != tt.wantNext {
+				t.Errorf("transfer at %s, want %s", f(plan.NextAt), tt.wantNext)
+			}
+			if !tt.warnedAt.IsZero() || plan.WarnDue {
+				return
+			}
+			if !plan.WakeAt.Equal(plan.WarnAt) && plan.Overdue {
+				t.Errorf("wakes at %v, not at the warning %v", plan.WakeAt, plan.WarnAt)
+			}
+		})
+	}
+	// Once transferred, the creditor is not warned again.
+	p := collectors()
+	c := Claim{InvoiceDate: d("2026-12-01"), DueDate: d("2026-12-20"), Done: []Done{{Step: "reminder", At: time.Date(2026, 12, 31, 9, 0, 0, 0, oslo)}}}
+	if plan := Compute(p, c, time.Date(2027, 1, 2, 9, 0, 0, 0, oslo)); !plan.WarnAt.IsZero() || plan.WarnDue {
+		t.Errorf("warned after transfer: %+v", plan)
+	}
+}
+
+func TestEscalationWaitsForACreditDecision(t *testing.T) {
+	p := kravia()
+	p.Steps[len(p.Steps)-1].DecisionWaitDays = 10 // handover, 3 days after the credit assessment
+	c := Claim{InvoiceDate: d("2026-01-01"), DueDate: d("2026-01-15")}
+	for _, s := range p.Steps[:len(p.Steps)-1] {
+		c.Done = append(c.Done, Done{Step: s.Name, At: time.Date(2026, 3, 27, 9, 0, 0, 0, oslo)})
+	}
+	now := time.Date(2026, 3, 30, 9, 0, 0, 0, oslo)
+	if plan := Compute(p, c, now); plan.Due || !plan.NextAt.Equal(time.Date(2026, 4, 6, 9, 0, 0, 0, oslo)) {
+		t.Errorf("without a decision: due %v at %v, want 2026-04-06 09:00 (10 days after the assessment)", plan.Due, plan.NextAt)
+	}
+	c.Decided = true
+	if plan := Compute(p, c, now); !plan.Due {
+		t.Errorf("with a decision the handover is due at its own time: %+v", plan)
+	}
+}
+
+func TestRecheckAtCrossesDST(t *testing.T) {
+	p := kravia()
+	last := time.Date(2026, 10, 1, 9, 0, 0, 0, oslo) // summer time
+	got := p.RecheckAt(last, 180)
+	if want := time.Date(2027, 3, 30, 9, 0, 0, 0, oslo); !got.Equal(want) {
+		t.Errorf("recheck at %v, want %v", got, want)
+	}
+}
+
 func TestPendingUntilTheDayAfterDue(t *testing.T) {
 	c := Claim{InvoiceDate: d("2026-03-01"), DueDate: d("2026-03-15")}
 	plan := Compute(kravia(), c, time.Date(2026, 3, 15, 23, 59, 0, 0, oslo))
@@ -231,11 +322,25 @@ func FuzzSchedule(f *testing.F) {
 		c := Claim{InvoiceDate: invoice, DueDate: invoice.AddDays(int(dueAfterInvoice % 90))}
 		now := p.At(c.DueDate.AddDays(int(createdAfterDue % 800))).Add(time.Duration(next(86400)) * time.Second)
 
+		if next(2) == 0 {
+			p.CreditorWarning, p.WarnAfterDueDays, p.TransferWarningDays = true, next(5), next(10)
+		}
+
 		at := func(dd Date, days int) time.Time { return p.At(dd.AddDays(days)) }
-		for i := 0; i < len(p.Steps)+1; i++ {
+		for i := 0; i < 3*len(p.Steps)+3; i++ {
 			plan := Compute(p, c, now)
 			if again := Compute(p, c, now); again != plan {
 				t.Fatalf("not deterministic: %+v vs %+v", plan, again)
+			}
+			if plan.WarnDue {
+				if !p.CreditorWarning || !c.WarnedAt.IsZero() {
+					t.Fatalf("creditor warning due twice or without a policy: %+v", plan)
+				}
+				if now.Before(at(c.DueDate, p.WarnAfterDueDays)) || now.Before(at(c.DueDate, 1).Add(-p.StepTime)) {
+					t.Fatalf("creditor warned %v, before due+%d", now, p.WarnAfterDueDays)
+				}
+				c.WarnedAt = now
+				continue
 			}
 			if plan.Next < 0 {
 				if len(c.Done) != len(p.Steps) {
@@ -247,11 +352,11 @@ func FuzzSchedule(f *testing.F) {
 				t.Fatalf("next step %d after %d done: a step was skipped or repeated", plan.Next, len(c.Done))
 			}
 			if !plan.Due {
-				now = plan.NextAt
-				plan = Compute(p, c, now)
-				if !plan.Due {
-					t.Fatalf("not due at its own NextAt %v: %+v", now, plan)
+				if !plan.WakeAt.After(now) {
+					t.Fatalf("plan does not advance at %v: %+v", now, plan)
 				}
+				now = plan.WakeAt
+				continue
 			}
 			s := p.Steps[plan.Next]
 			fired := now
@@ -261,14 +366,19 @@ func FuzzSchedule(f *testing.F) {
 			if !s.Reminder && (fired.Before(at(c.DueDate, p.MinDaysAfterDue)) || fired.Before(at(c.InvoiceDate, p.MinDaysAfterInvoice))) {
 				t.Fatalf("step %s fired %v before eligibility", s.Name, fired)
 			}
+			if !s.Reminder && p.CreditorWarning {
+				if c.WarnedAt.IsZero() {
+					t.Fatalf("transfer step %s fired before the creditor was warned", s.Name)
+				}
+				if fired.Before(at(DateOf(c.WarnedAt, oslo), p.TransferWarningDays)) {
+					t.Fatalf("transfer step %s fired %v, within %d days of the creditor warning at %v", s.Name, fired, p.TransferWarningDays, c.WarnedAt)
+				}
+			}
 			if n := len(c.Done); n > 0 {
 				prev := c.Done[n-1].At
 				if fired.Before(prev) || fired.Before(at(DateOf(prev, oslo), s.MinGapDays)) {
 					t.Fatalf("step %s fired %v, within %d days of the previous step at %v", s.Name, fired, s.MinGapDays, prev)
 				}
-			}
-			if fired.After(plan.NextAt) && !fired.Equal(now) {
-				t.Fatalf("fired late without reason")
 			}
 			c.Done = append(c.Done, Done{Step: s.Name, At: fired})
 			now = fired.Add(time.Duration(next(3600)) * time.Second) // the controller takes a moment
