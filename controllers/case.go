@@ -133,7 +133,8 @@ func (r *DebtorReconciler) reconcileCase(ctx context.Context, d, orig *inkassov1
 	if err != nil {
 		return time.Time{}, fmt.Errorf("case %s due date: %w", c.ID, err)
 	}
-	facts := schedule.Claim{InvoiceDate: due, DueDate: due}
+	// The case waits for a manual credit decision only while some member has none.
+	facts := schedule.Claim{InvoiceDate: due, DueDate: due, Decided: !slices.ContainsFunc(members, func(m *inkassov1.Claim) bool { return m.Spec.CreditDecision == "" })}
 	for _, h := range c.History {
 		facts.Done = append(facts.Done, schedule.Done{Step: h.Step, At: h.Time.Time})
 	}
@@ -374,6 +375,9 @@ func (r *DebtorReconciler) materialize(ctx context.Context, d *inkassov1.Debtor,
 			} else {
 				conds.ready("Waiting", "collected in case "+c.ID+" of debtor "+d.Name+"; next step "+c.NextStep+" at "+c.NextStepAt.UTC().Format(time.RFC3339))
 			}
+		}
+		if err := notifyTransferred(ctx, r.Client, m, d, policy, tp, now); err != nil {
+			return err
 		}
 		if apiequality.Semantic.DeepEqual(origs[i].Status, m.Status) {
 			continue
