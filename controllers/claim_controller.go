@@ -573,7 +573,11 @@ func (r *ClaimReconciler) caseMember(claim *inkassov1.Claim, debtor *inkassov1.D
 	plan schedule.Plan, conds conditionSetter) (reconcile.Result, bool) {
 	st := &claim.Status
 	if c := debtor.Status.Case; c != nil && slices.Contains(c.Claims, claim.Name) {
-		if c.NextStep != "" && slices.ContainsFunc(st.History, func(h inkassov1.HistoryEntry) bool { return h.Step == c.NextStep }) {
+		behind := false // the case recorded a step for this claim that the Debtor controller has not written to it yet
+		if n := len(c.History); n > 0 && slices.Contains(c.History[n-1].Claims, claim.Name) && !hasStep(claim, c.History[n-1].Step) {
+			behind = true
+		}
+		if behind || c.NextStep != "" && slices.ContainsFunc(st.History, func(h inkassov1.HistoryEntry) bool { return h.Step == c.NextStep }) {
 			// The cached case is behind the claim, which the Debtor controller
 			// has already moved on: keep what it wrote.
 			if ready := meta.FindStatusCondition(st.Conditions, inkassov1.ConditionReady); ready != nil {

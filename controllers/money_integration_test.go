@@ -17,13 +17,15 @@ import (
 //
 // (2027 carries the last known sats, 750, forward.)
 //
-//	10-01..10-13  13 d x 10,000.00 = 35.62   notice fee 37.50 on 10-14 (1/20 of 750)
-//	10-14..10-19   6 d x 10,000.00 = 16.44   payment 2,000 on 10-20: fees 37.50, interest 52.06, principal 1,910.44
-//	10-20..10-27   8 d x  8,089.56 = 17.73   light salær 600.00 on 10-28 (0.80 x 750)
-//	10-28..11-08  12 d x  8,089.56 = 26.60   payment 3,000 on 11-09: fees 600, interest 44.33, principal 2,355.67
-//	11-09..11-14   6 d x  5,733.89 =  9.43   last step on 11-14
+// Interest runs through each event's day (days = event date - due date):
 //
-// interest 105.82, fees 637.50, paid 5,000, outstanding 5,743.32.
+//	10-01..10-14  14 d x 10,000.00 = 38.36   notice fee 37.50 on 10-14 (1/20 of 750)
+//	10-15..10-20   6 d x 10,000.00 = 16.44   payment 2,000 on 10-20: fees 37.50, interest 54.80, principal 1,907.70
+//	10-21..10-28   8 d x  8,092.30 = 17.74   light salær 600.00 on 10-28 (0.80 x 750)
+//	10-29..11-09  12 d x  8,092.30 = 26.60   payment 3,000 on 11-09: fees 600, interest 44.34, principal 2,355.66
+//	11-10..11-14   5 d x  5,736.64 =  7.86   last step on 11-14
+//
+// interest 107.00, fees 637.50, paid 5,000, outstanding 5,744.50.
 func TestBalanceAfterFeesInterestAndTwoPartialPayments(t *testing.T) {
 	start := time.Date(2027, 9, 29, 12, 0, 0, 0, oslo)
 	if fclock.Now().After(start) {
@@ -65,7 +67,7 @@ func TestBalanceAfterFeesInterestAndTwoPartialPayments(t *testing.T) {
 	if fmt.Sprint(fired) != "[2027-10-14/37.50 2027-10-28/600.00 2027-11-14/0.00]" {
 		t.Fatalf("steps fired %v", fired)
 	}
-	want := inkassov1.Balance{Principal: "10000.00", Fees: "637.50", Interest: "105.82", Paid: "5000.00", Outstanding: "5743.32"}
+	want := inkassov1.Balance{Principal: "10000.00", Fees: "637.50", Interest: "107.00", Paid: "5000.00", Outstanding: "5744.50"}
 	if c.Status.Balance == nil || *c.Status.Balance != want {
 		t.Fatalf("balance %+v, want %+v", c.Status.Balance, want)
 	}

@@ -158,9 +158,9 @@ func Compute(in Input) (Result, error) {
 			r.Pending = append(r.Pending, e)
 			continue
 		}
-		// Interest runs up to the day before the event: a payment on day X
-		// reduces the principal for day X.
-		if err := accrue(e.Date.AddDate(0, 0, -1)); err != nil {
+		// Interest runs through the event's day (days = event date - due
+		// date), so paying the balance shown as of day X on day X settles it.
+		if err := accrue(e.Date); err != nil {
 			return r, err
 		}
 		entry := Entry{Date: e.Date, Kind: e.Kind, Ref: e.Ref, Amount: e.Amount, ReceivedByCreditor: e.ReceivedByCreditor,

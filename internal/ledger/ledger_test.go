@@ -20,15 +20,17 @@ func nok(s string) money.Money { return money.MustParse(s, "NOK") }
 
 // A claim of 10,000 NOK due 2026-01-31 at 12 %, a notice fee, a light salær
 // and two partial payments, worked by hand (each interest accrual rounded to
-// the øre at the event that ends it):
+// the øre at the event that ends it). Interest runs through an event's day
+// (days = event date - due date, as forsinkelsesrenteloven counts them), so
+// a payment of the balance shown on day X, made on day X, settles it:
 //
-//	02-01..02-13  13 d x 10,000.00  = 42.74   fee 37.50 on 02-14
-//	02-14..02-19   6 d x 10,000.00  = 19.73   payment 2,000 on 02-20: fees 37.50, interest 62.47, principal 1,900.03
-//	02-20..03-02  11 d x  8,099.97  = 29.29   fee 600.00 on 03-03
-//	03-03..03-14  12 d x  8,099.97  = 31.96   payment 3,000 on 03-15: fees 600, interest 61.25, principal 2,338.75
-//	03-15..03-31  17 d x  5,761.22  = 32.20
+//	02-01..02-14  14 d x 10,000.00  = 46.03   fee 37.50 on 02-14
+//	02-15..02-20   6 d x 10,000.00  = 19.73   payment 2,000 on 02-20: fees 37.50, interest 65.76, principal 1,896.74
+//	02-21..03-03  11 d x  8,103.26  = 29.30   fee 600.00 on 03-03
+//	03-04..03-15  12 d x  8,103.26  = 31.97   payment 3,000 on 03-15: fees 600, interest 61.27, principal 2,338.73
+//	03-16..03-31  16 d x  5,764.53  = 30.32
 //
-// interest 155.92; outstanding 10,000 + 637.50 + 155.92 - 5,000 = 5,793.42.
+// interest 157.35; outstanding 10,000 + 637.50 + 157.35 - 5,000 = 5,794.85.
 func TestHandComputedClaim(t *testing.T) {
 	no := interest.Tables["NO"]
 	r, err := Compute(Input{
@@ -48,9 +50,9 @@ func TestHandComputedClaim(t *testing.T) {
 		got  money.Money
 		want string
 	}{
-		{"principal", r.Principal, "10000.00"}, {"fees", r.Fees, "637.50"}, {"interest", r.Interest, "155.92"},
-		{"paid", r.Paid, "5000.00"}, {"outstanding", r.Outstanding, "5793.42"}, {"principal due", r.PrincipalDue, "5761.22"},
-		{"interest due", r.InterestDue, "32.20"}, {"fees due", r.FeesDue, "0.00"}, {"overpaid", r.Overpaid, "0.00"},
+		{"principal", r.Principal, "10000.00"}, {"fees", r.Fees, "637.50"}, {"interest", r.Interest, "157.35"},
+		{"paid", r.Paid, "5000.00"}, {"outstanding", r.Outstanding, "5794.85"}, {"principal due", r.PrincipalDue, "5764.53"},
+		{"interest due", r.InterestDue, "30.32"}, {"fees due", r.FeesDue, "0.00"}, {"overpaid", r.Overpaid, "0.00"},
 	} {
 		if c.got.String() != c.want {
 			t.Errorf("%s = %s, want %s", c.name, c.got, c.want)
@@ -62,7 +64,7 @@ func TestHandComputedClaim(t *testing.T) {
 			p1 = &r.Entries[i]
 		}
 	}
-	if p1 == nil || p1.ToFees.String() != "37.50" || p1.ToInterest.String() != "62.47" || p1.ToPrincipal.String() != "1900.03" ||
+	if p1 == nil || p1.ToFees.String() != "37.50" || p1.ToInterest.String() != "65.76" || p1.ToPrincipal.String() != "1896.74" ||
 		p1.Agency.String() != "37.50" || p1.Creditor.String() != "1962.50" {
 		t.Errorf("payment p1 allocation %+v", p1)
 	}

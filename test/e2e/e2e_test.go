@@ -90,20 +90,15 @@ func buildManager(t *testing.T, root string) string {
 	return bin
 }
 
-// TestSamplesReachTheirLastPhase is `make run` in fast motion: the samples,
-// the manager binary on an accelerated clock, and kubectl to watch.
-func TestSamplesReachTheirLastPhase(t *testing.T) {
-	c := start(t)
-	manager := buildManager(t, c.root)
-	c.kubectlOut(t, "apply", "-k", filepath.Join(c.root, "config", "samples"))
-
+// runManager runs the built manager on an accelerated clock until the test
+// ends, and shows its log when the test failed.
+func runManager(t *testing.T, c cluster, manager, clockStart string, scale int) (outbox string, logs *bytes.Buffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	outbox := t.TempDir()
-	// 400000x: the samples' 95 days of collection take about 20 seconds.
-	cmd := exec.CommandContext(ctx, manager, "--kubeconfig", c.kubeconfig, "--clock-start", "2026-01-01T00:00:00+01:00",
-		"--time-scale", "400000", "--outbox-dir", outbox, "--metrics-bind-address", "0", "--health-probe-bind-address", "0")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	outbox, logs = t.TempDir(), &bytes.Buffer{}
+	cmd := exec.CommandContext(ctx, manager, "--kubeconfig", c.kubeconfig, "--clock-start", clockStart,
+		"--time-scale", fmt.Sprint(scale), "--outbox-dir", outbox, "--metrics-bind-address", "0", "--health-probe-bind-address", "0")
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -114,6 +109,18 @@ func TestSamplesReachTheirLastPhase(t *testing.T) {
 			t.Logf("manager log:\n%s", logs.String())
 		}
 	})
+	return outbox, logs
+}
+
+// TestSamplesReachTheirLastPhase is `make run` in fast motion: the samples,
+// the manager binary on an accelerated clock, and kubectl to watch.
+func TestSamplesReachTheirLastPhase(t *testing.T) {
+	c := start(t)
+	manager := buildManager(t, c.root)
+	c.kubectlOut(t, "apply", "-k", filepath.Join(c.root, "config", "samples"))
+
+	// 400000x: the samples' 95 days of collection take about 20 seconds.
+	outbox, logs := runManager(t, c, manager, "2026-01-01T00:00:00+01:00", 400000)
 
 	want := map[string]string{"inv-1001": "Surveillance", "inv-1002": "Surveillance", "inv-2001": "Legal", "inv-2002": "Surveillance"}
 	deadline := time.Now().Add(3 * time.Minute)
