@@ -179,7 +179,11 @@ func (r *ClaimReconciler) surveil(claim *inkassov1.Claim, policy *inkassov1.Coll
 		at = tp.RecheckAt(now, days)
 	}
 	st.NextStep, st.NextStepAt = recheckStep, &metav1.Time{Time: at.UTC()}
-	conds.ready("Surveillance", "in surveillance until the claim is time-barred; next credit re-check at "+at.UTC().Format(time.RFC3339))
+	inCase := ""
+	if st.CaseID != "" && st.CaseID != claim.Name {
+		inCase = " (collected in case " + st.CaseID + ")"
+	}
+	conds.ready("Surveillance", "every step of policy "+policy.Name+" is done"+inCase+"; in surveillance until the claim is time-barred; next credit re-check at "+at.UTC().Format(time.RFC3339))
 	wake := at
 	if !barredAt.IsZero() && barredAt.Before(wake) {
 		wake = barredAt
