@@ -21,6 +21,7 @@ import (
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/controllers"
 	logchannel "github.com/inkasso-operator/inkasso-operator/controllers/channels/log"
+	webhookchannel "github.com/inkasso-operator/inkasso-operator/controllers/channels/webhook"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 )
 
@@ -90,6 +91,7 @@ func runSuite(m *testing.M) int {
 	must((&controllers.ClaimReconciler{Clock: fclock, Wake: wake, MaxConcurrentReconciles: 4}).SetupWithManager(mgr))
 	must((&controllers.DebtorReconciler{Clock: fclock, Wake: dwake}).SetupWithManager(mgr))
 	must((logchannel.Channel{DefaultOutboxDir: outbox}).SetupWithManager(mgr, channelkit.Controller{Clock: fclock}))
+	must((webhookchannel.Channel{}).SetupWithManager(mgr, channelkit.Controller{Clock: fclock}))
 	must((&channelkit.Controller{ControllerName: scriptedController, Send: scripted.send, Clock: fclock}).SetupWithManager(mgr))
 	go func() {
 		if err := mgr.Start(ctx); err != nil {

@@ -22,6 +22,7 @@ import (
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/controllers"
 	logchannel "github.com/inkasso-operator/inkasso-operator/controllers/channels/log"
+	webhookchannel "github.com/inkasso-operator/inkasso-operator/controllers/channels/webhook"
 	"github.com/inkasso-operator/inkasso-operator/internal/simclock"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 )
@@ -91,6 +92,9 @@ func run(metricsAddr, probeAddr, outbox, clockStart string, leaderElect bool, ti
 	}
 	if err := (logchannel.Channel{DefaultOutboxDir: outbox}).SetupWithManager(mgr, channelkit.Controller{Clock: clk}); err != nil {
 		return fmt.Errorf("setting up log channel: %w", err)
+	}
+	if err := (webhookchannel.Channel{}).SetupWithManager(mgr, channelkit.Controller{Clock: clk}); err != nil {
+		return fmt.Errorf("setting up webhook channel: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding health check: %w", err)
