@@ -128,6 +128,24 @@ func settledClaim(t *testing.T, ns, name string) *inkassov1.Claim {
 	return c
 }
 
+// nextStep moves the fake clock to the claim's next step and waits until
+// the step is recorded.
+func nextStep(t *testing.T, ns, name string, c *inkassov1.Claim) {
+	t.Helper()
+	before := len(c.Status.History)
+	if at := c.Status.NextStepAt.Time; at.After(fclock.Now()) {
+		fclock.SetTime(at)
+	}
+	wakeClaim(ns, name)
+	eventually(t, 10*time.Second, func() error {
+		if n := len(getClaim(t, ns, name).Status.History); n <= before {
+			wakeClaim(ns, name)
+			return fmt.Errorf("claim %s: step %s not recorded (history %d); %s", name, c.Status.NextStep, n, debtorsState(ns))
+		}
+		return nil
+	})
+}
+
 // policyDone reports a claim with no policy step left: no timer, or only
 // the periodic credit re-check of Surveillance.
 func policyDone(c *inkassov1.Claim) bool {
@@ -166,18 +184,7 @@ func driveToEnd(t *testing.T, ns, name string) *inkassov1.Claim {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
-		before := len(c.Status.History)
-		if at := c.Status.NextStepAt.Time; at.After(fclock.Now()) {
-			fclock.SetTime(at)
-		}
-		wakeClaim(ns, name)
-		eventually(t, 10*time.Second, func() error {
-			if n := len(getClaim(t, ns, name).Status.History); n <= before {
-				wakeClaim(ns, name)
-				return fmt.Errorf("claim %s: step %s not recorded (history %d); %s", name, c.Status.NextStep, n, debtorsState(ns))
-			}
-			return nil
-		})
+		nextStep(t, ns, name, c)
 	}
 	t.Fatalf("claim %s did not finish in 40 steps", name)
 	return nil

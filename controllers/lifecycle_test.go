@@ -40,17 +40,7 @@ func driveToStep(t *testing.T, ns, name, step string) *inkassov1.Claim {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
-		before := len(c.Status.History)
-		if at := c.Status.NextStepAt.Time; at.After(fclock.Now()) {
-			fclock.SetTime(at)
-		}
-		eventually(t, 10*time.Second, func() error {
-			if n := len(getClaim(t, ns, name).Status.History); n <= before {
-				wakeClaim(ns, name)
-				return fmt.Errorf("claim %s: step %s not recorded; %s", name, c.Status.NextStep, debtorsState(ns))
-			}
-			return nil
-		})
+		nextStep(t, ns, name, c)
 	}
 	t.Fatalf("claim %s never reached step %s", name, step)
 	return nil
