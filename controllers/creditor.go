@@ -8,8 +8,8 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -51,15 +51,8 @@ func notifyCreditor(ctx context.Context, c client.Client, claim *inkassov1.Claim
 	if !cn.Notifies(ev) || hasCreditorNotice(claim, ev) {
 		return nil
 	}
-	for _, ch := range cn.Channels {
-		var nch inkassov1.NoticeChannel
-		err := c.Get(ctx, types.NamespacedName{Namespace: claim.Namespace, Name: ch}, &nch)
-		if apierrors.IsNotFound(err) {
-			return stall("ChannelNotFound", "NoticeChannel %q used by spec.creditorNotices of policy %q does not exist in namespace %q", ch, policy.Name, claim.Namespace)
-		}
-		if err != nil {
-			return fmt.Errorf("getting channel %s: %w", ch, err)
-		}
+	if err := requireChannelsOf(ctx, c, claim.Namespace, cn.Channels, fmt.Sprintf("spec.creditorNotices of policy %q", policy.Name)); err != nil {
+		return err
 	}
 	cur := string(claim.Spec.Currency)
 	amounts := &inkassov1.NoticeAmounts{Currency: cur, Principal: string(claim.Spec.Amount), Fees: "0", Interest: "0", Paid: "0", Outstanding: string(claim.Spec.Amount)}
@@ -145,10 +138,8 @@ func transferOn(tp schedule.Policy, facts schedule.Claim, now time.Time) string 
 // closedReason is the Ready message of a claim that just ended, for the
 // creditor's result notice.
 func closedReason(claim *inkassov1.Claim) string {
-	for _, c := range claim.Status.Conditions {
-		if c.Type == inkassov1.ConditionReady {
-			return strings.TrimSpace(c.Message)
-		}
+	if c := meta.FindStatusCondition(claim.Status.Conditions, inkassov1.ConditionReady); c != nil {
+		return strings.TrimSpace(c.Message)
 	}
 	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
@@ -94,7 +95,7 @@ func (r *ClaimReconciler) paymentPlan(claim *inkassov1.Claim, debtor *inkassov1.
 	switch v.State {
 	case plan.OnTrack:
 		i := v.Installment
-		pst.Installment = ptr(int32(i))
+		pst.Installment = ptr.To(int32(i))
 		pst.Message = fmt.Sprintf("installment %d of %d (%s %s) is due %s; escalation is stopped while installments are met",
 			i+1, len(installments), installments[i].Amount, cur, installments[i].Due.Format(time.DateOnly))
 		conds.flag(inkassov1.ConditionPaymentPlan, true, "OnTrack", pst.Message)
@@ -106,7 +107,7 @@ func (r *ClaimReconciler) paymentPlan(claim *inkassov1.Claim, debtor *inkassov1.
 		return r.requeue(now, wake), true, nil
 	case plan.Missed:
 		i := v.Installment
-		pst.Installment = ptr(int32(i))
+		pst.Installment = ptr.To(int32(i))
 		pst.Message = fmt.Sprintf("installment %d of %d (due %s) was not met: %s %s short; the plan is broken and collection resumes at the step it left",
 			i+1, len(installments), installments[i].Due.Format(time.DateOnly), v.Shortfall, cur)
 		conds.flag(inkassov1.ConditionPaymentPlan, false, "InstallmentMissed", pst.Message)
@@ -119,8 +120,6 @@ func (r *ClaimReconciler) paymentPlan(claim *inkassov1.Claim, debtor *inkassov1.
 	}
 	return reconcile.Result{}, false, nil
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // planFee is the fee the policy charges when a plan is agreed.
 func planFee(claim *inkassov1.Claim, debtor *inkassov1.Debtor, policy *inkassov1.CollectionPolicy, now time.Time) (money.Money, error) {

@@ -131,11 +131,16 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 
 // requireChannels stalls when a channel the step uses does not exist.
 func requireChannels(ctx context.Context, c client.Reader, namespace string, policy *inkassov1.CollectionPolicy, step inkassov1.PolicyStep) error {
-	for _, ch := range step.Channels {
+	return requireChannelsOf(ctx, c, namespace, step.Channels, fmt.Sprintf("step %q of policy %q", step.Name, policy.Name))
+}
+
+// requireChannelsOf stalls when one of channels, used by usedBy, does not exist.
+func requireChannelsOf(ctx context.Context, c client.Reader, namespace string, channels []string, usedBy string) error {
+	for _, ch := range channels {
 		var nch inkassov1.NoticeChannel
 		err := c.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ch}, &nch)
 		if apierrors.IsNotFound(err) {
-			return stall("ChannelNotFound", "NoticeChannel %q used by step %q of policy %q does not exist in namespace %q", ch, step.Name, policy.Name, namespace)
+			return stall("ChannelNotFound", "NoticeChannel %q used by %s does not exist in namespace %q", ch, usedBy, namespace)
 		}
 		if err != nil {
 			return fmt.Errorf("getting channel %s: %w", ch, err)

@@ -79,14 +79,7 @@ var creditorLanguages = map[string]creditorTexts{
 
 // RenderCreditor returns the subject and body of a notice to the creditor.
 func RenderCreditor(d CreditorData) (subject, body string, err error) {
-	lang := d.Language
-	if lang == "nn" {
-		lang = "nb"
-	}
-	t, ok := creditorLanguages[lang]
-	if !ok {
-		t = creditorLanguages["en"]
-	}
+	t := creditorLanguages[language(d.Language, creditorLanguages)]
 	subj, ok := t.subjects[d.Event]
 	if !ok {
 		return "", "", fmt.Errorf("no creditor notice for event %q", d.Event)

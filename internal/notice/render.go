@@ -111,14 +111,7 @@ Maksettava: {{.Outstanding}} {{.Currency}}{{if .PayBy}} viimeistään {{.PayBy}}
 // Render returns the subject and body of a notice in d.Language (nn falls
 // back to nb, unknown languages to en).
 func Render(d Data) (subject, body string, err error) {
-	lang := d.Language
-	if lang == "nn" {
-		lang = "nb"
-	}
-	t, ok := languages[lang]
-	if !ok {
-		t = languages["en"]
-	}
+	t := languages[language(d.Language, languages)]
 	title := t.steps[d.Step]
 	if title == "" {
 		title = strings.ReplaceAll(d.Step, "-", " ")
@@ -134,6 +127,17 @@ func Render(d Data) (subject, body string, err error) {
 		return "", "", fmt.Errorf("rendering body: %w", err)
 	}
 	return subject, body, nil
+}
+
+// language picks the texts for lang: nn falls back to nb, unknown languages to en.
+func language[T any](lang string, texts map[string]T) string {
+	if lang == "nn" {
+		lang = "nb"
+	}
+	if _, ok := texts[lang]; !ok {
+		return "en"
+	}
+	return lang
 }
 
 func execute(text string, data any) (string, error) {

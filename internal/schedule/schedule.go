@@ -147,13 +147,21 @@ func Compute(p Policy, c Claim, now time.Time) Plan {
 		plan.WakeAt = plan.NextAt
 	}
 	if p.CreditorWarning && c.WarnedAt.IsZero() && !transferred(p, c) {
-		plan.WarnAt = latest(p.At(c.DueDate.AddDays(p.WarnAfterDueDays+c.ShiftDays)), plan.OverdueAt)
+		plan.WarnAt = p.warnAt(c)
 		plan.WarnDue = !now.Before(plan.WarnAt)
 		if !plan.WarnDue && (plan.WakeAt.IsZero() || plan.WarnAt.Before(plan.WakeAt)) {
 			plan.WakeAt = plan.WarnAt
 		}
 	}
 	return plan
+}
+
+// warnAt is when the creditor warning is due: WarnAfterDueDays after the
+// due date, and never before the claim is overdue.
+func (p Policy) warnAt(c Claim) time.Time {
+	due := c.DueDate.AddDays(1)
+	overdue := time.Date(due.Year, due.Month, due.Day, 0, 0, 0, 0, p.Location)
+	return latest(p.At(c.DueDate.AddDays(p.WarnAfterDueDays+c.ShiftDays)), overdue)
 }
 
 // transferred reports whether a step past the reminders is done: after that
@@ -199,7 +207,7 @@ func (p Policy) stepAt(i int, c Claim, prev *Done) time.Time {
 			// from when the warning actually went out (or will).
 			warned := c.WarnedAt
 			if warned.IsZero() {
-				warned = latest(p.At(c.DueDate.AddDays(p.WarnAfterDueDays+c.ShiftDays)), p.At(c.DueDate.AddDays(1)))
+				warned = p.warnAt(c)
 			}
 			at = latest(at, p.At(DateOf(warned, p.Location).AddDays(p.TransferWarningDays)))
 		}
