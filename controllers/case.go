@@ -370,7 +370,12 @@ func (r *DebtorReconciler) materialize(ctx context.Context, d *inkassov1.Debtor,
 			st.CaseID, st.AwaitingCase, st.PaymentReference = c.ID, false, ref
 			st.NextStep, st.NextStepAt = c.NextStep, c.NextStepAt.DeepCopy()
 			conds := conditionSetter{conds: &st.Conditions, gen: m.Generation, now: metav1.Time{Time: now.Truncate(time.Second)}}
-			if c.NextStep == "" {
+			if c.NextStep == "" && st.Phase == inkassov1.PhaseSurveillance {
+				// Each claim of a finished case is re-checked on its own timer.
+				at := nextRecheck(m, policy, tp, now)
+				st.NextStep, st.NextStepAt = recheckStep, &metav1.Time{Time: at.UTC()}
+				conds.ready("Surveillance", "collected in case "+c.ID+"; every step of policy "+policy.Name+" is done; next credit re-check at "+at.UTC().Format(time.RFC3339))
+			} else if c.NextStep == "" {
 				conds.ready(string(st.Phase), "collected in case "+c.ID+"; every step of policy "+policy.Name+" is done; the claim is in "+string(st.Phase))
 			} else {
 				conds.ready("Waiting", "collected in case "+c.ID+" of debtor "+d.Name+"; next step "+c.NextStep+" at "+c.NextStepAt.UTC().Format(time.RFC3339))

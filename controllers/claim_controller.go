@@ -279,6 +279,11 @@ func (r *ClaimReconciler) reconcile(ctx context.Context, claim *inkassov1.Claim,
 		if err := notifyTransferred(ctx, r.Client, claim, debtor, policy, tp, now); err != nil {
 			return reconcile.Result{}, err
 		}
+		if st.Phase == inkassov1.PhaseSurveillance && plan.Next < 0 {
+			// The last step handed the claim to Surveillance: its first
+			// re-check is the next step, written with this step.
+			return r.surveil(claim, policy, tp, now, barredAt, conds), nil
+		}
 	}
 	r.setNext(claim, policy, plan)
 	if st.Phase.Terminal() {

@@ -149,6 +149,9 @@ func nextStep(t *testing.T, ns, name string, c *inkassov1.Claim) {
 // policyDone reports a claim with no policy step left: no timer, or only
 // the periodic credit re-check of Surveillance.
 func policyDone(c *inkassov1.Claim) bool {
+	if c.Status.Phase == inkassov1.PhaseSurveillance {
+		return c.Status.NextStep == "credit-recheck" && c.Status.NextStepAt != nil
+	}
 	return c.Status.NextStepAt == nil || c.Status.NextStep == "credit-recheck"
 }
 

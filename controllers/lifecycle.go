@@ -149,15 +149,8 @@ func planFee(claim *inkassov1.Claim, debtor *inkassov1.Debtor, policy *inkassov1
 func (r *ClaimReconciler) surveil(claim *inkassov1.Claim, policy *inkassov1.CollectionPolicy, tp schedule.Policy,
 	now, barredAt time.Time, conds conditionSetter) reconcile.Result {
 	st := &claim.Status
-	days := defaultRecheckDays
-	if ca := policy.Spec.CreditAssessment; ca != nil && ca.RecheckDays > 0 {
-		days = int(ca.RecheckDays)
-	}
-	last := now
-	if n := len(st.History); n > 0 {
-		last = st.History[n-1].Time.Time
-	}
-	at := tp.RecheckAt(last, days)
+	days := recheckDays(policy)
+	at := nextRecheck(claim, policy, tp, now)
 	if !now.Before(at) {
 		decision, source := creditDecision(claim, policy)
 		entry := inkassov1.HistoryEntry{Step: recheckStep, Phase: inkassov1.PhaseSurveillance, Time: metav1.Time{Time: now.Truncate(time.Second)},
@@ -188,6 +181,23 @@ func (r *ClaimReconciler) surveil(claim *inkassov1.Claim, policy *inkassov1.Coll
 		wake = barredAt
 	}
 	return r.requeue(now, wake)
+}
+
+func recheckDays(policy *inkassov1.CollectionPolicy) int {
+	if ca := policy.Spec.CreditAssessment; ca != nil && ca.RecheckDays > 0 {
+		return int(ca.RecheckDays)
+	}
+	return defaultRecheckDays
+}
+
+// nextRecheck is when a claim in Surveillance is due its next credit
+// re-check: recheckDays after its last history entry.
+func nextRecheck(claim *inkassov1.Claim, policy *inkassov1.CollectionPolicy, tp schedule.Policy, now time.Time) time.Time {
+	last := now
+	if n := len(claim.Status.History); n > 0 {
+		last = claim.Status.History[n-1].Time.Time
+	}
+	return tp.RecheckAt(last, recheckDays(policy))
 }
 
 // foldHistory keeps status.history within the policy's historyLimit by
