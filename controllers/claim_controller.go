@@ -33,7 +33,7 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/internal/notice"
 	"github.com/inkasso-operator/inkasso-operator/internal/reference"
 	"github.com/inkasso-operator/inkasso-operator/internal/schedule"
-	"github.com/inkasso-operator/inkasso-operator/internal/simclock"
+	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
 )
 
 // ClaimReconciler moves claims through the phases of their policy.

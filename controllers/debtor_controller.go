@@ -27,7 +27,7 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
-	"github.com/inkasso-operator/inkasso-operator/internal/simclock"
+	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
 )
 
 // DebtorReconciler keeps a Debtor's status aggregates over its claims.

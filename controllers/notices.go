@@ -3,8 +3,11 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -14,6 +17,7 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/calendar"
+	"github.com/inkasso-operator/inkasso-operator/internal/interest"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
 	"github.com/inkasso-operator/inkasso-operator/internal/notice"
@@ -33,6 +37,8 @@ type noticeInput struct {
 	balances []ledger.Result // per claim, including this step's fee
 	owner    client.Object   // the claim, or the debtor for a case
 	now      time.Time
+	// overrides are the policy's template texts (spec.templates).
+	overrides notice.Overrides
 }
 
 // buildNotice renders the notice; its name is deterministic per (case, step,
@@ -82,11 +88,28 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 		claimLines = append(claimLines, inkassov1.NoticeClaim{Name: c.Name, InvoiceNumber: c.Spec.InvoiceNumber, DueDate: string(c.Spec.DueDate), Outstanding: out})
 	}
 	reference := in.claims[0].Status.PaymentReference
-	subject, body, err := notice.Render(notice.Data{
-		Language: string(lang), Step: in.step.Name, DebtorName: in.debtor.Spec.DisplayName, Currency: cur, Claims: lines,
-		Principal: principal.String(), Fees: fees.String(), Interest: interest.String(), Paid: paid.String(),
-		Outstanding: outstanding.String(), PayBy: payBy, PaymentReference: reference,
-	})
+	interestFrom := string(in.claims[0].Spec.DueDate)
+	for _, c := range in.claims {
+		interestFrom = min(interestFrom, string(c.Spec.DueDate))
+	}
+	rate, err := interestRate(in.policy, in.debtor, in.now)
+	if err != nil {
+		return nil, err
+	}
+	data := notice.Data{
+		Language: string(lang), Step: in.step.Name, Template: in.step.Template, DebtorName: in.debtor.Spec.DisplayName,
+		Currency: cur, Claims: lines, Principal: principal.String(), Fees: fees.String(), Interest: interest.String(),
+		Paid: paid.String(), Outstanding: outstanding.String(), PayBy: payBy, PaymentReference: reference,
+		InterestRate: rate, InterestFrom: interestFrom,
+	}
+	if p := in.policy.Spec.Creditor; p != nil {
+		data.CreditorName, data.CreditorOrgNo = p.Name, p.OrganizationNumber
+	}
+	if p := in.policy.Spec.Sender; p != nil {
+		data.SenderName, data.BankAccount = p.Name, p.BankAccount
+		data.SenderContact = strings.Join(slices.DeleteFunc([]string{p.Phone, p.Email}, func(s string) bool { return s == "" }), ", ")
+	}
+	subject, body, err := notice.Render(data, in.overrides)
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +131,9 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 				Paid: paid.String(), Outstanding: outstanding.String(), Claims: claimLines},
 			PaymentReference: reference,
 			PayBy:            inkassov1.Date(payBy),
+			Creditor:         in.policy.Spec.Creditor.DeepCopy(),
+			Sender:           in.policy.Spec.Sender.DeepCopy(),
+			InterestRate:     rate,
 		},
 	}
 	if in.step.Action == inkassov1.ActionNotifyCreditor {
@@ -158,12 +184,17 @@ func createNotices(ctx context.Context, c client.Client, in noticeInput) ([]stri
 	default:
 		return nil, nil
 	}
+	overrides, err := templateOverrides(ctx, c, in.policy)
+	if err != nil {
+		return nil, err
+	}
+	in.overrides = overrides
 	var names []string
 	for _, ch := range in.step.Channels {
 		in.channel = ch
 		n, err := buildNotice(c.Scheme(), in)
 		if err != nil {
-			return nil, stall("TemplateError", "step %q: %v", in.step.Name, err)
+			return nil, stall("TemplateError", "step %q of policy %q: %v", in.step.Name, in.policy.Name, err)
 		}
 		if err := c.Create(ctx, n); err != nil && !apierrors.IsAlreadyExists(err) {
 			return nil, fmt.Errorf("creating notice %s: %w", n.Name, err)
@@ -195,3 +226,47 @@ func stepPhase(m *inkassov1.Claim, policy *inkassov1.CollectionPolicy, step inka
 	}
 	return phase, ""
 }
+
+// templateOverrides reads the policy's template ConfigMap (live: ConfigMaps
+// are not cached, see ClientOptions).
+func templateOverrides(ctx context.Context, c client.Reader, policy *inkassov1.CollectionPolicy) (notice.Overrides, error) {
+	t := policy.Spec.Templates
+	if t == nil {
+		return nil, nil
+	}
+	var cm corev1.ConfigMap
+	err := c.Get(ctx, types.NamespacedName{Namespace: policy.Namespace, Name: t.ConfigMapName}, &cm)
+	if apierrors.IsNotFound(err) {
+		return nil, stall("TemplatesNotFound", "ConfigMap %q named by spec.templates.configMapName of policy %q does not exist in namespace %q", t.ConfigMapName, policy.Name, policy.Namespace)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading templates of policy %s: %w", policy.Name, err)
+	}
+	return notice.Overrides(cm.Data), nil
+}
+
+// interestRate is the yearly late-interest rate a notice states: the
+// policy's override, else the jurisdiction's table on that day.
+func interestRate(policy *inkassov1.CollectionPolicy, debtor *inkassov1.Debtor, now time.Time) (string, error) {
+	if o := policy.Spec.Overrides; o != nil && o.LateInterestRate != "" {
+		return string(o.LateInterestRate), nil
+	}
+	t, ok := interest.Tables[string(policy.Spec.Jurisdiction)]
+	if !ok {
+		return "", nil
+	}
+	r, _, err := t.Rate(civilOf(now, policyLocation(policy)), debtor.Spec.Type == inkassov1.DebtorBusiness)
+	if err != nil {
+		return "", fmt.Errorf("late-interest rate of %s: %w", policy.Spec.Jurisdiction, err)
+	}
+	return r.StringFixed(2), nil
+}
+
+// ClientOptions keep ConfigMaps and Secrets out of the manager's cache: the
+// operator reads a few by name, and caching them would watch every one in
+// the cluster (and need list/watch on Secrets).
+func ClientOptions() client.Options {
+	return client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.ConfigMap{}, &corev1.Secret{}}}}
+}
+
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get

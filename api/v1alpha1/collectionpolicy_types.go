@@ -223,6 +223,52 @@ type ContactWindows struct {
 	// +listType=atomic
 	// +optional
 	Windows []ContactWindow `json:"windows,omitempty"`
+	// maxPerWeek caps how many notices reach one debtor in any 7 days; a
+	// notice over the cap is held until the oldest one in the window is a
+	// week old. 0 means no cap.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=50
+	// +optional
+	MaxPerWeek int32 `json:"maxPerWeek,omitempty"`
+}
+
+// Party is a creditor or collector as printed on notices.
+type Party struct {
+	// name as printed.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=200
+	// +required
+	Name string `json:"name"`
+	// organizationNumber in the registry of its country.
+	// +kubebuilder:validation:MaxLength=32
+	// +optional
+	OrganizationNumber string `json:"organizationNumber,omitempty"`
+	// address for letters.
+	// +optional
+	Address *Address `json:"address,omitempty"`
+	// email for questions and objections.
+	// +kubebuilder:validation:MaxLength=254
+	// +optional
+	Email string `json:"email,omitempty"`
+	// phone for questions and objections.
+	// +kubebuilder:validation:MaxLength=32
+	// +optional
+	Phone string `json:"phone,omitempty"`
+	// bankAccount the debtor pays to (account number or IBAN).
+	// +kubebuilder:validation:MaxLength=34
+	// +optional
+	BankAccount string `json:"bankAccount,omitempty"`
+}
+
+// Templates points at a ConfigMap whose keys replace built-in notice texts.
+type Templates struct {
+	// configMapName in the policy's namespace. A key "<template>.<language>"
+	// (e.g. "collection-notice.nb") holds "Subject: <line>", a blank line,
+	// and the body, as Go text/template over the notice data.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +required
+	ConfigMapName string `json:"configMapName"`
 }
 
 // Rate is a yearly percentage as a decimal string, e.g. "12.25".
@@ -330,6 +376,23 @@ type CollectionPolicySpec struct {
 	// +kubebuilder:validation:Maximum=500
 	// +optional
 	HistoryLimit int32 `json:"historyLimit,omitempty"`
+	// creditor is the party the claims are owed to, as printed on notices
+	// (a payment demand must name it, inkassoloven § 10).
+	// +optional
+	Creditor *Party `json:"creditor,omitempty"`
+	// sender is the collector sending the notices: letterhead, contact and
+	// the account the debtor pays to.
+	// +optional
+	Sender *Party `json:"sender,omitempty"`
+	// templates overrides the built-in notice texts with a ConfigMap.
+	// +optional
+	Templates *Templates `json:"templates,omitempty"`
+	// fallbackChannel receives a copy of a debtor notice whose channel failed
+	// it (e.g. a letter when mail bounces). Without one a failed notice
+	// stalls the claim until it is resolved.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	FallbackChannel string `json:"fallbackChannel,omitempty"`
 	// steps of the process, ordered by afterDueDays.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=50

@@ -93,6 +93,16 @@ type NoticeSpec struct {
 	// +kubebuilder:validation:MaxLength=65536
 	// +required
 	Body string `json:"body"`
+	// creditor the claims are owed to, snapshot.
+	// +optional
+	Creditor *Party `json:"creditor,omitempty"`
+	// sender of the notice (the collector), snapshot.
+	// +optional
+	Sender *Party `json:"sender,omitempty"`
+	// interestRate is the yearly late-interest rate in percent stated in the notice.
+	// +kubebuilder:validation:MaxLength=10
+	// +optional
+	InterestRate string `json:"interestRate,omitempty"`
 	// amounts demanded, snapshot.
 	// +optional
 	Amounts *NoticeAmounts `json:"amounts,omitempty"`

@@ -23,8 +23,8 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/controllers"
 	logchannel "github.com/inkasso-operator/inkasso-operator/controllers/channels/log"
 	webhookchannel "github.com/inkasso-operator/inkasso-operator/controllers/channels/webhook"
-	"github.com/inkasso-operator/inkasso-operator/internal/simclock"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
+	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
 )
 
 func main() {
@@ -75,7 +75,8 @@ func run(metricsAddr, probeAddr, outbox, clockStart string, leaderElect bool, ti
 		LeaderElectionReleaseOnCancel: true,
 		// managedFields are never read by the controllers: drop them from the
 		// cache, which holds every claim.
-		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		Cache:  cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		Client: controllers.ClientOptions(),
 	})
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)

@@ -26,7 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
-	"github.com/inkasso-operator/inkasso-operator/internal/simclock"
+	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
 )
 
 // Request is one delivery attempt.
