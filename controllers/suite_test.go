@@ -20,8 +20,7 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/controllers"
-	logchannel "github.com/inkasso-operator/inkasso-operator/controllers/channels/log"
-	webhookchannel "github.com/inkasso-operator/inkasso-operator/controllers/channels/webhook"
+	"github.com/inkasso-operator/inkasso-operator/controllers/channels"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 )
 
@@ -91,8 +90,7 @@ func runSuite(m *testing.M) int {
 	must(controllers.SetupIndexes(ctx, mgr))
 	must((&controllers.ClaimReconciler{Clock: fclock, Wake: wake, MaxConcurrentReconciles: 4}).SetupWithManager(mgr))
 	must((&controllers.DebtorReconciler{Clock: fclock, Wake: dwake}).SetupWithManager(mgr))
-	must((logchannel.Channel{DefaultOutboxDir: outbox}).SetupWithManager(mgr, channelkit.Controller{Clock: fclock}))
-	must((webhookchannel.Channel{}).SetupWithManager(mgr, channelkit.Controller{Clock: fclock}))
+	must(channels.Setup(mgr, channelkit.Controller{Clock: fclock}, channels.Options{OutboxDir: outbox}))
 	must((&channelkit.Controller{ControllerName: scriptedController, Send: scripted.send, Clock: fclock}).SetupWithManager(mgr))
 	go func() {
 		if err := mgr.Start(ctx); err != nil {

@@ -21,6 +21,7 @@ type LogChannel struct {
 }
 
 // SMTPChannel sends notices as e-mail.
+// +kubebuilder:validation:XValidation:rule="!has(self.tls) || self.tls != 'None' || self.host in ['localhost', '127.0.0.1', '::1']",message="tls None sends mail in clear text: only allowed for a relay on a loopback address",fieldPath=".tls"
 type SMTPChannel struct {
 	// host of the SMTP server.
 	// +kubebuilder:validation:MinLength=1
@@ -39,10 +40,23 @@ type SMTPChannel struct {
 	// +required
 	From string `json:"from"`
 	// tls mode: StartTLS (default), Implicit, or None (loopback testing only).
+	// The channel's Secret (spec.secretRef) may hold username and password
+	// (AUTH PLAIN, only over TLS) and ca.crt, a PEM CA bundle for servers
+	// with a private CA.
 	// +kubebuilder:default=StartTLS
 	// +kubebuilder:validation:Enum=StartTLS;Implicit;None
 	// +optional
 	TLS string `json:"tls,omitempty"`
+	// attachLetter attaches the notice as a PDF letter (default true).
+	// +kubebuilder:default=true
+	// +optional
+	AttachLetter *bool `json:"attachLetter,omitempty"`
+	// timeoutSeconds for connecting and sending.
+	// +kubebuilder:default=30
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=300
+	// +optional
+	TimeoutSeconds int32 `json:"timeoutSeconds,omitempty"`
 }
 
 // WebhookChannel POSTs notices as JSON to an HTTPS endpoint.

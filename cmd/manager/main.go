@@ -21,8 +21,7 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/controllers"
-	logchannel "github.com/inkasso-operator/inkasso-operator/controllers/channels/log"
-	webhookchannel "github.com/inkasso-operator/inkasso-operator/controllers/channels/webhook"
+	"github.com/inkasso-operator/inkasso-operator/controllers/channels"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
 )
@@ -37,7 +36,7 @@ func main() {
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint; 0 disables it")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "elect a leader so that only one replica reconciles")
-	flag.StringVar(&outbox, "outbox-dir", "", "default outbox folder of log channels that set none")
+	flag.StringVar(&outbox, "outbox-dir", "", "default outbox folder of log and letter channels that set none")
 	flag.StringVar(&clockStart, "clock-start", "", "demo only: start the operator's clock at this RFC 3339 time or date (default now)")
 	flag.Float64Var(&timeScale, "time-scale", 1, "demo only: run the operator's clock this many times faster than real time")
 	flag.IntVar(&concurrency, "max-concurrent-reconciles", 4, "claims reconciled in parallel")
@@ -91,11 +90,8 @@ func run(metricsAddr, probeAddr, outbox, clockStart string, leaderElect bool, ti
 	if err := (&controllers.DebtorReconciler{Clock: clk}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up debtor controller: %w", err)
 	}
-	if err := (logchannel.Channel{DefaultOutboxDir: outbox}).SetupWithManager(mgr, channelkit.Controller{Clock: clk}); err != nil {
-		return fmt.Errorf("setting up log channel: %w", err)
-	}
-	if err := (webhookchannel.Channel{}).SetupWithManager(mgr, channelkit.Controller{Clock: clk}); err != nil {
-		return fmt.Errorf("setting up webhook channel: %w", err)
+	if err := channels.Setup(mgr, channelkit.Controller{Clock: clk}, channels.Options{OutboxDir: outbox}); err != nil {
+		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding health check: %w", err)

@@ -72,3 +72,9 @@ func formatRate(lang, s string) string {
 	}
 	return strings.Replace(s, ".", ",", 1)
 }
+
+// FormatMoney writes a decimal amount as lang does (see formatMoney).
+func FormatMoney(lang, s string) string { return formatMoney(language(lang, sets), s) }
+
+// FormatDate writes an ISO date as lang does (see formatDate).
+func FormatDate(lang, s string) string { return formatDate(language(lang, sets), s) }

@@ -1,0 +1,37 @@
+// Package channels registers the in-tree channel controllers: log, webhook,
+// letter and smtp.
+package channels
+
+import (
+	"fmt"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/inkasso-operator/inkasso-operator/controllers/channels/letter"
+	logchannel "github.com/inkasso-operator/inkasso-operator/controllers/channels/log"
+	"github.com/inkasso-operator/inkasso-operator/controllers/channels/smtp"
+	"github.com/inkasso-operator/inkasso-operator/controllers/channels/webhook"
+	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
+)
+
+// Options configure the in-tree channels.
+type Options struct {
+	// OutboxDir is the default outbox of log and letter channels that set none.
+	OutboxDir string
+}
+
+// Setup registers every in-tree channel controller with mgr; kit carries
+// the settings they share (clock, concurrency, recorder).
+func Setup(mgr ctrl.Manager, kit channelkit.Controller, o Options) error {
+	for name, setup := range map[string]func() error{
+		"log":     func() error { return logchannel.Channel{DefaultOutboxDir: o.OutboxDir}.SetupWithManager(mgr, kit) },
+		"webhook": func() error { return webhook.Channel{}.SetupWithManager(mgr, kit) },
+		"letter":  func() error { return letter.Channel{DefaultOutboxDir: o.OutboxDir}.SetupWithManager(mgr, kit) },
+		"smtp":    func() error { return smtp.Channel{}.SetupWithManager(mgr, kit) },
+	} {
+		if err := setup(); err != nil {
+			return fmt.Errorf("setting up the %s channel: %w", name, err)
+		}
+	}
+	return nil
+}
