@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
@@ -149,6 +151,69 @@ func TestChannelkitDeliveryContract(t *testing.T) {
 			t.Errorf("foreign notice handled: %+v", n.Status)
 		}
 	})
+	t.Run("events and metrics record every outcome", func(t *testing.T) {
+		eventually(t, 10*time.Second, func() error {
+			var list eventsv1.EventList
+			if err := k8s.List(ctx, &list, client.InNamespace(ns)); err != nil {
+				return err
+			}
+			seen := map[string]bool{}
+			for _, e := range list.Items {
+				seen[e.Regarding.Name+"/"+e.Reason] = true
+			}
+			for _, want := range []string{"flaky/Retrying", "flaky/Sent", "rejected/Failed", "expired/Failed"} {
+				if !seen[want] {
+					return fmt.Errorf("no event %s; have %v", want, seen)
+				}
+			}
+			return nil
+		})
+		for result, least := range map[string]float64{"sent": 2, "retry": 2, "failed": 1, "expired": 1} {
+			if got := counter(t, "inkasso_channel_deliveries_total", map[string]string{"controller": scriptedController, "result": result}); got < least {
+				t.Errorf("inkasso_channel_deliveries_total{result=%q} = %v, want at least %v", result, got, least)
+			}
+		}
+	})
+	t.Run("the channel's rate limit spaces deliveries", func(t *testing.T) {
+		throttled := &inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Name: "throttled", Namespace: ns},
+			Spec: inkassov1.NoticeChannelSpec{ControllerName: scriptedController, RateLimit: &inkassov1.RateLimit{PerMinute: 6, Burst: 2}}}
+		create(t, throttled)
+		var names []string
+		for i := range 4 {
+			n := testNotice(ns, fmt.Sprintf("bulk-%d", i), "throttled")
+			names = append(names, n.Name)
+			create(t, n)
+		}
+		sent := func() int {
+			k := 0
+			for _, name := range names {
+				k += min(len(scripted.callsOf(name)), 1)
+			}
+			return k
+		}
+		eventually(t, 5*time.Second, func() error {
+			if k := sent(); k != 2 {
+				return fmt.Errorf("%d sent, want the burst of 2", k)
+			}
+			return nil
+		})
+		time.Sleep(1500 * time.Millisecond) // real time passes; the controller's clock does not
+		if k := sent(); k != 2 {
+			t.Fatalf("%d sent without the clock moving: the bucket refilled on real time", k)
+		}
+		fclock.Step(20 * time.Second) // 6 a minute: two more tokens
+		// The throttled notices wait 10 s of real time for their token; a
+		// change of the channel brings them back at once.
+		if err := k8s.Patch(ctx, throttled, client.RawPatch("application/merge-patch+json", []byte(`{"metadata":{"annotations":{"poke":"1"}}}`))); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 15*time.Second, func() error {
+			if k := sent(); k != 4 {
+				return fmt.Errorf("%d sent after 20 s, want 4", k)
+			}
+			return nil
+		})
+	})
 	t.Run("the channel is marked accepted", func(t *testing.T) {
 		eventually(t, 5*time.Second, func() error {
 			var got inkassov1.NoticeChannel
@@ -161,4 +226,28 @@ func TestChannelkitDeliveryContract(t *testing.T) {
 			return nil
 		})
 	})
+}
+
+// counter reads a counter of the manager's metrics registry.
+func counter(t *testing.T, name string, labels map[string]string) float64 {
+	t.Helper()
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metric:
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if want, ok := labels[l.GetName()]; ok && want != l.GetValue() {
+					continue metric
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
 }

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -69,6 +70,11 @@ type Controller struct {
 	Clock clock.PassiveClock
 	// MaxConcurrentSends bounds parallel deliveries (default 4).
 	MaxConcurrentSends int
+	// Recorder receives the Sent, Failed and Retrying events of notices
+	// (default: the manager's recorder named after the controller).
+	Recorder events.EventRecorder
+
+	limits limiters
 }
 
 const channelIndex = "spec.channelRef.name"
@@ -87,6 +93,10 @@ func (c *Controller) SetupWithManager(mgr ctrl.Manager) error {
 	if c.MaxConcurrentSends == 0 {
 		c.MaxConcurrentSends = 4
 	}
+	if c.Recorder == nil {
+		c.Recorder = mgr.GetEventRecorder("channel-" + sanitize(c.ControllerName))
+	}
+	registerMetrics()
 	if err := indexNoticesByChannel(mgr); err != nil {
 		return err
 	}
@@ -145,6 +155,7 @@ func done(n *inkassov1.Notice) bool {
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=notices/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=noticechannels,verbs=get;list;watch
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=noticechannels/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile delivers one Notice.
 func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
@@ -173,7 +184,13 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	orig := n.DeepCopy()
 	n.Status.ControllerName = c.ControllerName
 	if n.Spec.Deadline != nil && now.After(n.Spec.Deadline.Time) {
-		c.setReady(&n, metav1.ConditionFalse, inkassov1.NoticeReasonFailed, "deadline "+n.Spec.Deadline.UTC().Format(time.RFC3339)+" passed before the notice could be sent")
+		msg := "deadline " + n.Spec.Deadline.UTC().Format(time.RFC3339) + " passed before the notice could be sent"
+		if n.Status.Attempts > 0 {
+			msg += fmt.Sprintf(" (%d attempts)", n.Status.Attempts)
+		}
+		c.setReady(&n, metav1.ConditionFalse, inkassov1.NoticeReasonFailed, msg)
+		deliveries.WithLabelValues(c.ControllerName, "expired").Inc()
+		c.Recorder.Eventf(&n, nil, "Warning", "Failed", "Deliver", msg)
 		return reconcile.Result{}, c.patch(ctx, orig, &n)
 	}
 	if n.Spec.NotBefore != nil && now.Before(n.Spec.NotBefore.Time) {
@@ -188,25 +205,40 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if done(&live) {
 		return reconcile.Result{}, nil
 	}
+	if wait := c.limits.wait(&ch, now); wait > 0 {
+		// Over the channel's spec.rateLimit: come back when a token is free.
+		// No status write: a throttled backlog must not load the apiserver.
+		deliveries.WithLabelValues(c.ControllerName, "rate_limited").Inc()
+		return reconcile.Result{RequeueAfter: simclock.RealDuration(c.Clock, wait)}, nil
+	}
 	n.Status.Attempts = live.Status.Attempts + 1
+	start := time.Now()
 	id, err := c.Send(ctx, Request{Notice: &n, Channel: &ch, IdempotencyKey: string(n.UID), Attempt: n.Status.Attempts})
+	sendSeconds.WithLabelValues(c.ControllerName).Observe(time.Since(start).Seconds())
 	switch {
 	case err == nil:
 		n.Status.DeliveryID = id
 		n.Status.SentAt = &metav1.Time{Time: c.Clock.Now().Truncate(time.Second)}
 		c.setReady(&n, metav1.ConditionTrue, inkassov1.NoticeReasonSent, "delivered by "+c.ControllerName)
+		deliveries.WithLabelValues(c.ControllerName, "sent").Inc()
+		c.Recorder.Eventf(&n, nil, "Normal", "Sent", "Deliver", "delivered by %s on attempt %d", c.ControllerName, n.Status.Attempts)
 		logger.V(1).Info("notice sent", "notice", n.Name, "deliveryID", id)
 		return reconcile.Result{}, c.patch(ctx, orig, &n)
 	case IsPermanent(err):
 		c.setReady(&n, metav1.ConditionFalse, inkassov1.NoticeReasonFailed, err.Error())
+		deliveries.WithLabelValues(c.ControllerName, "failed").Inc()
+		c.Recorder.Eventf(&n, nil, "Warning", "Failed", "Deliver", "%s: %v", c.ControllerName, err)
 		logger.Info("notice failed permanently", "notice", n.Name, "error", err.Error())
 		return reconcile.Result{}, c.patch(ctx, orig, &n)
 	default:
 		c.setReady(&n, metav1.ConditionFalse, inkassov1.NoticeReasonPending, fmt.Sprintf("attempt %d failed, retrying: %v", n.Status.Attempts, err))
+		deliveries.WithLabelValues(c.ControllerName, "retry").Inc()
+		c.Recorder.Eventf(&n, nil, "Warning", "Retrying", "Deliver", "attempt %d: %v", n.Status.Attempts, err)
 		if perr := c.patch(ctx, orig, &n); perr != nil {
 			return reconcile.Result{}, perr
 		}
-		// Returning the error requeues with the controller's exponential backoff.
+		// Returning the error requeues with the controller's exponential
+		// backoff; the deadline check above ends the retries.
 		return reconcile.Result{}, fmt.Errorf("sending notice %s: %w", n.Name, err)
 	}
 }
