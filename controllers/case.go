@@ -145,6 +145,20 @@ func (r *DebtorReconciler) reconcileCase(ctx context.Context, d, orig *inkassov1
 	}
 	plan := schedule.Compute(ctp, facts, now)
 	if plan.Due {
+		// A member's failed notice holds the case's next step; the notice
+		// watch brings the debtor back when it is retried or deleted.
+		for _, m := range members {
+			held, err := undelivered(ctx, r.Client, m, policy)
+			if err != nil {
+				return time.Time{}, err
+			}
+			if held {
+				// The member's own reconcile reports it (Stalled/NoticeFailed).
+				return time.Time{}, nil
+			}
+		}
+	}
+	if plan.Due {
 		step := stepNamed(policy, ctp.Steps[plan.Next].Name)
 		rec, err := r.planCaseStep(ctx, d, c, policy, step, members, plan, now)
 		if err != nil {

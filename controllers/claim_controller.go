@@ -248,6 +248,9 @@ func (r *ClaimReconciler) reconcile(ctx context.Context, claim *inkassov1.Claim,
 		st.Phase = lastPhase(claim)
 	}
 
+	if err := r.checkDeliveries(ctx, claim, policy); err != nil {
+		return reconcile.Result{}, err
+	}
 	if plan.WarnDue {
 		data := notice.CreditorData{TransferOn: transferOn(tp, facts, now)}
 		if err := notifyCreditor(ctx, r.Client, claim, debtor, policy, inkassov1.CreditorOverdueWarning, data, now); err != nil {
@@ -636,6 +639,7 @@ func (r *ClaimReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&inkassov1.NoticeChannel{}, handler.EnqueueRequestsFromMapFunc(r.stalledClaims),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&inkassov1.Notice{}, handler.EnqueueRequestsFromMapFunc(claimsOfNotice), builder.WithPredicates(deliveryOutcome())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)})
 	if r.Wake != nil {
 		b = b.WatchesRawSource(source.Channel(r.Wake, &handler.EnqueueRequestForObject{}))

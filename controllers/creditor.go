@@ -93,6 +93,8 @@ func notifyCreditor(ctx context.Context, c client.Client, claim *inkassov1.Claim
 				Subject:    subject,
 				Body:       body,
 				Amounts:    amounts,
+				Creditor:   policy.Spec.Creditor.DeepCopy(),
+				Deadline:   deliveryDeadline(policy, now),
 			},
 		}
 		if err := controllerutil.SetOwnerReference(claim, n, c.Scheme()); err != nil {

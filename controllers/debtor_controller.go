@@ -188,6 +188,7 @@ func (r *DebtorReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: c.Namespace, Name: c.Spec.DebtorRef.Name}}}
 		})).
 		// A case stalled on a missing channel or policy resumes when it appears.
+		Watches(&inkassov1.Notice{}, handler.EnqueueRequestsFromMapFunc(debtorOfNotice), builder.WithPredicates(deliveryOutcome())).
 		Watches(&inkassov1.NoticeChannel{}, handler.EnqueueRequestsFromMapFunc(r.stalledDebtors),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&inkassov1.CollectionPolicy{}, handler.EnqueueRequestsFromMapFunc(r.stalledDebtors),

@@ -146,6 +146,11 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 			n.Spec.NotBefore = &metav1.Time{Time: notBefore.UTC()}
 		}
 	}
+	from := in.now
+	if n.Spec.NotBefore != nil {
+		from = n.Spec.NotBefore.Time
+	}
+	n.Spec.Deadline = deliveryDeadline(in.policy, from)
 	if len(in.caseID) <= 63 {
 		n.Labels["collection.inkasso.dev/case"] = in.caseID
 	}

@@ -393,6 +393,14 @@ type CollectionPolicySpec struct {
 	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	FallbackChannel string `json:"fallbackChannel,omitempty"`
+	// deliveryDeadlineHours is how long a channel has to deliver a notice
+	// (from when it may first be sent) before it fails: a letter sent days
+	// late would shorten the payment deadline it states.
+	// +kubebuilder:default=72
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=720
+	// +optional
+	DeliveryDeadlineHours int32 `json:"deliveryDeadlineHours,omitempty"`
 	// steps of the process, ordered by afterDueDays.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=50

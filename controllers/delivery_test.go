@@ -1,0 +1,163 @@
+package controllers_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+)
+
+func webhookChannel(ns, name, url string) *inkassov1.NoticeChannel {
+	return &inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: inkassov1.NoticeChannelSpec{ControllerName: inkassov1.ControllerWebhook,
+			Webhook: &inkassov1.WebhookChannel{URL: strings.Replace(url, "127.0.0.1", "localhost", 1), TimeoutSeconds: 1}}}
+}
+
+func poke(t *testing.T, obj client.Object) {
+	t.Helper()
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{"test.inkasso.dev/poke":%q}}}`, time.Now().Format(time.RFC3339Nano))
+	if err := k8s.Patch(context.Background(), obj, client.RawPatch("application/merge-patch+json", []byte(patch))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// release moves the clock to the notice's notBefore (the debtor's contact
+// window) and brings it to its channel controller.
+func release(t *testing.T, ns, name string, ch client.Object) {
+	t.Helper()
+	n := getNotice(t, ns, name)
+	if nb := n.Spec.NotBefore; nb != nil && nb.After(fclock.Now()) {
+		fclock.SetTime(nb.Time)
+	}
+	poke(t, ch)
+}
+
+func getChannel(t *testing.T, ns, name string) *inkassov1.NoticeChannel {
+	t.Helper()
+	var ch inkassov1.NoticeChannel
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &ch); err != nil {
+		t.Fatal(err)
+	}
+	return &ch
+}
+
+// TestFailingChannelStallsTheClaimUntilResolved: a print service that
+// answers 503 is retried until the notice's delivery deadline, then the
+// notice fails; the claim turns Stalled (NoticeFailed) and its next step
+// waits; deleting the failed notice lets collection go on.
+func TestFailingChannelStallsTheClaimUntilResolved(t *testing.T) {
+	ns := newNamespace(t)
+	down := &hook{answers: slices.Repeat([]int{503}, 1000)}
+	srv := httptest.NewServer(down)
+	t.Cleanup(srv.Close)
+	letter := webhookChannel(ns, "letter", srv.URL)
+	create(t, samplePolicy(t, ns), letter, logChannel(ns, "sms"), logChannel(ns, "phone"),
+		debtor(ns, "dd", inkassov1.DebtorConsumer), claimDue(ns, "dl", "dd", "900.00", -1))
+	c := driveToStep(t, ns, "dl", "reminder")
+	name := c.Status.History[len(c.Status.History)-1].Notices[0]
+	release(t, ns, name, letter)
+	n := waitNotice(t, ns, name, func(n *inkassov1.Notice) error {
+		if n.Status.Attempts < 2 || n.Spec.Deadline == nil {
+			return fmt.Errorf("attempts %d, deadline %v: want retries and a deadline", n.Status.Attempts, n.Spec.Deadline)
+		}
+		return readyReason(n, inkassov1.NoticeReasonPending)
+	})
+	from := c.Status.History[len(c.Status.History)-1].Time.Time
+	if n.Spec.NotBefore != nil {
+		from = n.Spec.NotBefore.Time
+	}
+	if got := n.Spec.Deadline.Sub(from); got != 72*time.Hour {
+		t.Errorf("delivery deadline %v after the notice may first go out, want the default 72 h", got)
+	}
+	if s := meta.FindStatusCondition(getClaim(t, ns, "dl").Status.Conditions, inkassov1.ConditionStalled); s != nil && s.Status == metav1.ConditionTrue {
+		t.Fatalf("claim stalled while its notice is still retried: %+v", s)
+	}
+
+	fclock.SetTime(n.Spec.Deadline.Add(time.Minute))
+	poke(t, letter) // brings the notice back now rather than at its backoff
+	waitNotice(t, ns, name, func(n *inkassov1.Notice) error {
+		if err := readyReason(n, inkassov1.NoticeReasonFailed); err != nil {
+			return err
+		}
+		if !strings.Contains(readyMessage(n), "deadline") {
+			return fmt.Errorf("message %q does not say the deadline passed", readyMessage(n))
+		}
+		return nil
+	})
+	c = advance(t, ns, "dl", 0, func(c *inkassov1.Claim) error {
+		s := meta.FindStatusCondition(c.Status.Conditions, inkassov1.ConditionStalled)
+		if s == nil || s.Status != metav1.ConditionTrue || s.Reason != "NoticeFailed" || !strings.Contains(s.Message, name) {
+			return fmt.Errorf("claim Stalled %+v: want NoticeFailed naming %s", s, name)
+		}
+		return nil
+	})
+	steps := len(c.Status.History)
+	if c.Status.NextStepAt != nil {
+		fclock.SetTime(c.Status.NextStepAt.Add(time.Hour))
+	}
+	wakeClaim(ns, "dl")
+	time.Sleep(500 * time.Millisecond)
+	if c = getClaim(t, ns, "dl"); len(c.Status.History) != steps {
+		t.Fatalf("the next step ran while the claim was stalled: %v", c.Status.History[steps:])
+	}
+
+	if err := k8s.Delete(context.Background(), getNotice(t, ns, name)); err != nil {
+		t.Fatal(err)
+	}
+	advance(t, ns, "dl", 0, func(c *inkassov1.Claim) error {
+		if s := meta.FindStatusCondition(c.Status.Conditions, inkassov1.ConditionStalled); s != nil && s.Status == metav1.ConditionTrue {
+			return fmt.Errorf("still stalled: %s", s.Message)
+		}
+		if len(c.Status.History) <= steps {
+			return fmt.Errorf("the next step has not run after the failed notice was deleted")
+		}
+		return nil
+	})
+}
+
+// TestFallbackChannelTakesOverAFailedNotice: with spec.fallbackChannel, a
+// notice refused by its channel (422) is sent again through the fallback;
+// the step's history lists both and the claim never stalls.
+func TestFallbackChannelTakesOverAFailedNotice(t *testing.T) {
+	ns := newNamespace(t)
+	refusing := &hook{answers: []int{422}}
+	srv := httptest.NewServer(refusing)
+	t.Cleanup(srv.Close)
+	p := samplePolicy(t, ns)
+	p.Spec.FallbackChannel = "post"
+	create(t, p, webhookChannel(ns, "letter", srv.URL), logChannel(ns, "post"), logChannel(ns, "sms"), logChannel(ns, "phone"),
+		debtor(ns, "fb", inkassov1.DebtorConsumer), claimDue(ns, "fbc", "fb", "900.00", -1))
+	c := driveToStep(t, ns, "fbc", "reminder")
+	failed := c.Status.History[len(c.Status.History)-1].Notices[0]
+	release(t, ns, failed, getChannel(t, ns, "letter"))
+	c = advance(t, ns, "fbc", 0, func(c *inkassov1.Claim) error {
+		for _, h := range c.Status.History {
+			if h.Step == "reminder" && len(h.Notices) == 2 {
+				return nil
+			}
+		}
+		return fmt.Errorf("reminder notices %v: want the failed one and its fallback", c.Status.History[len(c.Status.History)-1].Notices)
+	})
+	var copyName string
+	for _, h := range c.Status.History {
+		if h.Step == "reminder" {
+			copyName = h.Notices[1]
+		}
+	}
+	cp := waitNotice(t, ns, copyName, func(n *inkassov1.Notice) error { return readyReason(n, inkassov1.NoticeReasonSent) })
+	if cp.Spec.ChannelRef.Name != "post" || cp.Annotations["collection.inkasso.dev/fallback-for"] != failed || cp.Spec.Body != getNotice(t, ns, failed).Spec.Body {
+		t.Errorf("fallback notice %s: channel %s, annotations %v: want a copy of %s on channel post", cp.Name, cp.Spec.ChannelRef.Name, cp.Annotations, failed)
+	}
+	if s := meta.FindStatusCondition(getClaim(t, ns, "fbc").Status.Conditions, inkassov1.ConditionStalled); s != nil && s.Status == metav1.ConditionTrue {
+		t.Errorf("claim stalled although the fallback delivered: %s", s.Message)
+	}
+}
