@@ -161,3 +161,44 @@ func TestFallbackChannelTakesOverAFailedNotice(t *testing.T) {
 		t.Errorf("claim stalled although the fallback delivered: %s", s.Message)
 	}
 }
+
+// TestWeeklyContactCapHoldsANoticeUntilItsWindow: with maxPerWeek 1 the
+// phone call three days after the SMS waits until a week after the SMS,
+// in a contact window; the channel does not deliver it before then, and
+// does once the clock gets there.
+func TestWeeklyContactCapHoldsANoticeUntilItsWindow(t *testing.T) {
+	ns := newNamespace(t)
+	p := samplePolicy(t, ns)
+	p.Spec.ContactWindows = &inkassov1.ContactWindows{MaxPerWeek: 1}
+	phone := logChannel(ns, "phone")
+	create(t, p, logChannel(ns, "letter"), logChannel(ns, "sms"), phone,
+		debtor(ns, "cap", inkassov1.DebtorConsumer), claimDue(ns, "cp", "cap", "900.00", -1))
+	sms := getNotice(t, ns, lastNotice(t, driveToStep(t, ns, "cp", "sms-reminder")))
+	c := driveToStep(t, ns, "cp", "phone-call")
+	call := getNotice(t, ns, lastNotice(t, c))
+	week := sms.Spec.NotBefore.Add(7 * 24 * time.Hour)
+	if call.Spec.NotBefore == nil || call.Spec.NotBefore.Time.Before(week) {
+		t.Fatalf("phone call may go out at %v, SMS at %v: want at least a week apart", call.Spec.NotBefore, sms.Spec.NotBefore)
+	}
+	local := call.Spec.NotBefore.In(oslo)
+	if h := local.Hour(); h < 8 || h >= 21 || local.Weekday() == time.Sunday {
+		t.Errorf("held until %v, outside the contact hours", local)
+	}
+	poke(t, phone)
+	time.Sleep(500 * time.Millisecond)
+	if n := getNotice(t, ns, call.Name); n.Status.SentAt != nil || n.Status.Attempts != 0 {
+		t.Fatalf("sent at %v (clock %v), before its notBefore %v", n.Status.SentAt, fclock.Now(), call.Spec.NotBefore)
+	}
+	fclock.SetTime(call.Spec.NotBefore.Time)
+	poke(t, phone)
+	waitNotice(t, ns, call.Name, func(n *inkassov1.Notice) error { return readyReason(n, inkassov1.NoticeReasonSent) })
+}
+
+func lastNotice(t *testing.T, c *inkassov1.Claim) string {
+	t.Helper()
+	h := c.Status.History[len(c.Status.History)-1]
+	if len(h.Notices) == 0 {
+		t.Fatalf("step %s made no notice", h.Step)
+	}
+	return h.Notices[0]
+}

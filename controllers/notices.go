@@ -17,6 +17,7 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/calendar"
+	"github.com/inkasso-operator/inkasso-operator/internal/contact"
 	"github.com/inkasso-operator/inkasso-operator/internal/interest"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
@@ -39,7 +40,12 @@ type noticeInput struct {
 	now      time.Time
 	// overrides are the policy's template texts (spec.templates).
 	overrides notice.Overrides
+	// contacts are when the debtor's earlier notices went (or go) out.
+	contacts []time.Time
 }
+
+// debtorLabel marks a notice to a debtor with the debtor's name.
+const debtorLabel = "collection.inkasso.dev/debtor"
 
 // buildNotice renders the notice; its name is deterministic per (case, step,
 // channel) so that creating it again can never send twice.
@@ -64,6 +70,19 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 	notBefore, err := contactAllowedFrom(in.policy, dloc, dcal, in.now)
 	if err != nil {
 		return nil, err
+	}
+	if cw := in.policy.Spec.ContactWindows; cw != nil && cw.MaxPerWeek > 0 && in.step.Action != inkassov1.ActionNotifyCreditor {
+		// The weekly cap may push the notice out of today's window: fit it
+		// into the next one, then check the cap again.
+		for range 20 {
+			capped := contact.Capped(in.contacts, notBefore, int(cw.MaxPerWeek))
+			if capped.Equal(notBefore) {
+				break
+			}
+			if notBefore, err = contactAllowedFrom(in.policy, dloc, dcal, capped); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	cur := string(in.claims[0].Spec.Currency)
@@ -142,9 +161,10 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 		d := in.debtor
 		n.Spec.DebtorRef = &inkassov1.LocalObjectReference{Name: d.Name}
 		n.Spec.Recipient = inkassov1.Recipient{Name: d.Spec.DisplayName, Email: d.Spec.Email, Phone: d.Spec.Phone, Address: d.Spec.Address}
-		if notBefore.After(in.now) {
-			n.Spec.NotBefore = &metav1.Time{Time: notBefore.UTC()}
-		}
+		// Always set for debtor notices: it is when the contact counts
+		// against the debtor's weekly cap.
+		n.Spec.NotBefore = &metav1.Time{Time: notBefore.UTC().Truncate(time.Second)}
+		n.Labels[debtorLabel] = d.Name
 	}
 	from := in.now
 	if n.Spec.NotBefore != nil {
@@ -194,6 +214,11 @@ func createNotices(ctx context.Context, c client.Client, in noticeInput) ([]stri
 		return nil, err
 	}
 	in.overrides = overrides
+	if cw := in.policy.Spec.ContactWindows; cw != nil && cw.MaxPerWeek > 0 {
+		if in.contacts, err = debtorContacts(ctx, c, in.debtor, in.caseID, in.step.Name); err != nil {
+			return nil, err
+		}
+	}
 	var names []string
 	for _, ch := range in.step.Channels {
 		in.channel = ch
@@ -275,3 +300,29 @@ func ClientOptions() client.Options {
 }
 
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get
+
+// debtorContacts lists when the debtor's earlier notices were sent, or may
+// first be sent, one per (case, step): a step's notices on several channels
+// are one contact.
+func debtorContacts(ctx context.Context, c client.Reader, d *inkassov1.Debtor, caseID, step string) ([]time.Time, error) {
+	var list inkassov1.NoticeList
+	if err := c.List(ctx, &list, client.InNamespace(d.Namespace), client.MatchingLabels{debtorLabel: d.Name}); err != nil {
+		return nil, fmt.Errorf("listing notices of debtor %s: %w", d.Name, err)
+	}
+	seen := map[string]bool{caseID + "/" + step: true}
+	var times []time.Time
+	for _, n := range list.Items {
+		key := n.Spec.CaseID + "/" + n.Spec.Step
+		if _, failed := noticeFailed(&n); failed || seen[key] {
+			continue // a failed notice reached nobody
+		}
+		seen[key] = true
+		switch {
+		case n.Status.SentAt != nil:
+			times = append(times, n.Status.SentAt.Time)
+		case n.Spec.NotBefore != nil:
+			times = append(times, n.Spec.NotBefore.Time)
+		}
+	}
+	return times, nil
+}

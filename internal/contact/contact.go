@@ -5,6 +5,7 @@ package contact
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/inkasso-operator/inkasso-operator/internal/calendar"
@@ -81,4 +82,31 @@ func has(days []time.Weekday, d time.Weekday) bool {
 		}
 	}
 	return false
+}
+
+// Week is the span a contact cap counts over.
+const Week = 7 * 24 * time.Hour
+
+// Capped returns the earliest time from at on when fewer than limit of the
+// earlier contacts fall in the week before it (a rolling 7-day cap). A
+// limit of 0 or less means no cap.
+func Capped(contacts []time.Time, at time.Time, limit int) time.Time {
+	if limit <= 0 {
+		return at
+	}
+	sorted := slices.Clone(contacts)
+	slices.SortFunc(sorted, func(a, b time.Time) int { return a.Compare(b) })
+	for {
+		var in []time.Time
+		for _, c := range sorted {
+			if c.After(at.Add(-Week)) && !c.After(at) {
+				in = append(in, c)
+			}
+		}
+		if len(in) < limit {
+			return at
+		}
+		// Wait until enough of the oldest contacts in the window leave it.
+		at = in[len(in)-limit].Add(Week)
+	}
 }

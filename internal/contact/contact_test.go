@@ -45,3 +45,25 @@ func TestNextAllowed(t *testing.T) {
 		t.Errorf("24:00 = %v, %v", d, err)
 	}
 }
+
+func TestCappedKeepsARollingWeeklyLimit(t *testing.T) {
+	day := func(d int, h int) time.Time { return time.Date(2026, 3, d, h, 0, 0, 0, time.UTC) }
+	sent := []time.Time{day(2, 9), day(4, 9), day(6, 9)}
+	for _, tc := range []struct {
+		name  string
+		at    time.Time
+		limit int
+		want  time.Time
+	}{
+		{"no cap", day(6, 10), 0, day(6, 10)},
+		{"under the cap", day(6, 10), 4, day(6, 10)},
+		{"at the cap: wait for the oldest to leave the week", day(6, 10), 3, day(9, 9)},
+		{"cap of one: a week after the latest", day(6, 10), 1, day(13, 9)},
+		{"contacts older than a week do not count", day(12, 10), 2, day(12, 10)},
+		{"no earlier contacts", day(1, 8), 1, day(1, 8)},
+	} {
+		if got := Capped(sent, tc.at, tc.limit); !got.Equal(tc.want) {
+			t.Errorf("%s: Capped(%v, %d) = %v, want %v", tc.name, tc.at, tc.limit, got, tc.want)
+		}
+	}
+}
