@@ -202,3 +202,46 @@ func lastNotice(t *testing.T, c *inkassov1.Claim) string {
 	}
 	return h.Notices[0]
 }
+
+// TestSentNoticesAreCollectedAfterTheirTTL: a Sent notice is deleted TTL
+// after sentAt, the claim's history keeps its record and the claim goes on;
+// a Failed notice is kept.
+func TestSentNoticesAreCollectedAfterTheirTTL(t *testing.T) {
+	ns := newNamespace(t)
+	create(t, samplePolicy(t, ns), logChannel(ns, "letter"), logChannel(ns, "sms"), logChannel(ns, "phone"),
+		debtor(ns, "gc", inkassov1.DebtorConsumer), claimDue(ns, "gcc", "gc", "900.00", -1))
+	c := driveToStep(t, ns, "gcc", "reminder")
+	name := lastNotice(t, c)
+	release(t, ns, name, getChannel(t, ns, "letter"))
+	n := waitNotice(t, ns, name, func(n *inkassov1.Notice) error { return readyReason(n, inkassov1.NoticeReasonSent) })
+	scripted.mu.Lock()
+	scripted.permanent["kept"] = true
+	scripted.mu.Unlock()
+	create(t, &inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Name: "scripted", Namespace: ns},
+		Spec: inkassov1.NoticeChannelSpec{ControllerName: scriptedController}}, testNotice(ns, "kept", "scripted"))
+	waitNotice(t, ns, "kept", func(n *inkassov1.Notice) error { return readyReason(n, inkassov1.NoticeReasonFailed) })
+
+	fclock.SetTime(n.Status.SentAt.Add(noticeTTL - time.Hour))
+	poke(t, n)
+	time.Sleep(300 * time.Millisecond)
+	getNotice(t, ns, name) // fails the test if it is gone before its TTL
+
+	fclock.SetTime(n.Status.SentAt.Add(noticeTTL + time.Minute))
+	poke(t, getNotice(t, ns, name))
+	poke(t, getNotice(t, ns, "kept"))
+	eventually(t, 10*time.Second, func() error {
+		var got inkassov1.Notice
+		if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &got); err == nil {
+			return fmt.Errorf("sent notice %s still there %v after it was sent", name, fclock.Now().Sub(got.Status.SentAt.Time))
+		}
+		return nil
+	})
+	getNotice(t, ns, "kept")
+	c = getClaim(t, ns, "gcc")
+	if !slices.ContainsFunc(c.Status.History, func(h inkassov1.HistoryEntry) bool { return slices.Contains(h.Notices, name) }) {
+		t.Errorf("the claim's history lost the collected notice %s", name)
+	}
+	if s := meta.FindStatusCondition(c.Status.Conditions, inkassov1.ConditionStalled); s != nil && s.Status == metav1.ConditionTrue {
+		t.Errorf("claim stalled after its sent notice was collected: %s", s.Message)
+	}
+}

@@ -34,7 +34,9 @@ var (
 	wake   chan event.GenericEvent
 	dwake  chan event.GenericEvent
 	outbox string
-	scheme = runtime.NewScheme()
+	// noticeTTL is how long Sent notices are kept (NoticeGC).
+	noticeTTL = 30 * 24 * time.Hour
+	scheme    = runtime.NewScheme()
 )
 
 func TestMain(m *testing.M) {
@@ -90,6 +92,7 @@ func runSuite(m *testing.M) int {
 	must(controllers.SetupIndexes(ctx, mgr))
 	must((&controllers.ClaimReconciler{Clock: fclock, Wake: wake, MaxConcurrentReconciles: 4}).SetupWithManager(mgr))
 	must((&controllers.DebtorReconciler{Clock: fclock, Wake: dwake}).SetupWithManager(mgr))
+	must((&controllers.NoticeGC{Clock: fclock, TTL: noticeTTL}).SetupWithManager(mgr))
 	must(channels.Setup(mgr, channelkit.Controller{Clock: fclock}, channels.Options{OutboxDir: outbox}))
 	must((&channelkit.Controller{ControllerName: scriptedController, Send: scripted.send, Clock: fclock}).SetupWithManager(mgr))
 	go func() {

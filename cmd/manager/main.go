@@ -26,50 +26,55 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
 )
 
+// config is the manager's command line.
+type config struct {
+	metricsAddr, probeAddr, outbox, clockStart string
+	leaderElect                                bool
+	timeScale                                  float64
+	concurrency                                int
+	noticeTTL                                  time.Duration
+}
+
 func main() {
-	var (
-		metricsAddr, probeAddr, outbox, clockStart string
-		leaderElect                                bool
-		timeScale                                  float64
-		concurrency                                int
-	)
-	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint; 0 disables it")
-	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
-	flag.BoolVar(&leaderElect, "leader-elect", false, "elect a leader so that only one replica reconciles")
-	flag.StringVar(&outbox, "outbox-dir", "", "default outbox folder of log and letter channels that set none")
-	flag.StringVar(&clockStart, "clock-start", "", "demo only: start the operator's clock at this RFC 3339 time or date (default now)")
-	flag.Float64Var(&timeScale, "time-scale", 1, "demo only: run the operator's clock this many times faster than real time")
-	flag.IntVar(&concurrency, "max-concurrent-reconciles", 4, "claims reconciled in parallel")
+	var cfg config
+	flag.StringVar(&cfg.metricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint; 0 disables it")
+	flag.StringVar(&cfg.probeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
+	flag.BoolVar(&cfg.leaderElect, "leader-elect", false, "elect a leader so that only one replica reconciles")
+	flag.StringVar(&cfg.outbox, "outbox-dir", "", "default outbox folder of log and letter channels that set none")
+	flag.StringVar(&cfg.clockStart, "clock-start", "", "demo only: start the operator's clock at this RFC 3339 time or date (default now)")
+	flag.Float64Var(&cfg.timeScale, "time-scale", 1, "demo only: run the operator's clock this many times faster than real time")
+	flag.IntVar(&cfg.concurrency, "max-concurrent-reconciles", 4, "claims reconciled in parallel")
+	flag.DurationVar(&cfg.noticeTTL, "sent-notice-ttl", 90*24*time.Hour, "delete Sent notices this long after they were sent (claims keep the record in status.history); 0 keeps them")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	setupLog := ctrl.Log.WithName("setup")
 
-	if err := run(metricsAddr, probeAddr, outbox, clockStart, leaderElect, timeScale, concurrency); err != nil {
+	if err := run(cfg); err != nil {
 		setupLog.Error(err, "manager stopped")
 		os.Exit(1)
 	}
 }
 
-func run(metricsAddr, probeAddr, outbox, clockStart string, leaderElect bool, timeScale float64, concurrency int) error {
+func run(cfg config) error {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(inkassov1.AddToScheme(scheme))
 
-	clk, err := operatorClock(clockStart, timeScale)
+	clk, err := operatorClock(cfg.clockStart, cfg.timeScale)
 	if err != nil {
 		return err
 	}
 	if _, ok := clk.(simclock.Scaler); ok {
-		ctrl.Log.WithName("setup").Info("accelerated clock: for demos and benchmarks only", "start", clk.Now().Format(time.RFC3339), "scale", timeScale)
+		ctrl.Log.WithName("setup").Info("accelerated clock: for demos and benchmarks only", "start", clk.Now().Format(time.RFC3339), "scale", cfg.timeScale)
 	}
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                        scheme,
-		Metrics:                       metricsserver.Options{BindAddress: metricsAddr},
-		HealthProbeBindAddress:        probeAddr,
-		LeaderElection:                leaderElect,
+		Metrics:                       metricsserver.Options{BindAddress: cfg.metricsAddr},
+		HealthProbeBindAddress:        cfg.probeAddr,
+		LeaderElection:                cfg.leaderElect,
 		LeaderElectionID:              "inkasso-operator.collection.inkasso.dev",
 		LeaderElectionReleaseOnCancel: true,
 		// managedFields are never read by the controllers: drop them from the
@@ -84,13 +89,16 @@ func run(metricsAddr, probeAddr, outbox, clockStart string, leaderElect bool, ti
 	if err := controllers.SetupIndexes(ctx, mgr); err != nil {
 		return err
 	}
-	if err := (&controllers.ClaimReconciler{Clock: clk, MaxConcurrentReconciles: concurrency}).SetupWithManager(mgr); err != nil {
+	if err := (&controllers.ClaimReconciler{Clock: clk, MaxConcurrentReconciles: cfg.concurrency}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up claim controller: %w", err)
 	}
 	if err := (&controllers.DebtorReconciler{Clock: clk}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up debtor controller: %w", err)
 	}
-	if err := channels.Setup(mgr, channelkit.Controller{Clock: clk}, channels.Options{OutboxDir: outbox}); err != nil {
+	if err := (&controllers.NoticeGC{Clock: clk, TTL: cfg.noticeTTL}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the notice collector: %w", err)
+	}
+	if err := channels.Setup(mgr, channelkit.Controller{Clock: clk}, channels.Options{OutboxDir: cfg.outbox}); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
