@@ -38,6 +38,7 @@ vet: ## go vet.
 .PHONY: test
 test: manifests generate fmt vet control-plane-tools ## Unit, integration (envtest) and e2e tests on a source-built control plane.
 	go test $(GO_TEST_FLAGS) ./...
+	cd examples/dialer && go vet ./... && go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-unit
 test-unit: ## Only the pure unit tests (no control plane).

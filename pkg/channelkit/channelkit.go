@@ -74,7 +74,7 @@ type Controller struct {
 	// (default: the manager's recorder named after the controller).
 	Recorder events.EventRecorder
 
-	limits limiters
+	limits *limiters
 }
 
 const channelIndex = "spec.channelRef.name"
@@ -96,6 +96,7 @@ func (c *Controller) SetupWithManager(mgr ctrl.Manager) error {
 	if c.Recorder == nil {
 		c.Recorder = mgr.GetEventRecorder("channel-" + sanitize(c.ControllerName))
 	}
+	c.limits = &limiters{}
 	registerMetrics()
 	if err := indexNoticesByChannel(mgr); err != nil {
 		return err
