@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -34,6 +35,8 @@ var (
 	wake   chan event.GenericEvent
 	dwake  chan event.GenericEvent
 	outbox string
+	// restCfg reaches the test control plane (for tests that run their own manager).
+	restCfg *rest.Config
 	// noticeTTL is how long Sent notices are kept (NoticeGC).
 	noticeTTL = 30 * 24 * time.Hour
 	scheme    = runtime.NewScheme()
@@ -57,19 +60,20 @@ func runSuite(m *testing.M) int {
 		ErrorIfCRDPathMissing: true,
 		Scheme:                scheme,
 	}
-	cfg, err := env.Start()
+	var err error
+	restCfg, err = env.Start()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "starting the control plane (run `make control-plane-tools` first): %v\n", err)
 		return 1
 	}
 	defer env.Stop()
 
-	k8s, err = client.New(cfg, client.Options{Scheme: scheme})
+	k8s, err = client.New(restCfg, client.Options{Scheme: scheme})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"},
+	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"},
 		Client: controllers.ClientOptions()})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

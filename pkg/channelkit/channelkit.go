@@ -60,6 +60,10 @@ func IsPermanent(err error) bool { return errors.As(err, new(permanentError)) }
 type Controller struct {
 	// ControllerName is the domain-prefixed name NoticeChannels select this controller by.
 	ControllerName string
+	// Name of the controller in logs and controller-runtime metrics; default
+	// "channel-" and the controllerName made safe. Two kits in one process
+	// need different names.
+	Name string
 	Send           SendFunc
 	Client         client.Client
 	// APIReader reads around the cache. Right before sending, the notice is
@@ -101,7 +105,10 @@ func (c *Controller) SetupWithManager(mgr ctrl.Manager) error {
 	if err := indexNoticesByChannel(mgr); err != nil {
 		return err
 	}
-	name := "channel-" + sanitize(c.ControllerName)
+	name := c.Name
+	if name == "" {
+		name = "channel-" + sanitize(c.ControllerName)
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).
 		For(&inkassov1.Notice{}).
