@@ -49,7 +49,7 @@ cat <<MSG
     bin/kubectl get debtors,notices
     bin/kubectl get events --sort-by=.lastTimestamp
 
-  Rendered notices land in $outbox/acme.
+  Letters (PDF) and logged notices land in $outbox/acme.
   The operator's clock starts at $start and runs ${scale}x: the samples
   reach their last phase in about three minutes. Ctrl-C stops everything.
 

@@ -63,9 +63,9 @@ type Controller struct {
 	// Name of the controller in logs and controller-runtime metrics; default
 	// "channel-" and the controllerName made safe. Two kits in one process
 	// need different names.
-	Name string
-	Send           SendFunc
-	Client         client.Client
+	Name   string
+	Send   SendFunc
+	Client client.Client
 	// APIReader reads around the cache. Right before sending, the notice is
 	// read live: the cache may not yet show the status written by the
 	// previous attempt, and a stale read must never send twice.

@@ -182,9 +182,17 @@ func TestSamplesReachTheirLastPhase(t *testing.T) {
 	if n := strings.Count(notices, "\n"); n != 18 || strings.Count(notices, " Sent ") != 18 {
 		t.Errorf("%d notices, want 18, all Sent:\n%s", n, notices)
 	}
-	files, _ := filepath.Glob(filepath.Join(outbox, "acme", "*.txt"))
-	if len(files) != 18 {
-		t.Errorf("%d outbox files, want 18", len(files))
+	// Letters (4 reminders, and per case the notice, demand and legal
+	// warning) are PDFs; SMS and calls (2 + 2 per case) go to the log.
+	pdfs, _ := filepath.Glob(filepath.Join(outbox, "acme", "*.pdf"))
+	texts, _ := filepath.Glob(filepath.Join(outbox, "acme", "*.txt"))
+	if len(pdfs) != 10 || len(texts) != 8 {
+		t.Errorf("%d PDF letters and %d logged notices in the outbox, want 10 and 8", len(pdfs), len(texts))
+	}
+	for _, f := range pdfs {
+		if b, err := os.ReadFile(f); err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) {
+			t.Errorf("%s is not a PDF (%v)", f, err)
+		}
 	}
 	if strings.Contains(logs.String(), "ola@example.no") || strings.Contains(logs.String(), "+4791234567") {
 		t.Error("the manager logged a debtor's contact data")
