@@ -47,8 +47,9 @@ test-unit: ## Only the pure unit tests (no control plane).
 ##@ Build
 
 .PHONY: build
-build: manifests generate fmt vet ## Build the manager binary.
+build: manifests generate fmt vet ## Build the manager and the kubectl-inkasso plugin.
 	go build -o $(BIN)/manager ./cmd/manager
+	go build -o $(BIN)/kubectl-inkasso ./cmd/kubectl-inkasso
 
 .PHONY: run
 run: manifests generate control-plane-tools ## Local control plane + samples + manager on an accelerated clock.

@@ -81,11 +81,17 @@ func start(t *testing.T) cluster {
 
 func buildManager(t *testing.T, root string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "manager")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/manager")
+	return buildBinary(t, root, "manager")
+}
+
+// buildBinary builds ./cmd/NAME of the repository.
+func buildBinary(t *testing.T, root, name string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), name)
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/"+name)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the manager: %v\n%s", err, out)
+		t.Fatalf("building %s: %v\n%s", name, err, out)
 	}
 	return bin
 }
