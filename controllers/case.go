@@ -175,6 +175,7 @@ func (r *DebtorReconciler) reconcileCase(ctx context.Context, d, orig *inkassov1
 		if err := r.persist(ctx, d, orig); err != nil {
 			return time.Time{}, err
 		}
+		observeStep(policy.Name, rec.Step, rec.DueAt.Time, now)
 		r.Recorder.Eventf(d, nil, "Normal", "CaseStep", "Step", "case %s: step %s for %d claim(s), fee %s", c.ID, rec.Step, len(rec.Claims), rec.Fee)
 	}
 	setCaseNext(c, ctp, plan)

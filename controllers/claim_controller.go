@@ -445,6 +445,7 @@ func (r *ClaimReconciler) doStep(ctx context.Context, claim *inkassov1.Claim, de
 		Step: step.Name, Phase: phase, Time: at, DueAt: &metav1.Time{Time: plan.NextAt.UTC()},
 		Notices: names, Fee: fee.String(), Message: msg,
 	})
+	observeStep(policy.Name, step.Name, plan.NextAt, now)
 	st.Step = step.Name
 	st.Phase = phase
 	st.Balance = toStatusBalance(bal)

@@ -94,6 +94,7 @@ func runSuite(m *testing.M) int {
 		}
 	}
 	must(controllers.SetupIndexes(ctx, mgr))
+	must(controllers.SetupMetrics(mgr))
 	must((&controllers.ClaimReconciler{Clock: fclock, Wake: wake, MaxConcurrentReconciles: 4}).SetupWithManager(mgr))
 	must((&controllers.DebtorReconciler{Clock: fclock, Wake: dwake}).SetupWithManager(mgr))
 	must((&controllers.NoticeGC{Clock: fclock, TTL: noticeTTL}).SetupWithManager(mgr))

@@ -95,6 +95,9 @@ func run(cfg config) error {
 	if err := (&controllers.DebtorReconciler{Clock: clk}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up debtor controller: %w", err)
 	}
+	if err := controllers.SetupMetrics(mgr); err != nil {
+		return fmt.Errorf("registering metrics: %w", err)
+	}
 	if err := (&controllers.NoticeGC{Clock: clk, TTL: cfg.noticeTTL}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the notice collector: %w", err)
 	}

@@ -1,0 +1,126 @@
+package controllers
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shopspring/decimal"
+	"k8s.io/apimachinery/pkg/api/meta"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+)
+
+// stepLateness is how long after it was due each step fired: the operator
+// falling behind (a slow apiserver, a stopped manager, a full work queue)
+// shows here first. Observed by the claim and case code when a step fires.
+var (
+	stepLateness = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "inkasso_step_lateness_seconds",
+		Help:    "Time between when a collection step was due and when it fired, by policy and step.",
+		Buckets: []float64{1, 10, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600},
+	}, []string{"policy", "step"})
+	stepsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "inkasso_steps_total",
+		Help: "Collection steps fired, by policy and step.",
+	}, []string{"policy", "step"})
+)
+
+func observeStep(policy, step string, due, at time.Time) {
+	stepsTotal.WithLabelValues(policy, step).Inc()
+	if !due.IsZero() {
+		stepLateness.WithLabelValues(policy, step).Observe(max(at.Sub(due).Seconds(), 0))
+	}
+}
+
+// stateCollector reports, on each scrape, the claims and notices in the
+// manager's cache: claims and outstanding amounts by phase and currency,
+// notices by channel and delivery state. Reading the cache costs no
+// apiserver call; 10 000 claims take a few milliseconds.
+type stateCollector struct {
+	reader client.Reader
+}
+
+var (
+	claimsDesc = prometheus.NewDesc("inkasso_claims", "Claims by namespace and phase.", []string{"namespace", "phase"}, nil)
+	owedDesc   = prometheus.NewDesc("inkasso_claims_outstanding", "Outstanding amount of claims by namespace, phase and currency, in major units (metrics are floats; the claims' own amounts are exact).",
+		[]string{"namespace", "phase", "currency"}, nil)
+	noticesDesc = prometheus.NewDesc("inkasso_notices", "Notices by namespace, channel and state (Pending, Sent, Failed).", []string{"namespace", "channel", "state"}, nil)
+	stalledDesc = prometheus.NewDesc("inkasso_claims_stalled", "Claims whose Stalled condition is True, by namespace and reason.", []string{"namespace", "reason"}, nil)
+)
+
+func (s stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- claimsDesc
+	ch <- owedDesc
+	ch <- noticesDesc
+	ch <- stalledDesc
+}
+
+func (s stateCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var claims inkassov1.ClaimList
+	if err := s.reader.List(ctx, &claims); err == nil {
+		type key struct{ ns, phase, cur string }
+		count, owed, stalled := map[key]int{}, map[key]decimal.Decimal{}, map[key]int{}
+		for i := range claims.Items {
+			c := &claims.Items[i]
+			if st := meta.FindStatusCondition(c.Status.Conditions, inkassov1.ConditionStalled); st != nil && st.Status == "True" {
+				stalled[key{c.Namespace, st.Reason, ""}]++
+			}
+			phase := string(c.Status.Phase)
+			if phase == "" {
+				phase = "New"
+			}
+			count[key{c.Namespace, phase, ""}]++
+			if c.Status.Balance != nil {
+				if d, err := decimal.NewFromString(c.Status.Balance.Outstanding); err == nil {
+					k := key{c.Namespace, phase, string(c.Spec.Currency)}
+					owed[k] = owed[k].Add(d)
+				}
+			}
+		}
+		for k, n := range count {
+			ch <- prometheus.MustNewConstMetric(claimsDesc, prometheus.GaugeValue, float64(n), k.ns, k.phase)
+		}
+		for k, n := range stalled {
+			ch <- prometheus.MustNewConstMetric(stalledDesc, prometheus.GaugeValue, float64(n), k.ns, k.phase)
+		}
+		for k, d := range owed {
+			ch <- prometheus.MustNewConstMetric(owedDesc, prometheus.GaugeValue, d.InexactFloat64(), k.ns, k.phase, k.cur)
+		}
+	}
+	var notices inkassov1.NoticeList
+	if err := s.reader.List(ctx, &notices); err == nil {
+		type key struct{ ns, channel, state string }
+		count := map[key]int{}
+		for i := range notices.Items {
+			n := &notices.Items[i]
+			state := inkassov1.NoticeReasonPending
+			if c := meta.FindStatusCondition(n.Status.Conditions, inkassov1.ConditionReady); c != nil {
+				state = c.Reason
+			}
+			count[key{n.Namespace, n.Spec.ChannelRef.Name, state}]++
+		}
+		for k, n := range count {
+			ch <- prometheus.MustNewConstMetric(noticesDesc, prometheus.GaugeValue, float64(n), k.ns, k.channel, k.state)
+		}
+	}
+}
+
+// SetupMetrics registers the operator's metrics with controller-runtime's
+// registry (served on --metrics-bind-address, next to controller-runtime's
+// own, e.g. controller_runtime_reconcile_errors_total).
+func SetupMetrics(mgr ctrl.Manager) error {
+	for _, c := range []prometheus.Collector{stepLateness, stepsTotal, stateCollector{reader: mgr.GetCache()}} {
+		if err := metrics.Registry.Register(c); err != nil {
+			if _, dup := err.(prometheus.AlreadyRegisteredError); !dup {
+				return err
+			}
+		}
+	}
+	return nil
+}
