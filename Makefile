@@ -22,6 +22,9 @@ help: ## Show this help.
 .PHONY: manifests
 manifests: controller-gen ## Generate the CRDs and RBAC from the kubebuilder markers.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./api/...;./controllers/...;./pkg/..." output:crd:artifacts:config=config/crd/bases
+	cp config/crd/bases/*.yaml charts/inkasso-operator/crds/
+	cp config/rbac/role.yaml charts/inkasso-operator/files/manager-role.yaml
+	cp config/prometheus/prometheusrule.yaml charts/inkasso-operator/files/prometheusrule.yaml
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods.
@@ -84,5 +87,5 @@ controller-gen:
 	@hack/tool.sh controller-gen
 kubectl:
 	@hack/tool.sh kubectl
-control-plane-tools: ## kube-apiserver, etcd and kubectl for envtest and make run.
-	@hack/tool.sh kube-apiserver etcd kubectl
+control-plane-tools: ## kube-apiserver, etcd, kubectl and helm for envtest, make run and the chart test.
+	@hack/tool.sh kube-apiserver etcd kubectl helm

@@ -3,7 +3,7 @@
 # into a cache outside the repository, and links it into bin/ (and bin/k8s/ for
 # the control-plane binaries that envtest and `make run` use).
 #
-#   hack/tool.sh NAME...      NAME: controller-gen kube-apiserver kubectl etcd
+#   hack/tool.sh NAME...      NAME: controller-gen kube-apiserver kubectl etcd helm
 #   hack/tool.sh --path NAME  print the cached binary's path (building it if missing)
 #
 # Cache: $INKASSO_TOOLS_CACHE, else ${XDG_CACHE_HOME:-$HOME/.cache}/inkasso-operator/tools,
@@ -21,6 +21,7 @@ spec() {
     kube-apiserver) echo "hack/tools k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes" ;;
     kubectl)        echo "hack/tools k8s.io/kubernetes/cmd/kubectl k8s.io/kubernetes" ;;
     etcd)           echo "hack/etcd go.etcd.io/etcd/server/v3 go.etcd.io/etcd/server/v3" ;;
+    helm)           echo "hack/helm helm.sh/helm/v3/cmd/helm helm.sh/helm/v3" ;;
     *) echo "hack/tool.sh: unknown tool '$1'" >&2; return 1 ;;
   esac
 }
@@ -54,7 +55,7 @@ build() {
   fi
   mkdir -p "$bin/k8s"
   ln -sfn "$out" "$bin/$name"
-  case $name in kube-apiserver|etcd|kubectl) ln -sfn "$out" "$bin/k8s/$name" ;; esac
+  case $name in kube-apiserver|etcd|kubectl|helm) ln -sfn "$out" "$bin/k8s/$name" ;; esac
   echo "$out"
 }
 
