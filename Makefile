@@ -25,6 +25,7 @@ manifests: controller-gen ## Generate the CRDs and RBAC from the kubebuilder mar
 	cp config/crd/bases/*.yaml charts/inkasso-operator/crds/
 	cp config/rbac/role.yaml charts/inkasso-operator/files/manager-role.yaml
 	cp config/prometheus/prometheusrule.yaml charts/inkasso-operator/files/prometheusrule.yaml
+	go run ./hack/apidocs > docs/api.md
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods.
