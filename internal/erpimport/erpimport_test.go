@@ -242,4 +242,3 @@ func TestUBLErrorsNameTheElement(t *testing.T) {
 		t.Errorf("errors %v", im.Errors)
 	}
 }
-

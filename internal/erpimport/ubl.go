@@ -129,4 +129,3 @@ var ublField = map[string]string{
 	"address": "PostalAddress", "country": "PostalAddress/Country/IdentificationCode", "invoice_number": "ID",
 	"invoice_date": "IssueDate", "due_date": "DueDate", "amount": "LegalMonetaryTotal/PayableAmount", "currency": "DocumentCurrencyCode",
 }
-
