@@ -1,0 +1,463 @@
+// Command bench measures the operator against a real local control plane:
+// it creates debtors and claims, runs the manager in process on an
+// accelerated clock through the whole Norwegian policy, and reports step
+// throughput against a raw client's write rate, apiserver writes per step,
+// memory per cached claim and step lateness, as JSON, a table and a PNG.
+//
+//	go run . -claims 5000 -debtors 2000        (make bench)
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/yaml"
+
+	"github.com/go-logr/logr"
+
+	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/controllers"
+	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
+	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
+)
+
+type config struct {
+	claims, debtors, concurrency int
+	scale                        float64
+	qps                          float64
+	rawWrites                    int
+	out                          string
+	timeout                      time.Duration
+}
+
+func main() {
+	var c config
+	flag.IntVar(&c.claims, "claims", 5000, "claims to create")
+	flag.IntVar(&c.debtors, "debtors", 2000, "debtors to spread them over (half get one claim, the rest share the others)")
+	flag.IntVar(&c.concurrency, "concurrency", 8, "claim reconcilers in parallel, and the raw client's workers")
+	flag.Float64Var(&c.scale, "scale", 40000, "the operator's clock runs this many times faster than real time")
+	flag.Float64Var(&c.qps, "qps", 300, "the manager's client QPS (burst twice that)")
+	flag.IntVar(&c.rawWrites, "raw-writes", 20000, "writes of the raw-client baseline (at most the manager's count)")
+	flag.StringVar(&c.out, "out", "results", "directory for the JSON, table and PNG")
+	flag.DurationVar(&c.timeout, "timeout", 14*time.Minute, "give up after this long")
+	flag.Parse()
+	logf.SetLogger(logr.Discard()) // the manager's log is not what is measured
+	if err := run(c); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// counter counts the apiserver requests of one client by verb and resource.
+type counter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *counter) wrap(rt http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Method != "GET" {
+			c.mu.Lock()
+			c.n[r.Method+" "+resourceOf(r.URL.Path)]++
+			c.mu.Unlock()
+		}
+		return rt.RoundTrip(r)
+	})
+}
+
+func (c *counter) snapshot() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range c.n {
+		out[k] = v
+	}
+	return out
+}
+
+// resourceOf turns /apis/g/v/namespaces/ns/claims/x/status into claims/status.
+func resourceOf(path string) string {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	for i, p := range parts {
+		if p == "namespaces" && i+2 < len(parts) {
+			rest := parts[i+2:]
+			if len(rest) >= 3 {
+				return rest[0] + "/" + rest[2]
+			}
+			return rest[0]
+		}
+	}
+	if len(parts) > 0 {
+		return parts[len(parts)-1]
+	}
+	return path
+}
+
+type sample struct {
+	At      float64 `json:"t"`       // seconds since the manager started
+	Steps   int     `json:"steps"`   // claim steps recorded so far
+	LateP50 float64 `json:"lateP50"` // lateness (s) of steps recorded in this interval
+	LateMax float64 `json:"lateMax"`
+}
+
+// Result is what a run reports.
+type Result struct {
+	Machine        map[string]string  `json:"machine"`
+	Config         map[string]any     `json:"config"`
+	Claims         int                `json:"claims"`
+	Debtors        int                `json:"debtors"`
+	ClaimSteps     int                `json:"claimSteps"`
+	CaseSteps      int                `json:"caseSteps"`
+	Notices        int                `json:"notices"`
+	FinalPhases    map[string]int     `json:"finalPhases"`
+	RunSeconds     float64            `json:"runSeconds"`
+	StepsPerSecond float64            `json:"claimStepsPerSecond"`
+	ManagerWrites  map[string]int     `json:"managerWrites"`
+	WritesTotal    int                `json:"managerWritesTotal"`
+	WritesPerStep  float64            `json:"writesPerClaimStep"`
+	WritesPerSec   float64            `json:"managerWritesPerSecond"`
+	RawWrites      int                `json:"rawWrites"`
+	RawPerSecond   float64            `json:"rawWritesPerSecond"`
+	Ratio          float64            `json:"ratio"`
+	Lateness       map[string]float64 `json:"latenessSeconds"`
+	HeapPerClaim   float64            `json:"heapBytesPerClaim"`
+	RSSPerClaim    float64            `json:"rssBytesPerClaim"`
+	ClaimJSONBytes float64            `json:"claimJSONBytes"`
+	Samples        []sample           `json:"samples"`
+}
+
+func run(c config) error {
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	root, _ := filepath.Abs("..")
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		assets = filepath.Join(root, "bin", "k8s")
+	}
+	env := &envtest.Environment{BinaryAssetsDirectory: assets, ErrorIfCRDPathMissing: true,
+		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}}
+	cfg, err := env.Start()
+	if err != nil {
+		return fmt.Errorf("starting the control plane (make control-plane-tools): %w", err)
+	}
+	defer env.Stop()
+	scheme := k8sruntime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(inkassov1.AddToScheme(scheme))
+
+	raw := rest.CopyConfig(cfg)
+	raw.QPS, raw.Burst = float32(c.qps), int(2*c.qps)
+	k8s, err := client.New(raw, client.Options{Scheme: scheme})
+	if err != nil {
+		return err
+	}
+	start := time.Date(2026, 1, 14, 0, 0, 0, 0, time.UTC)
+	fmt.Fprintf(os.Stderr, "bench: creating %d claims over %d debtors...\n", c.claims, c.debtors)
+	t0 := time.Now()
+	if err := populate(ctx, k8s, root, c); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "bench: created in %.1fs\n", time.Since(t0).Seconds())
+
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	rssBefore := rss()
+
+	// The manager, in process, its writes counted.
+	writes := &counter{n: map[string]int{}}
+	mcfg := rest.CopyConfig(cfg)
+	mcfg.QPS, mcfg.Burst = float32(c.qps), int(2*c.qps)
+	mcfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return writes.wrap(rt) })
+	mgr, err := ctrl.NewManager(mcfg, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"},
+		Cache:  cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		Client: controllers.ClientOptions()})
+	if err != nil {
+		return err
+	}
+	clk := simclock.New(start, c.scale, clock.RealClock{})
+	if err := controllers.SetupIndexes(ctx, mgr); err != nil {
+		return err
+	}
+	if err := (&controllers.ClaimReconciler{Clock: clk, MaxConcurrentReconciles: c.concurrency}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	if err := (&controllers.DebtorReconciler{Clock: clk}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	// A provider that accepts at once: what is measured is the operator.
+	kit := &channelkit.Controller{ControllerName: "bench.inkasso.dev/null", Clock: clk, MaxConcurrentSends: c.concurrency,
+		Send: func(_ context.Context, r channelkit.Request) (string, error) {
+			return "ok-" + r.IdempotencyKey[:8], nil
+		}}
+	if err := kit.SetupWithManager(mgr); err != nil {
+		return err
+	}
+	mctx, stopMgr := context.WithCancel(ctx)
+	defer stopMgr()
+	wallStart := time.Now()
+	go func() { _ = mgr.Start(mctx) }()
+	if !mgr.GetCache().WaitForCacheSync(ctx) {
+		return fmt.Errorf("cache did not sync")
+	}
+
+	// Sample progress from the manager's cache once a second until every
+	// claim has finished the policy.
+	var samples []sample
+	var last int
+	seen := map[string]int{} // claim -> history entries counted
+	var lates []float64
+	for {
+		time.Sleep(time.Second)
+		var list inkassov1.ClaimList
+		if err := mgr.GetCache().List(ctx, &list); err != nil {
+			return err
+		}
+		done, steps := 0, 0
+		var interval []float64
+		for i := range list.Items {
+			cl := &list.Items[i]
+			h := cl.Status.History
+			for _, e := range h[min(seen[cl.Name], len(h)):] {
+				if e.DueAt != nil {
+					late := e.Time.Sub(e.DueAt.Time).Seconds() / c.scale
+					interval = append(interval, late)
+					lates = append(lates, late)
+				}
+			}
+			seen[cl.Name] = len(h)
+			steps += len(h)
+			if finished(cl) {
+				done++
+			}
+		}
+		s := sample{At: time.Since(wallStart).Seconds(), Steps: steps}
+		if len(interval) > 0 {
+			sort.Float64s(interval)
+			s.LateP50, s.LateMax = interval[len(interval)/2], interval[len(interval)-1]
+		}
+		samples = append(samples, s)
+		if steps != last || done == len(list.Items) {
+			fmt.Fprintf(os.Stderr, "bench: %5.0fs  %6d claim steps  %5d/%d claims done  clock %s\n", s.At, steps, done, len(list.Items), clk.Now().Format(time.DateOnly))
+		}
+		last = steps
+		if done == len(list.Items) && len(list.Items) == c.claims {
+			break
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("timed out with %d of %d claims done", done, len(list.Items))
+		}
+	}
+	runSeconds := time.Since(wallStart).Seconds()
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	rssAfter := rss()
+	mw := writes.snapshot()
+	stopMgr()
+
+	res := Result{Claims: c.claims, Debtors: c.debtors, RunSeconds: runSeconds, ManagerWrites: mw, Samples: samples,
+		Machine: machine(), Config: map[string]any{"concurrency": c.concurrency, "scale": c.scale, "qps": c.qps, "policy": "kravia-11"},
+		FinalPhases: map[string]int{}}
+	var list inkassov1.ClaimList
+	if err := k8s.List(ctx, &list, client.InNamespace("bench")); err != nil {
+		return err
+	}
+	var jsonBytes int
+	for i := range list.Items {
+		cl := &list.Items[i]
+		res.ClaimSteps += len(cl.Status.History)
+		res.FinalPhases[string(cl.Status.Phase)]++
+		cl.ManagedFields = nil
+		b, _ := json.Marshal(cl)
+		jsonBytes += len(b)
+	}
+	res.ClaimJSONBytes = float64(jsonBytes) / float64(len(list.Items))
+	var notices inkassov1.NoticeList
+	if err := k8s.List(ctx, &notices, client.InNamespace("bench")); err != nil {
+		return err
+	}
+	res.Notices = len(notices.Items)
+	var debtors inkassov1.DebtorList
+	_ = k8s.List(ctx, &debtors, client.InNamespace("bench"))
+	for _, n := range mw {
+		res.WritesTotal += n
+	}
+	res.StepsPerSecond = float64(res.ClaimSteps) / busySeconds(samples)
+	res.WritesPerStep = float64(res.WritesTotal-mw["POST events"]) / float64(res.ClaimSteps)
+	res.WritesPerSec = float64(res.WritesTotal) / busySeconds(samples)
+	res.HeapPerClaim = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(c.claims)
+	res.RSSPerClaim = float64(rssAfter-rssBefore) / float64(c.claims)
+	sort.Float64s(lates)
+	if n := len(lates); n > 0 {
+		res.Lateness = map[string]float64{"p50": lates[n/2], "p99": lates[n*99/100], "max": lates[n-1]}
+	}
+
+	// The baseline: the same kind of writes by a raw client, same concurrency.
+	n := min(c.rawWrites, res.WritesTotal)
+	fmt.Fprintf(os.Stderr, "bench: raw client baseline: %d writes with %d workers...\n", n, c.concurrency)
+	rawSecs, err := rawBaseline(ctx, k8s, list.Items, n, c.concurrency)
+	if err != nil {
+		return err
+	}
+	res.RawWrites, res.RawPerSecond = n, float64(n)/rawSecs
+	res.Ratio = res.WritesPerSec / res.RawPerSecond
+	return report(c, res)
+}
+
+func finished(cl *inkassov1.Claim) bool {
+	st := cl.Status
+	switch {
+	case st.Phase.Terminal(), st.Phase == inkassov1.PhaseLegal && st.NextStep == "":
+		return true
+	case st.Phase == inkassov1.PhaseSurveillance && (st.NextStep == "" || st.NextStep == "credit-recheck"):
+		return true
+	}
+	return false
+}
+
+// busySeconds is the span from the first to the last sample that saw new steps.
+func busySeconds(s []sample) float64 {
+	first, last := -1.0, 0.0
+	prev := 0
+	for _, x := range s {
+		if x.Steps > prev {
+			if first < 0 {
+				first = x.At - 1
+			}
+			last = x.At
+		}
+		prev = x.Steps
+	}
+	if first < 0 || last <= first {
+		return 1
+	}
+	return last - first
+}
+
+// rawBaseline writes n annotation updates to the claims with workers
+// goroutines and returns the seconds it took.
+func rawBaseline(ctx context.Context, k client.Client, claims []inkassov1.Claim, n, workers int) (float64, error) {
+	var next atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				cl := &claims[i%len(claims)]
+				patch := fmt.Sprintf(`{"metadata":{"annotations":{"bench.inkasso.dev/raw":"%d"}}}`, i)
+				obj := &inkassov1.Claim{ObjectMeta: metav1.ObjectMeta{Namespace: cl.Namespace, Name: cl.Name}}
+				if err := k.Patch(ctx, obj, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err, ok := firstErr.Load().(error); ok {
+		return 0, err
+	}
+	return time.Since(t0).Seconds(), nil
+}
+
+// populate creates the namespace, the policy, the channels, the debtors and
+// claims: half the debtors owe one claim, the other half share the rest, so
+// many claims are collected as multi-claim cases.
+func populate(ctx context.Context, k client.Client, root string, c config) error {
+	if err := k.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bench"}}); err != nil {
+		return err
+	}
+	b, err := os.ReadFile(filepath.Join(root, "config", "samples", "collection_v1alpha1_collectionpolicy_kravia.yaml"))
+	if err != nil {
+		return err
+	}
+	var p inkassov1.CollectionPolicy
+	if err := yaml.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	p.Namespace = "bench"
+	// The bench measures the operator, not the contact rules: notices may go out at once.
+	p.Spec.ContactWindows = &inkassov1.ContactWindows{Enabled: ptr(false)}
+	objs := []client.Object{&p}
+	for _, ch := range []string{"letter", "sms", "phone"} {
+		objs = append(objs, &inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Namespace: "bench", Name: ch},
+			Spec: inkassov1.NoticeChannelSpec{ControllerName: "bench.inkasso.dev/null"}})
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for d := 0; d < c.debtors; d++ {
+		objs = append(objs, &inkassov1.Debtor{ObjectMeta: metav1.ObjectMeta{Namespace: "bench", Name: fmt.Sprintf("d-%05d", d)},
+			Spec: inkassov1.DebtorSpec{DisplayName: fmt.Sprintf("Debtor %d", d), Type: inkassov1.DebtorConsumer, Country: "NO", Language: "nb",
+				Address: &inkassov1.Address{Lines: []string{"Storgata 1"}, PostalCode: "0155", City: "Oslo", Country: "NO"}}})
+	}
+	single := c.debtors / 2
+	for i := 0; i < c.claims; i++ {
+		d := i
+		if i >= single {
+			d = single + rng.IntN(max(c.debtors-single, 1))
+		}
+		due := time.Date(2026, 1, 14, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -(d % 3))
+		objs = append(objs, &inkassov1.Claim{ObjectMeta: metav1.ObjectMeta{Namespace: "bench", Name: fmt.Sprintf("c-%05d", i)},
+			Spec: inkassov1.ClaimSpec{DebtorRef: inkassov1.LocalObjectReference{Name: fmt.Sprintf("d-%05d", d)},
+				InvoiceNumber: fmt.Sprint(100000 + i), InvoiceDate: inkassov1.Date(due.AddDate(0, 0, -14).Format(time.DateOnly)),
+				DueDate: inkassov1.Date(due.Format(time.DateOnly)), Amount: inkassov1.Amount(fmt.Sprintf("%d.00", 500+rng.IntN(20000))), Currency: "NOK"}})
+	}
+	var next atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(objs) || firstErr.Load() != nil {
+					return
+				}
+				if err := k.Create(ctx, objs[i]); err != nil {
+					firstErr.CompareAndSwap(nil, fmt.Errorf("creating %s: %w", objs[i].GetName(), err))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err, ok := firstErr.Load().(error); ok {
+		return err
+	}
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"image/color"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// rss is the process's resident set size in bytes (Linux).
+func rss() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+func machine() map[string]string {
+	m := map[string]string{"goos": runtime.GOOS, "goarch": runtime.GOARCH, "cpus": strconv.Itoa(runtime.NumCPU()), "go": runtime.Version(),
+		"date": time.Now().UTC().Format(time.DateOnly)}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "model name"); ok {
+				m["cpu"] = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		if l, _, ok := strings.Cut(string(b), "\n"); ok {
+			m["memory"] = strings.Join(strings.Fields(strings.TrimPrefix(l, "MemTotal:")), " ")
+		}
+	}
+	return m
+}
+
+func report(c config, r Result) error {
+	if err := os.MkdirAll(c.out, 0o755); err != nil {
+		return err
+	}
+	base := filepath.Join(c.out, fmt.Sprintf("%s-%dclaims", r.Machine["date"], r.Claims))
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(base+".json", b, 0o644); err != nil {
+		return err
+	}
+	var sb strings.Builder
+	w := tabwriter.NewWriter(&sb, 0, 4, 2, ' ', 0)
+	row := func(k, v, goal string) { fmt.Fprintf(w, "%s\t%s\t%s\n", k, v, goal) }
+	row("measure", "value", "goal")
+	row("claims / debtors", fmt.Sprintf("%d / %d (%d notices)", r.Claims, r.Debtors, r.Notices), "")
+	row("claim steps", fmt.Sprint(r.ClaimSteps), "")
+	row("claim steps per second", fmt.Sprintf("%.1f", r.StepsPerSecond), "")
+	row("manager writes per second", fmt.Sprintf("%.1f", r.WritesPerSec), "")
+	row("raw client writes per second", fmt.Sprintf("%.1f (%d writes)", r.RawPerSecond, r.RawWrites), "")
+	row("ratio manager/raw", fmt.Sprintf("%.2f", r.Ratio), ">= 0.8")
+	row("apiserver writes per claim step", fmt.Sprintf("%.2f (without events)", r.WritesPerStep), "status write + notice")
+	row("heap per cached claim", fmt.Sprintf("%.0f B (claim JSON %.0f B)", r.HeapPerClaim, r.ClaimJSONBytes), "")
+	row("RSS per cached claim", fmt.Sprintf("%.0f B", r.RSSPerClaim), "")
+	row("step lateness p50/p99/max", fmt.Sprintf("%.1f / %.1f / %.1f s", r.Lateness["p50"], r.Lateness["p99"], r.Lateness["max"]), "")
+	row("run", fmt.Sprintf("%.0f s", r.RunSeconds), "")
+	_ = w.Flush()
+	var keys []string
+	for k := range r.ManagerWrites {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	sb.WriteString("\nmanager writes by request:\n")
+	for _, k := range keys {
+		fmt.Fprintf(&sb, "  %-40s %d\n", k, r.ManagerWrites[k])
+	}
+	fmt.Fprintf(&sb, "\nfinal phases: %v\nmachine: %v\n", r.FinalPhases, r.Machine)
+	if err := os.WriteFile(base+".txt", []byte(sb.String()), 0o644); err != nil {
+		return err
+	}
+	fmt.Print(sb.String())
+	return plotRun(base+".png", r)
+}
+
+// plotRun draws claim steps per second and step lateness over the run.
+func plotRun(path string, r Result) error {
+	rate, late, lateMax := plotter.XYs{}, plotter.XYs{}, plotter.XYs{}
+	prev := sample{}
+	for _, s := range r.Samples {
+		dt := s.At - prev.At
+		if dt > 0 {
+			rate = append(rate, plotter.XY{X: s.At, Y: float64(s.Steps-prev.Steps) / dt})
+		}
+		if s.Steps > prev.Steps {
+			late = append(late, plotter.XY{X: s.At, Y: s.LateP50})
+			lateMax = append(lateMax, plotter.XY{X: s.At, Y: s.LateMax})
+		}
+		prev = s
+	}
+	top := plot.New()
+	top.Title.Text = fmt.Sprintf("inkasso-operator: %d claims, %d debtors — claim steps per second", r.Claims, r.Debtors)
+	top.X.Label.Text, top.Y.Label.Text = "seconds", "steps/s"
+	l1, err := plotter.NewLine(rate)
+	if err != nil {
+		return err
+	}
+	l1.Color = color.RGBA{R: 30, G: 90, B: 200, A: 255}
+	top.Add(l1, plotter.NewGrid())
+	bottom := plot.New()
+	bottom.Title.Text = "step lateness (wall seconds after due): p50 and max per second"
+	bottom.X.Label.Text, bottom.Y.Label.Text = "seconds", "lateness s"
+	l2, err := plotter.NewLine(late)
+	if err != nil {
+		return err
+	}
+	l2.Color = color.RGBA{R: 200, G: 90, B: 30, A: 255}
+	l3, err := plotter.NewLine(lateMax)
+	if err != nil {
+		return err
+	}
+	l3.Color = color.RGBA{R: 160, G: 160, B: 160, A: 255}
+	bottom.Add(l2, l3, plotter.NewGrid())
+	bottom.Legend.Add("p50", l2)
+	bottom.Legend.Add("max", l3)
+	img := vg.Length(1)
+	c := vgimgCanvas(10*vg.Inch*img, 7*vg.Inch)
+	tiles := draw.Tiles{Rows: 2, Cols: 1, PadTop: vg.Points(6), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(6), PadY: vg.Points(10)}
+	canvases := plot.Align([][]*plot.Plot{{top}, {bottom}}, tiles, draw.New(c))
+	top.Draw(canvases[0][0])
+	bottom.Draw(canvases[1][0])
+	return savePNG(c, path)
+}
