@@ -355,7 +355,11 @@ func (r *DebtorReconciler) materialize(ctx context.Context, d *inkassov1.Debtor,
 		listed, balances = append(listed, m), append(balances, b)
 	}
 	var names []string
-	if rec != nil && len(listed) > 0 {
+	// Once every listed member has the step, its notices exist (they are
+	// created before the entries): no need to ask the apiserver again on
+	// each of the debtor's reconciles.
+	pending := rec != nil && slices.ContainsFunc(listed, func(m *inkassov1.Claim) bool { return !hasStep(m, rec.Step) })
+	if pending {
 		step := stepNamed(policy, rec.Step)
 		names, err = createNotices(ctx, r.Client, noticeInput{caseID: c.ID, debtor: d, policy: policy, tp: tp, step: step,
 			claims: listed, balances: balances, owner: d, now: rec.Time.Time})

@@ -18,6 +18,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -37,6 +38,9 @@ type DebtorReconciler struct {
 	Recorder events.EventRecorder
 	// Wake, when set, re-queues the debtors sent on it (tests on a fake clock).
 	Wake <-chan event.GenericEvent
+	// MaxConcurrentReconciles is how many debtors (and their cases) are
+	// reconciled in parallel (default 1).
+	MaxConcurrentReconciles int
 }
 
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=debtors,verbs=get;list;watch;update;patch
@@ -192,7 +196,8 @@ func (r *DebtorReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&inkassov1.NoticeChannel{}, handler.EnqueueRequestsFromMapFunc(r.stalledDebtors),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&inkassov1.CollectionPolicy{}, handler.EnqueueRequestsFromMapFunc(r.stalledDebtors),
-			builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)})
 	if r.Wake != nil {
 		b = b.WatchesRawSource(source.Channel(r.Wake, &handler.EnqueueRequestForObject{}))
 	}

@@ -226,6 +226,12 @@ func createNotices(ctx context.Context, c client.Client, in noticeInput) ([]stri
 		if err != nil {
 			return nil, stall("TemplateError", "step %q of policy %q: %v", in.step.Name, in.policy.Name, err)
 		}
+		// An earlier attempt may have made it: the cache tells without a write.
+		var existing inkassov1.Notice
+		if err := c.Get(ctx, client.ObjectKeyFromObject(n), &existing); err == nil {
+			names = append(names, n.Name)
+			continue
+		}
 		if err := c.Create(ctx, n); err != nil && !apierrors.IsAlreadyExists(err) {
 			return nil, fmt.Errorf("creating notice %s: %w", n.Name, err)
 		}

@@ -34,6 +34,16 @@ func New(start time.Time, scale float64, real clock.PassiveClock) *Accelerated {
 	return &Accelerated{start: start, wall: real.Now(), scale: scale, real: real}
 }
 
+// NewAnchored returns a clock that read start at the wall time anchor and
+// advances scale times faster than real time: processes given the same start
+// and anchor share one timeline, so a restarted or standby replica goes on
+// where the last one was instead of turning the clock back.
+func NewAnchored(start, anchor time.Time, scale float64, real clock.PassiveClock) *Accelerated {
+	a := New(start, scale, real)
+	a.wall = anchor
+	return a
+}
+
 // Now returns the accelerated time, truncated to the millisecond.
 func (a *Accelerated) Now() time.Time {
 	elapsed := a.real.Since(a.wall)

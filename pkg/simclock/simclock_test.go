@@ -26,3 +26,15 @@ func TestAcceleratedRunsScaleTimesFaster(t *testing.T) {
 		t.Fatalf("RealDuration on a plain clock = %v, want unchanged", got)
 	}
 }
+
+func TestAnchoredClocksShareOneTimeline(t *testing.T) {
+	wall := clocktesting.NewFakePassiveClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	anchor := wall.Now()
+	first := NewAnchored(start, anchor, 86400, wall)
+	wall.SetTime(wall.Now().Add(10 * time.Second))
+	restarted := NewAnchored(start, anchor, 86400, wall) // a replica started 10 s later
+	if want := start.AddDate(0, 0, 10); !restarted.Now().Equal(want) || !first.Now().Equal(want) {
+		t.Fatalf("restarted reads %v and first %v, both want %v", restarted.Now(), first.Now(), want)
+	}
+}
