@@ -3,9 +3,12 @@
 package main
 
 import (
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"time"
 	_ "time/tzdata" // policies name IANA zones; distroless images have no zoneinfo
 
@@ -29,10 +32,14 @@ import (
 // config is the manager's command line.
 type config struct {
 	metricsAddr, probeAddr, outbox, clockStart string
+	clockAnchor, namespaces, leaderElectionID  string
 	leaderElect                                bool
 	timeScale                                  float64
 	concurrency                                int
 	noticeTTL                                  time.Duration
+	qps                                        float64
+	burst                                      int
+	lease, renew, retry                        time.Duration
 }
 
 func main() {
@@ -40,10 +47,18 @@ func main() {
 	flag.StringVar(&cfg.metricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint; 0 disables it")
 	flag.StringVar(&cfg.probeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
 	flag.BoolVar(&cfg.leaderElect, "leader-elect", false, "elect a leader so that only one replica reconciles")
+	flag.StringVar(&cfg.leaderElectionID, "leader-election-id", "", "name of the leader election Lease (default: one per shard, derived from --namespaces)")
+	flag.DurationVar(&cfg.lease, "leader-elect-lease-duration", 15*time.Second, "how long a stopped leader blocks the others: the failover time after a crash")
+	flag.DurationVar(&cfg.renew, "leader-elect-renew-deadline", 10*time.Second, "how long the leader keeps trying to renew before it gives up leading")
+	flag.DurationVar(&cfg.retry, "leader-elect-retry-period", 2*time.Second, "how often candidates try to acquire or renew the lease")
+	flag.StringVar(&cfg.namespaces, "namespaces", "", "comma-separated namespaces this replica watches (a shard); empty watches all")
+	flag.Float64Var(&cfg.qps, "kube-api-qps", 50, "sustained requests per second to the apiserver")
+	flag.IntVar(&cfg.burst, "kube-api-burst", 100, "request burst to the apiserver")
 	flag.StringVar(&cfg.outbox, "outbox-dir", "", "default outbox folder of log and letter channels that set none")
 	flag.StringVar(&cfg.clockStart, "clock-start", "", "demo only: start the operator's clock at this RFC 3339 time or date (default now)")
+	flag.StringVar(&cfg.clockAnchor, "clock-anchor", "", "demo only: the wall time (RFC 3339) at which the accelerated clock read --clock-start, so that restarted and standby replicas share one timeline (default: when this process starts)")
 	flag.Float64Var(&cfg.timeScale, "time-scale", 1, "demo only: run the operator's clock this many times faster than real time")
-	flag.IntVar(&cfg.concurrency, "max-concurrent-reconciles", 4, "claims reconciled in parallel")
+	flag.IntVar(&cfg.concurrency, "max-concurrent-reconciles", 4, "claims, and debtors with their cases, reconciled in parallel")
 	flag.DurationVar(&cfg.noticeTTL, "sent-notice-ttl", 90*24*time.Hour, "delete Sent notices this long after they were sent (claims keep the record in status.history); 0 keeps them")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
@@ -62,7 +77,7 @@ func run(cfg config) error {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(inkassov1.AddToScheme(scheme))
 
-	clk, err := operatorClock(cfg.clockStart, cfg.timeScale)
+	clk, err := operatorClock(cfg.clockStart, cfg.clockAnchor, cfg.timeScale)
 	if err != nil {
 		return err
 	}
@@ -70,17 +85,38 @@ func run(cfg config) error {
 		ctrl.Log.WithName("setup").Info("accelerated clock: for demos and benchmarks only", "start", clk.Now().Format(time.RFC3339), "scale", cfg.timeScale)
 	}
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	restCfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	restCfg.QPS, restCfg.Burst = float32(cfg.qps), cfg.burst
+	namespaces := shard(cfg.namespaces)
+	electionID := cfg.leaderElectionID
+	if electionID == "" {
+		electionID = leaderElectionID(namespaces)
+	}
+	// managedFields are never read by the controllers: drop them from the
+	// cache, which holds every claim.
+	cacheOpts := cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
+	if len(namespaces) > 0 {
+		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range namespaces {
+			cacheOpts.DefaultNamespaces[ns] = cache.Config{}
+		}
+		ctrl.Log.WithName("setup").Info("sharded: watching only these namespaces", "namespaces", namespaces, "leaderElectionID", electionID)
+	}
+	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsserver.Options{BindAddress: cfg.metricsAddr},
 		HealthProbeBindAddress:        cfg.probeAddr,
 		LeaderElection:                cfg.leaderElect,
-		LeaderElectionID:              "inkasso-operator.collection.inkasso.dev",
+		LeaderElectionID:              electionID,
 		LeaderElectionReleaseOnCancel: true,
-		// managedFields are never read by the controllers: drop them from the
-		// cache, which holds every claim.
-		Cache:  cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
-		Client: controllers.ClientOptions(),
+		LeaseDuration:                 &cfg.lease,
+		RenewDeadline:                 &cfg.renew,
+		RetryPeriod:                   &cfg.retry,
+		Cache:                         cacheOpts,
+		Client:                        controllers.ClientOptions(),
 	})
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)
@@ -92,7 +128,7 @@ func run(cfg config) error {
 	if err := (&controllers.ClaimReconciler{Clock: clk, MaxConcurrentReconciles: cfg.concurrency}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up claim controller: %w", err)
 	}
-	if err := (&controllers.DebtorReconciler{Clock: clk}).SetupWithManager(mgr); err != nil {
+	if err := (&controllers.DebtorReconciler{Clock: clk, MaxConcurrentReconciles: cfg.concurrency}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up debtor controller: %w", err)
 	}
 	if err := controllers.SetupMetrics(mgr); err != nil {
@@ -113,8 +149,31 @@ func run(cfg config) error {
 	return mgr.Start(ctx)
 }
 
+// shard splits --namespaces into a sorted list without blanks or repeats.
+func shard(flagValue string) []string {
+	var out []string
+	for _, ns := range strings.Split(flagValue, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" && !slices.Contains(out, ns) {
+			out = append(out, ns)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// leaderElectionID is one Lease per shard: replicas of the same shard elect
+// one leader, while the leaders of different shards run side by side.
+func leaderElectionID(namespaces []string) string {
+	const base = "inkasso-operator.collection.inkasso.dev"
+	if len(namespaces) == 0 {
+		return base
+	}
+	sum := sha256.Sum256([]byte(strings.Join(namespaces, ",")))
+	return fmt.Sprintf("%x.%s", sum[:5], base)
+}
+
 // operatorClock is the wall clock, or an accelerated one for demos.
-func operatorClock(start string, scale float64) (clock.PassiveClock, error) {
+func operatorClock(start, anchor string, scale float64) (clock.PassiveClock, error) {
 	if start == "" && scale == 1 {
 		return clock.RealClock{}, nil
 	}
@@ -130,5 +189,12 @@ func operatorClock(start string, scale float64) (clock.PassiveClock, error) {
 			}
 		}
 	}
-	return simclock.New(t, scale, clock.RealClock{}), nil
+	if anchor == "" {
+		return simclock.New(t, scale, clock.RealClock{}), nil
+	}
+	wall, err := time.Parse(time.RFC3339Nano, anchor)
+	if err != nil {
+		return nil, fmt.Errorf("--clock-anchor %q is not an RFC 3339 time", anchor)
+	}
+	return simclock.NewAnchored(t, wall, scale, clock.RealClock{}), nil
 }
