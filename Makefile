@@ -44,6 +44,15 @@ test: manifests generate fmt vet control-plane-tools ## Unit, integration (envte
 	go test $(GO_TEST_FLAGS) ./...
 	cd examples/dialer && go vet ./... && go test $(GO_TEST_FLAGS) ./...
 
+.PHONY: test-reliability
+test-reliability: manifests generate control-plane-tools ## Long reliability runs (SIGKILL, failover, apiserver restart, failing provider), three in a row.
+	INKASSO_RELIABILITY=long go test -count=3 -timeout 120m -v ./test/reliability/
+
+BENCH_FLAGS ?=
+.PHONY: bench
+bench: manifests control-plane-tools ## Benchmark at scale (default 5,000 claims over 2,000 debtors); results in bench/results.
+	cd bench && go run . $(BENCH_FLAGS)
+
 .PHONY: test-unit
 test-unit: ## Only the pure unit tests (no control plane).
 	go test $(GO_TEST_FLAGS) ./internal/... ./pkg/... ./api/...

@@ -51,7 +51,8 @@ type config struct {
 	claims, debtors, concurrency int
 	scale                        float64
 	qps                          float64
-	rawWrites                    int
+	rawWrites, rawWorkers        int
+	baselineOnly                 bool
 	out                          string
 	timeout                      time.Duration
 }
@@ -62,9 +63,11 @@ func main() {
 	flag.IntVar(&c.debtors, "debtors", 2000, "debtors to spread them over (half get one claim, the rest share the others)")
 	flag.IntVar(&c.concurrency, "concurrency", 8, "claim reconcilers in parallel, and the raw client's workers")
 	flag.Float64Var(&c.scale, "scale", 40000, "the operator's clock runs this many times faster than real time")
-	flag.Float64Var(&c.qps, "qps", 300, "the manager's client QPS (burst twice that)")
-	flag.IntVar(&c.rawWrites, "raw-writes", 20000, "writes of the raw-client baseline (at most the manager's count)")
+	flag.Float64Var(&c.qps, "qps", 1000, "the manager's client QPS (burst twice that)")
+	flag.IntVar(&c.rawWrites, "raw-writes", 5000, "writes of the raw-client baseline (at most the manager's count)")
 	flag.StringVar(&c.out, "out", "results", "directory for the JSON, table and PNG")
+	flag.BoolVar(&c.baselineOnly, "baseline-only", false, "create the objects and measure only the raw client (for tuning the control plane)")
+	flag.IntVar(&c.rawWorkers, "raw-workers", 0, "the raw client's workers (default: -concurrency)")
 	flag.DurationVar(&c.timeout, "timeout", 14*time.Minute, "give up after this long")
 	flag.Parse()
 	logf.SetLogger(logr.Discard()) // the manager's log is not what is measured
@@ -82,12 +85,17 @@ type counter struct {
 
 func (c *counter) wrap(rt http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		resp, err := rt.RoundTrip(r)
 		if r.Method != "GET" {
+			key := r.Method + " " + resourceOf(r.URL.Path)
+			if err == nil && resp.StatusCode >= 400 {
+				key += fmt.Sprintf(" (%d)", resp.StatusCode)
+			}
 			c.mu.Lock()
-			c.n[r.Method+" "+resourceOf(r.URL.Path)]++
+			c.n[key]++
 			c.mu.Unlock()
 		}
-		return rt.RoundTrip(r)
+		return resp, err
 	})
 }
 
@@ -185,6 +193,21 @@ func run(c config) error {
 	}
 	fmt.Fprintf(os.Stderr, "bench: created in %.1fs\n", time.Since(t0).Seconds())
 
+	if c.rawWorkers == 0 {
+		c.rawWorkers = c.concurrency
+	}
+	if c.baselineOnly {
+		var list inkassov1.ClaimList
+		if err := k8s.List(ctx, &list, client.InNamespace("bench")); err != nil {
+			return err
+		}
+		secs, err := rawBaseline(ctx, k8s, list.Items, c.rawWrites, c.rawWorkers)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("raw client: %d writes with %d workers in %.1fs: %.1f writes/s\n", c.rawWrites, c.rawWorkers, secs, float64(c.rawWrites)/secs)
+		return nil
+	}
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -208,7 +231,7 @@ func run(c config) error {
 	if err := (&controllers.ClaimReconciler{Clock: clk, MaxConcurrentReconciles: c.concurrency}).SetupWithManager(mgr); err != nil {
 		return err
 	}
-	if err := (&controllers.DebtorReconciler{Clock: clk}).SetupWithManager(mgr); err != nil {
+	if err := (&controllers.DebtorReconciler{Clock: clk, MaxConcurrentReconciles: c.concurrency}).SetupWithManager(mgr); err != nil {
 		return err
 	}
 	// A provider that accepts at once: what is measured is the operator.
@@ -321,8 +344,8 @@ func run(c config) error {
 
 	// The baseline: the same kind of writes by a raw client, same concurrency.
 	n := min(c.rawWrites, res.WritesTotal)
-	fmt.Fprintf(os.Stderr, "bench: raw client baseline: %d writes with %d workers...\n", n, c.concurrency)
-	rawSecs, err := rawBaseline(ctx, k8s, list.Items, n, c.concurrency)
+	fmt.Fprintf(os.Stderr, "bench: raw client baseline: %d writes with %d workers...\n", n, c.rawWorkers)
+	rawSecs, err := rawBaseline(ctx, k8s, list.Items, n, c.rawWorkers)
 	if err != nil {
 		return err
 	}
