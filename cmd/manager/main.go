@@ -14,6 +14,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -33,6 +34,7 @@ import (
 type config struct {
 	metricsAddr, probeAddr, outbox, clockStart string
 	clockAnchor, namespaces, leaderElectionID  string
+	leaderElectionNamespace                    string
 	leaderElect                                bool
 	timeScale                                  float64
 	concurrency                                int
@@ -48,6 +50,7 @@ func main() {
 	flag.StringVar(&cfg.probeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
 	flag.BoolVar(&cfg.leaderElect, "leader-elect", false, "elect a leader so that only one replica reconciles")
 	flag.StringVar(&cfg.leaderElectionID, "leader-election-id", "", "name of the leader election Lease (default: one per shard, derived from --namespaces)")
+	flag.StringVar(&cfg.leaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election Lease (default: the pod's own namespace; required outside a cluster)")
 	flag.DurationVar(&cfg.lease, "leader-elect-lease-duration", 15*time.Second, "how long a stopped leader blocks the others: the failover time after a crash")
 	flag.DurationVar(&cfg.renew, "leader-elect-renew-deadline", 10*time.Second, "how long the leader keeps trying to renew before it gives up leading")
 	flag.DurationVar(&cfg.retry, "leader-elect-retry-period", 2*time.Second, "how often candidates try to acquire or renew the lease")
@@ -90,7 +93,10 @@ func run(cfg config) error {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
 	restCfg.QPS, restCfg.Burst = float32(cfg.qps), cfg.burst
-	namespaces := shard(cfg.namespaces)
+	namespaces, err := shard(cfg.namespaces)
+	if err != nil {
+		return err
+	}
 	electionID := cfg.leaderElectionID
 	if electionID == "" {
 		electionID = leaderElectionID(namespaces)
@@ -111,6 +117,7 @@ func run(cfg config) error {
 		HealthProbeBindAddress:        cfg.probeAddr,
 		LeaderElection:                cfg.leaderElect,
 		LeaderElectionID:              electionID,
+		LeaderElectionNamespace:       cfg.leaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
 		LeaseDuration:                 &cfg.lease,
 		RenewDeadline:                 &cfg.renew,
@@ -149,16 +156,22 @@ func run(cfg config) error {
 	return mgr.Start(ctx)
 }
 
-// shard splits --namespaces into a sorted list without blanks or repeats.
-func shard(flagValue string) []string {
+// shard splits --namespaces into a sorted list without blanks or repeats and
+// refuses names that cannot be namespaces, rather than watching nothing.
+func shard(flagValue string) ([]string, error) {
 	var out []string
 	for _, ns := range strings.Split(flagValue, ",") {
-		if ns = strings.TrimSpace(ns); ns != "" && !slices.Contains(out, ns) {
-			out = append(out, ns)
+		ns = strings.TrimSpace(ns)
+		if ns == "" || slices.Contains(out, ns) {
+			continue
 		}
+		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+			return nil, fmt.Errorf("--namespaces: %q is not a namespace name: %s", ns, strings.Join(errs, "; "))
+		}
+		out = append(out, ns)
 	}
 	slices.Sort(out)
-	return out
+	return out, nil
 }
 
 // leaderElectionID is one Lease per shard: replicas of the same shard elect

@@ -29,11 +29,25 @@ func Default() []Window {
 
 // ParseClock reads HH:MM as an offset from midnight (24:00 allowed as the end of a day).
 func ParseClock(s string) (time.Duration, error) {
-	var h, m int
-	if _, err := fmt.Sscanf(s, "%02d:%02d", &h, &m); err != nil || h > 24 || m > 59 || (h == 24 && m != 0) {
+	// Strict HH:MM: Sscanf would accept signs, single digits and trailing text.
+	if len(s) != 5 || s[2] != ':' || !digits(s[:2]) || !digits(s[3:]) {
 		return 0, fmt.Errorf("time %q is not HH:MM", s)
 	}
+	h := int(s[0]-'0')*10 + int(s[1]-'0')
+	m := int(s[3]-'0')*10 + int(s[4]-'0')
+	if h > 24 || m > 59 || (h == 24 && m != 0) {
+		return 0, fmt.Errorf("time %q is not HH:MM (00:00 to 24:00)", s)
+	}
 	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute, nil
+}
+
+func digits(s string) bool {
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // NextAllowed returns t if contact is allowed then, else the start of the

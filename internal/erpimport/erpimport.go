@@ -191,8 +191,16 @@ func parseAmount(s string) (string, error) {
 	if strings.Count(t, ",") == 1 && !strings.Contains(t, ".") {
 		t = strings.Replace(t, ",", ".", 1)
 	}
+	if strings.HasPrefix(t, "-") && plainAmount.MatchString(t[1:]) {
+		return "", fmt.Errorf("%q is negative", s)
+	}
+	// Only plain digits: exponents ("1e999999999") would make the decimal
+	// library build enormous numbers, and no ERP writes amounts that way.
+	if !plainAmount.MatchString(t) {
+		return "", fmt.Errorf("%q is not an amount (digits with an optional decimal comma or point)", s)
+	}
 	d, err := decimal.NewFromString(t)
-	if err != nil || t == "" {
+	if err != nil {
 		return "", fmt.Errorf("%q is not an amount", s)
 	}
 	if d.Exponent() < -2 && !d.Equal(d.Round(2)) {
@@ -203,6 +211,10 @@ func parseAmount(s string) (string, error) {
 	}
 	return d.StringFixed(2), nil
 }
+
+// plainAmount bounds an amount's text: 18 integer digits and as many
+// decimals are far beyond any invoice.
+var plainAmount = regexp.MustCompile(`^[0-9]{1,18}(\.[0-9]{0,18})?$`)
 
 // parseDate accepts YYYY-MM-DD and DD.MM.YYYY.
 func parseDate(s string) (string, error) {
