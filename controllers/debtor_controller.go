@@ -148,11 +148,19 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if caseErr != nil {
 		return reconcile.Result{}, caseErr
 	}
+	var finErr error
 	switch {
 	case !deleting && !controllerutil.ContainsFinalizer(&d, debtorFinalizer):
-		return reconcile.Result{}, r.patchFinalizer(ctx, &d, true)
+		finErr = r.patchFinalizer(ctx, &d, true)
 	case deleting && st.OpenClaims == 0 && controllerutil.ContainsFinalizer(&d, debtorFinalizer):
-		return reconcile.Result{}, r.patchFinalizer(ctx, &d, false)
+		finErr = r.patchFinalizer(ctx, &d, false)
+	}
+	if apierrors.IsConflict(finErr) {
+		// A stale cached read, not a failure: read again shortly.
+		return reconcile.Result{RequeueAfter: 50 * time.Millisecond}, nil
+	}
+	if finErr != nil {
+		return reconcile.Result{}, finErr
 	}
 	if wake.IsZero() {
 		return reconcile.Result{}, nil
