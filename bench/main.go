@@ -52,7 +52,7 @@ type config struct {
 	scale                        float64
 	qps                          float64
 	rawWrites, rawWorkers        int
-	baselineOnly                 bool
+	baselineOnly, patchFields    bool
 	out                          string
 	timeout                      time.Duration
 }
@@ -68,6 +68,7 @@ func main() {
 	flag.StringVar(&c.out, "out", "results", "directory for the JSON, table and PNG")
 	flag.BoolVar(&c.baselineOnly, "baseline-only", false, "create the objects and measure only the raw client (for tuning the control plane)")
 	flag.IntVar(&c.rawWorkers, "raw-workers", 0, "the raw client's workers (default: -concurrency)")
+	flag.BoolVar(&c.patchFields, "patch-fields", false, "split the PATCH counts by the status fields they change (diagnosis)")
 	flag.DurationVar(&c.timeout, "timeout", 14*time.Minute, "give up after this long")
 	flag.Parse()
 	logf.SetLogger(logr.Discard()) // the manager's log is not what is measured
@@ -79,15 +80,42 @@ func main() {
 
 // counter counts the apiserver requests of one client by verb and resource.
 type counter struct {
-	mu sync.Mutex
-	n  map[string]int
+	mu     sync.Mutex
+	n      map[string]int
+	fields bool // split PATCHes by the status fields they change
+}
+
+// patchedFields names the top-level status fields a merge patch changes,
+// to find which part of the status is written more often than it should.
+func patchedFields(r *http.Request) string {
+	body, err := r.GetBody()
+	if err != nil {
+		return ""
+	}
+	defer body.Close()
+	var p struct {
+		Status map[string]json.RawMessage `json:"status"`
+	}
+	if json.NewDecoder(body).Decode(&p) != nil || len(p.Status) == 0 {
+		return ""
+	}
+	var keys []string
+	for k := range p.Status {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return " [" + strings.Join(keys, ",") + "]"
 }
 
 func (c *counter) wrap(rt http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		var fields string
+		if c.fields && r.Method == "PATCH" && r.GetBody != nil {
+			fields = patchedFields(r)
+		}
 		resp, err := rt.RoundTrip(r)
 		if r.Method != "GET" {
-			key := r.Method + " " + resourceOf(r.URL.Path)
+			key := r.Method + " " + resourceOf(r.URL.Path) + fields
 			if err == nil && resp.StatusCode >= 400 {
 				key += fmt.Sprintf(" (%d)", resp.StatusCode)
 			}
@@ -214,7 +242,7 @@ func run(c config) error {
 	rssBefore := rss()
 
 	// The manager, in process, its writes counted.
-	writes := &counter{n: map[string]int{}}
+	writes := &counter{n: map[string]int{}, fields: c.patchFields}
 	mcfg := rest.CopyConfig(cfg)
 	mcfg.QPS, mcfg.Burst = float32(c.qps), int(2*c.qps)
 	mcfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return writes.wrap(rt) })
