@@ -67,16 +67,19 @@ func (r *ClaimReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	now := r.Clock.Now()
 	conds := conditionSetter{conds: &claim.Status.Conditions, gen: claim.Generation, now: metav1.Time{Time: now.Truncate(time.Second)}}
 
-	res, err := r.reconcile(ctx, &claim, now, conds)
+	buf := &eventBuffer{to: r.Recorder}
+	rr := *r
+	rr.Recorder = buf
+	res, err := rr.reconcile(ctx, &claim, now, conds)
 	if err == nil && claim.Status.Phase.Terminal() {
-		err = r.notifyClosed(ctx, &claim, now)
+		err = rr.notifyClosed(ctx, &claim, now)
 	}
 	var st *stallError
 	switch {
 	case errors.As(err, &st):
 		conds.stalled(st.reason, st.msg)
 		if !isStalled(orig, st.reason) {
-			r.Recorder.Eventf(&claim, nil, "Warning", st.reason, "Stall", st.msg)
+			buf.Eventf(&claim, nil, "Warning", st.reason, "Stall", "%s", st.msg)
 		}
 		err = nil
 	case err != nil:
@@ -84,6 +87,12 @@ func (r *ClaimReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	}
 	if err == nil {
 		claim.Status.ObservedGeneration = claim.Generation
+	}
+	if accrualOnly(&orig.Status, &claim.Status) {
+		// Interest grows every day; writing it on every reconcile would cost
+		// a status write per notice delivery and debtor change. It is written
+		// with the claim's next real change (status.balance.asOf says when).
+		claim.Status = orig.Status
 	}
 	if !apiequality.Semantic.DeepEqual(orig.Status, claim.Status) {
 		// Optimistic lock: a reconcile that read a stale claim from the cache
@@ -96,10 +105,33 @@ func (r *ClaimReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		}
 	}
 	if orig.Status.Phase != claim.Status.Phase && claim.Status.Phase != "" {
-		r.Recorder.Eventf(&claim, nil, "Normal", "Phase"+string(claim.Status.Phase), "PhaseChange",
-			"phase %s → %s", phaseOrNone(orig.Status.Phase), claim.Status.Phase)
+		change := fmt.Sprintf("phase %s → %s", phaseOrNone(orig.Status.Phase), claim.Status.Phase)
+		if step := buf.find("StepCompleted"); step != nil {
+			// One event per step: the phase it moved the claim to goes with it.
+			step.note += "; " + change
+		} else {
+			buf.Eventf(&claim, nil, "Normal", "Phase"+string(claim.Status.Phase), "PhaseChange", "%s", change)
+		}
 	}
+	buf.flush()
 	return res, err
+}
+
+// accrualOnly reports whether the status differs from the stored one only
+// by interest accrued since (balance, ledger, the Settled message).
+func accrualOnly(stored, computed *inkassov1.ClaimStatus) bool {
+	if stored.Balance == nil || computed.Balance == nil || apiequality.Semantic.DeepEqual(stored, computed) {
+		return false
+	}
+	a, b := stored.DeepCopy(), computed.DeepCopy()
+	for _, st := range []*inkassov1.ClaimStatus{a, b} {
+		st.Balance.Interest, st.Balance.Outstanding, st.Balance.AsOf = "", "", ""
+		st.Ledger = slices.DeleteFunc(st.Ledger, func(e inkassov1.LedgerEntry) bool { return e.Kind == string(ledger.KindInterest) })
+		if c := meta.FindStatusCondition(st.Conditions, inkassov1.ConditionSettled); c != nil && c.Status == metav1.ConditionFalse {
+			c.Message = ""
+		}
+	}
+	return apiequality.Semantic.DeepEqual(a, b)
 }
 
 func phaseOrNone(p inkassov1.ClaimPhase) string {
@@ -445,7 +477,7 @@ func (r *ClaimReconciler) doStep(ctx context.Context, claim *inkassov1.Claim, de
 		Step: step.Name, Phase: phase, Time: at, DueAt: &metav1.Time{Time: plan.NextAt.UTC()},
 		Notices: names, Fee: fee.String(), Message: msg,
 	})
-	observeStep(policy.Name, step.Name, plan.NextAt, now)
+	afterWrite(r.Recorder, func() { observeStep(policy.Name, step.Name, plan.NextAt, now) })
 	st.Step = step.Name
 	st.Phase = phase
 	st.Balance = toStatusBalance(bal)

@@ -126,6 +126,9 @@ func toStatusBalance(b ledger.Result) *inkassov1.Balance {
 		Principal: b.Principal.String(), Fees: b.Fees.String(), Interest: b.Interest.String(),
 		Paid: b.Paid.String(), Outstanding: b.Outstanding.String(),
 	}
+	if !b.AsOf.IsZero() {
+		out.AsOf = b.AsOf.Format(time.DateOnly)
+	}
 	if b.CreditorCharge.Currency != "" {
 		out.CreditorCharge = b.CreditorCharge.String()
 	}

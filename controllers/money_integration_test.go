@@ -1,6 +1,7 @@
 package controllers_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -67,11 +68,34 @@ func TestBalanceAfterFeesInterestAndTwoPartialPayments(t *testing.T) {
 	if fmt.Sprint(fired) != "[2027-10-14/37.50 2027-10-28/600.00 2027-11-14/0.00]" {
 		t.Fatalf("steps fired %v", fired)
 	}
-	want := inkassov1.Balance{Principal: "10000.00", Fees: "637.50", Interest: "107.00", Paid: "5000.00", Outstanding: "5744.50"}
+	want := inkassov1.Balance{Principal: "10000.00", Fees: "637.50", Interest: "107.00", Paid: "5000.00", Outstanding: "5744.50", AsOf: "2027-11-14"}
 	if c.Status.Balance == nil || *c.Status.Balance != want {
 		t.Fatalf("balance %+v, want %+v", c.Status.Balance, want)
 	}
 	if err := expectCondition(c.Status.Conditions, inkassov1.ConditionSettled, metav1.ConditionFalse, "Outstanding"); err != nil {
 		t.Error(err)
 	}
+
+	// Twenty quiet days later the claim is reconciled again: interest has
+	// grown, but that alone is not written.
+	fclock.SetTime(time.Date(2027, 12, 4, 12, 0, 0, 0, oslo))
+	wakeClaim(ns, claim.Name)
+	for range 10 {
+		time.Sleep(50 * time.Millisecond)
+		if now := getClaim(t, ns, claim.Name); now.ResourceVersion != c.ResourceVersion {
+			t.Fatalf("accrued interest alone was written: balance %+v", now.Status.Balance)
+		}
+	}
+	// A payment is a real change: the balance is written as of today.
+	c.Spec.Payments = append(c.Spec.Payments, inkassov1.Payment{ID: "bank-3", Amount: "1000", Date: "2027-12-04"})
+	if err := k8s.Update(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, func() error {
+		b := getClaim(t, ns, claim.Name).Status.Balance
+		if b == nil || b.AsOf != "2027-12-04" || b.Paid != "6000.00" || b.Interest == "107.00" {
+			return fmt.Errorf("balance %+v, want it refreshed to 2027-12-04 with 6000.00 paid", b)
+		}
+		return nil
+	})
 }

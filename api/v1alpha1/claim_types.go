@@ -304,6 +304,13 @@ type Balance struct {
 	Paid string `json:"paid"`
 	// outstanding is what remains to be paid; negative means over-paid.
 	Outstanding string `json:"outstanding"`
+	// asOf is the day (YYYY-MM-DD, in the policy's time zone) the interest
+	// was accrued to. Interest grows daily but is written only together with
+	// another change of the claim's status (a step, payment, credit, phase or
+	// condition change, or a credit re-check), so a quiet claim shows the
+	// balance of its last change; the amount on each notice is always current.
+	// +optional
+	AsOf string `json:"asOf,omitempty"`
 	// creditorCharge is what the creditor owes the agency because it ended
 	// collection (withdrawal after the free-cancellation window, or closing
 	// the case after being paid directly): the fees left unpaid.

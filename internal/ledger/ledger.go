@@ -96,6 +96,8 @@ type Result struct {
 	UnconfirmedRate bool
 	// CreditorCharge is set by ChargeCreditor.
 	CreditorCharge money.Money
+	// AsOf is the day interest was accrued to (Input.AsOf).
+	AsOf time.Time
 	// Pending are events dated after AsOf, not counted yet.
 	Pending []Event
 	Entries []Entry
@@ -108,7 +110,7 @@ var kindOrder = map[Kind]int{KindCredit: 0, KindFee: 1, KindPayment: 2}
 func Compute(in Input) (Result, error) {
 	cur := in.Currency
 	zero := money.Zero(cur)
-	r := Result{Principal: in.Amount, Fees: zero, Interest: zero, Paid: zero, Overpaid: zero,
+	r := Result{AsOf: in.AsOf, Principal: in.Amount, Fees: zero, Interest: zero, Paid: zero, Overpaid: zero,
 		PrincipalDue: in.Amount, FeesDue: zero, InterestDue: zero}
 	r.Entries = append(r.Entries, Entry{Date: in.DueDate, Kind: KindInvoice, Amount: in.Amount, Creditor: in.Amount, Agency: zero,
 		ToFees: zero, ToInterest: zero, ToPrincipal: zero, Overpaid: zero})
