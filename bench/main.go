@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -24,8 +25,10 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -68,7 +71,7 @@ func main() {
 	flag.StringVar(&c.out, "out", "results", "directory for the JSON, table and PNG")
 	flag.BoolVar(&c.baselineOnly, "baseline-only", false, "create the objects and measure only the raw client (for tuning the control plane)")
 	flag.IntVar(&c.rawWorkers, "raw-workers", 0, "the raw client's workers (default: -concurrency)")
-	flag.BoolVar(&c.patchFields, "patch-fields", false, "split the PATCH counts by the status fields they change (diagnosis)")
+	flag.BoolVar(&c.patchFields, "patch-fields", false, "split the PATCH counts by the status fields they change and events by reason (diagnosis; BENCH_DUMP=substring prints the first bodies of matching requests)")
 	flag.DurationVar(&c.timeout, "timeout", 14*time.Minute, "give up after this long")
 	flag.Parse()
 	logf.SetLogger(logr.Discard()) // the manager's log is not what is measured
@@ -82,7 +85,39 @@ func main() {
 type counter struct {
 	mu     sync.Mutex
 	n      map[string]int
-	fields bool // split PATCHes by the status fields they change
+	fields bool // split PATCHes by the status fields they change, events by reason
+	dumped int  // request bodies printed for BENCH_DUMP
+}
+
+var eventCodec = func() k8sruntime.Decoder {
+	sch := k8sruntime.NewScheme()
+	utilruntime.Must(eventsv1.AddToScheme(sch))
+	return protobuf.NewSerializer(sch, sch)
+}()
+
+// eventReason names the reason of an event being created.
+func eventReason(r *http.Request) string {
+	body, err := r.GetBody()
+	if err != nil {
+		return ""
+	}
+	defer body.Close()
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return ""
+	}
+	// client-go sends built-in kinds as protobuf.
+	obj, _, err := eventCodec.Decode(data, nil, nil)
+	if e, ok := obj.(*eventsv1.Event); err == nil && ok {
+		return " [" + e.Reason + "]"
+	}
+	var e struct {
+		Reason string `json:"reason"`
+	}
+	if json.Unmarshal(data, &e) != nil {
+		return ""
+	}
+	return " [" + e.Reason + "]"
 }
 
 // patchedFields names the top-level status fields a merge patch changes,
@@ -110,8 +145,24 @@ func patchedFields(r *http.Request) string {
 func (c *counter) wrap(rt http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		var fields string
-		if c.fields && r.Method == "PATCH" && r.GetBody != nil {
-			fields = patchedFields(r)
+		if c.fields && r.GetBody != nil {
+			switch {
+			case r.Method == "PATCH":
+				fields = patchedFields(r)
+			case r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/events"):
+				fields = eventReason(r)
+			}
+			if dump := os.Getenv("BENCH_DUMP"); dump != "" && strings.Contains(r.Method+" "+resourceOf(r.URL.Path)+fields, dump) {
+				c.mu.Lock()
+				if c.dumped < 3 {
+					c.dumped++
+					if b, err := r.GetBody(); err == nil {
+						body, _ := io.ReadAll(b)
+						fmt.Fprintf(os.Stderr, "bench: %s %s\n%s\n", r.Method, r.URL.Path, body)
+					}
+				}
+				c.mu.Unlock()
+			}
 		}
 		resp, err := rt.RoundTrip(r)
 		if r.Method != "GET" {
@@ -177,6 +228,10 @@ type Result struct {
 	ManagerWrites  map[string]int     `json:"managerWrites"`
 	WritesTotal    int                `json:"managerWritesTotal"`
 	WritesPerStep  float64            `json:"writesPerClaimStep"`
+	Events         int                `json:"events"`
+	EventsPerStep  float64            `json:"eventsPerClaimStep"`
+	IdealWrites    int                `json:"idealWrites"`
+	WriteOverhead  float64            `json:"writesOverIdeal"`
 	WritesPerSec   float64            `json:"managerWritesPerSecond"`
 	RawWrites      int                `json:"rawWrites"`
 	RawPerSecond   float64            `json:"rawWritesPerSecond"`
@@ -341,9 +396,15 @@ func run(c config) error {
 		return err
 	}
 	var jsonBytes int
+	caseSteps := map[string]bool{} // a case step's entries share its notices
 	for i := range list.Items {
 		cl := &list.Items[i]
 		res.ClaimSteps += len(cl.Status.History)
+		for _, h := range cl.Status.History {
+			if len(h.Notices) > 0 && strings.Contains(h.Message, "case ") {
+				caseSteps[strings.Join(h.Notices, ",")] = true
+			}
+		}
 		res.FinalPhases[string(cl.Status.Phase)]++
 		cl.ManagedFields = nil
 		b, _ := json.Marshal(cl)
@@ -361,7 +422,18 @@ func run(c config) error {
 		res.WritesTotal += n
 	}
 	res.StepsPerSecond = float64(res.ClaimSteps) / busySeconds(samples)
-	res.WritesPerStep = float64(res.WritesTotal-mw["POST events"]) / float64(res.ClaimSteps)
+	res.CaseSteps = len(caseSteps)
+	for k, n := range mw {
+		if strings.HasPrefix(k, "POST events") {
+			res.Events += n
+		}
+	}
+	res.WritesPerStep = float64(res.WritesTotal-res.Events) / float64(res.ClaimSteps)
+	res.EventsPerStep = float64(res.Events) / float64(res.ClaimSteps)
+	// The floor: one status write per claim step and per case step (the
+	// debtor), and per notice its creation and its delivery status.
+	res.IdealWrites = res.ClaimSteps + res.CaseSteps + 2*res.Notices
+	res.WriteOverhead = float64(res.WritesTotal-res.Events) / float64(res.IdealWrites)
 	res.WritesPerSec = float64(res.WritesTotal) / busySeconds(samples)
 	res.HeapPerClaim = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(c.claims)
 	res.RSSPerClaim = float64(rssAfter-rssBefore) / float64(c.claims)

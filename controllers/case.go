@@ -343,7 +343,7 @@ func (r *DebtorReconciler) materialize(ctx context.Context, d *inkassov1.Debtor,
 		}
 		m.Status.PaymentReference, m.Status.CaseID = ref, c.ID
 		done := hasStep(m, rec.Step)
-		extra := &share
+		extra := &stepFee{rec.Step, share}
 		if done {
 			extra = nil // already in the claim's history
 		}
@@ -378,8 +378,7 @@ func (r *DebtorReconciler) materialize(ctx context.Context, d *inkassov1.Debtor,
 			if m.Status.CollectionStartedAt == nil {
 				m.Status.CollectionStartedAt = rec.Time.DeepCopy()
 			}
-			m.Status.Balance = toStatusBalance(balances[i])
-			m.Status.Ledger = toStatusLedger(balances[i])
+			setBalance(&m.Status, balances[i])
 		}
 	}
 	for i, m := range members {

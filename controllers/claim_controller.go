@@ -171,8 +171,7 @@ func (r *ClaimReconciler) reconcile(ctx context.Context, claim *inkassov1.Claim,
 	if err != nil {
 		return reconcile.Result{}, stall("InvalidAmount", "%v", err)
 	}
-	st.Balance = toStatusBalance(bal)
-	st.Ledger = toStatusLedger(bal)
+	setBalance(st, bal)
 	if policy != nil && st.PaymentReference == "" {
 		ref, err := reference.Generate(reference.ForJurisdiction(string(policy.Spec.Jurisdiction)), claim.Namespace+"/"+st.CaseID)
 		if err != nil {
@@ -196,7 +195,7 @@ func (r *ClaimReconciler) reconcile(ctx context.Context, claim *inkassov1.Claim,
 		conds.flag(inkassov1.ConditionSettled, true, "Paid", msg)
 		return r.end(claim, conds, inkassov1.PhasePaid, "Paid", "the claim is paid in full")
 	}
-	conds.flag(inkassov1.ConditionSettled, false, "Outstanding", bal.Outstanding.String()+" "+string(claim.Spec.Currency)+" outstanding")
+	conds.flag(inkassov1.ConditionSettled, false, "Outstanding", outstandingMessage(bal))
 	if d := claim.Spec.Dispute; d != nil {
 		switch d.Resolution {
 		case inkassov1.DisputeDebtor:
@@ -447,7 +446,7 @@ func (r *ClaimReconciler) doStep(ctx context.Context, claim *inkassov1.Claim, de
 	if err != nil {
 		return stall("FeeUnavailable", "step %q of policy %q: %v", step.Name, policy.Name, err)
 	}
-	bal, err := claimLedger(claim, policy, debtor, now, &fee)
+	bal, err := claimLedger(claim, policy, debtor, now, &stepFee{step.Name, fee})
 	if err != nil {
 		return stall("InvalidAmount", "%v", err)
 	}
@@ -480,7 +479,7 @@ func (r *ClaimReconciler) doStep(ctx context.Context, claim *inkassov1.Claim, de
 	afterWrite(r.Recorder, func() { observeStep(policy.Name, step.Name, plan.NextAt, now) })
 	st.Step = step.Name
 	st.Phase = phase
-	st.Balance = toStatusBalance(bal)
+	setBalance(st, bal)
 	if st.CollectionStartedAt == nil {
 		st.CollectionStartedAt = &at
 	}

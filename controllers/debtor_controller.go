@@ -73,33 +73,7 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 
 	orig := d.DeepCopy()
 	st := &d.Status
-	st.OpenClaims, st.Phase, st.Outstanding = 0, "", nil
-	totals := map[string]money.Money{}
-	for _, c := range claims.Items {
-		if c.Status.Phase.Terminal() {
-			continue
-		}
-		st.OpenClaims++
-		if phaseRank[c.Status.Phase] > phaseRank[st.Phase] {
-			st.Phase = c.Status.Phase
-		}
-		if c.Status.Balance == nil {
-			continue
-		}
-		cur := string(c.Spec.Currency)
-		out, err := money.Parse(c.Status.Balance.Outstanding, cur)
-		if err != nil {
-			continue // written by the claim controller; a bad value is its to report
-		}
-		if _, ok := totals[cur]; !ok {
-			totals[cur] = money.Zero(cur)
-		}
-		totals[cur] = totals[cur].Add(out)
-	}
-	for cur, m := range totals {
-		st.Outstanding = append(st.Outstanding, inkassov1.CurrencyAmount{Currency: cur, Amount: m.String()})
-	}
-	sort.Slice(st.Outstanding, func(i, j int) bool { return st.Outstanding[i].Currency < st.Outstanding[j].Currency })
+	aggregate(st, claims.Items)
 	st.ObservedGeneration = d.Generation
 	conditionSetter{conds: &st.Conditions, gen: d.Generation, now: metav1.Time{Time: r.Clock.Now().Truncate(time.Second)}}.
 		ready("Aggregated", fmt.Sprintf("%d open claim(s)", st.OpenClaims))
@@ -108,6 +82,10 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	deleting := !d.DeletionTimestamp.IsZero()
 	now := r.Clock.Now()
 	wake, caseErr := r.reconcileCase(ctx, &d, orig, claims.Items, now)
+	// Again with the balances the case step just wrote to its claims, so
+	// the step's new outstanding goes out with this write instead of in
+	// one more write per claim update that follows.
+	aggregate(st, claims.Items)
 	var stalled *stallError
 	switch {
 	case errors.As(caseErr, &stalled):
@@ -179,6 +157,38 @@ func (r *DebtorReconciler) patchFinalizer(ctx context.Context, d *inkassov1.Debt
 		return fmt.Errorf("updating finalizer of debtor %s: %w", d.Name, err)
 	}
 	return nil
+}
+
+// aggregate sums the debtor's open claims: how many, the most advanced
+// phase and the outstanding amount per currency.
+func aggregate(st *inkassov1.DebtorStatus, claims []inkassov1.Claim) {
+	st.OpenClaims, st.Phase, st.Outstanding = 0, "", nil
+	totals := map[string]money.Money{}
+	for _, c := range claims {
+		if c.Status.Phase.Terminal() {
+			continue
+		}
+		st.OpenClaims++
+		if phaseRank[c.Status.Phase] > phaseRank[st.Phase] {
+			st.Phase = c.Status.Phase
+		}
+		if c.Status.Balance == nil {
+			continue
+		}
+		cur := string(c.Spec.Currency)
+		out, err := money.Parse(c.Status.Balance.Outstanding, cur)
+		if err != nil {
+			continue // written by the claim controller; a bad value is its to report
+		}
+		if _, ok := totals[cur]; !ok {
+			totals[cur] = money.Zero(cur)
+		}
+		totals[cur] = totals[cur].Add(out)
+	}
+	for cur, m := range totals {
+		st.Outstanding = append(st.Outstanding, inkassov1.CurrencyAmount{Currency: cur, Amount: m.String()})
+	}
+	sort.Slice(st.Outstanding, func(i, j int) bool { return st.Outstanding[i].Currency < st.Outstanding[j].Currency })
 }
 
 // SetupWithManager registers the controller; any change of a claim updates its debtor.

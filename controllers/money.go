@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/interest"
@@ -14,10 +16,10 @@ import (
 )
 
 // claimLedger replays the claim's money up to today: credit notes, fees of
-// the history (plus extra, a fee about to be charged), payments, and late
-// interest under the policy's jurisdiction. policy and debtor may be nil
-// (not found yet): then no interest is computed.
-func claimLedger(claim *inkassov1.Claim, policy *inkassov1.CollectionPolicy, debtor *inkassov1.Debtor, now time.Time, extra *money.Money) (ledger.Result, error) {
+// the history (plus extra, the fee of a step about to be recorded), payments,
+// and late interest under the policy's jurisdiction. policy and debtor may
+// be nil (not found yet): then no interest is computed.
+func claimLedger(claim *inkassov1.Claim, policy *inkassov1.CollectionPolicy, debtor *inkassov1.Debtor, now time.Time, extra *stepFee) (ledger.Result, error) {
 	cur := string(claim.Spec.Currency)
 	amount, err := money.Parse(string(claim.Spec.Amount), cur)
 	if err != nil {
@@ -78,10 +80,32 @@ func claimLedger(claim *inkassov1.Claim, policy *inkassov1.CollectionPolicy, deb
 			in.Events = append(in.Events, ledger.Event{Date: civilOf(pp.AgreedAt.Time, loc), Kind: ledger.KindFee, Ref: "payment-plan", Amount: fee})
 		}
 	}
-	if extra != nil && extra.IsPositive() {
-		in.Events = append(in.Events, ledger.Event{Date: in.AsOf, Kind: ledger.KindFee, Ref: "(this step)", Amount: *extra})
+	if extra != nil && extra.fee.IsPositive() {
+		// As the history entry will replay it, so the ledger written with
+		// the step is the one every later reconcile computes.
+		in.Events = append(in.Events, ledger.Event{Date: in.AsOf, Kind: ledger.KindFee, Ref: extra.step, Amount: extra.fee})
 	}
 	return ledger.Compute(in)
+}
+
+// stepFee is the fee of a step being recorded.
+type stepFee struct {
+	step string
+	fee  money.Money
+}
+
+// setBalance writes a computed balance to the status with its ledger, and
+// keeps the Settled condition's "outstanding" message in step with it, so
+// the next reconcile finds nothing to rewrite.
+func setBalance(st *inkassov1.ClaimStatus, b ledger.Result) {
+	st.Balance, st.Ledger = toStatusBalance(b), toStatusLedger(b)
+	if c := meta.FindStatusCondition(st.Conditions, inkassov1.ConditionSettled); c != nil && c.Status == metav1.ConditionFalse && c.Reason == "Outstanding" {
+		c.Message = outstandingMessage(b)
+	}
+}
+
+func outstandingMessage(b ledger.Result) string {
+	return b.Outstanding.String() + " " + b.Outstanding.Currency + " outstanding"
 }
 
 func moneyEvent(kind ledger.Kind, ref, amount, date, cur string) (ledger.Event, error) {
