@@ -56,6 +56,7 @@ type config struct {
 	qps                          float64
 	rawWrites, rawWorkers        int
 	baselineOnly, patchFields    bool
+	noFsync                      bool
 	out                          string
 	timeout                      time.Duration
 }
@@ -72,6 +73,7 @@ func main() {
 	flag.BoolVar(&c.baselineOnly, "baseline-only", false, "create the objects and measure only the raw client (for tuning the control plane)")
 	flag.IntVar(&c.rawWorkers, "raw-workers", 0, "the raw client's workers (default: -concurrency)")
 	flag.BoolVar(&c.patchFields, "patch-fields", false, "split the PATCH counts by the status fields they change and events by reason (diagnosis; BENCH_DUMP=substring prints the first bodies of matching requests)")
+	flag.BoolVar(&c.noFsync, "etcd-unsafe-no-fsync", false, "run etcd without fsync (throw-away data; takes the disk out of the measurement)")
 	flag.DurationVar(&c.timeout, "timeout", 14*time.Minute, "give up after this long")
 	flag.Parse()
 	logf.SetLogger(logr.Discard()) // the manager's log is not what is measured
@@ -253,6 +255,10 @@ func run(c config) error {
 	}
 	env := &envtest.Environment{BinaryAssetsDirectory: assets, ErrorIfCRDPathMissing: true,
 		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}}
+	if c.noFsync {
+		env.ControlPlane.Etcd = &envtest.Etcd{}
+		env.ControlPlane.Etcd.Configure().Set("unsafe-no-fsync", "true")
+	}
 	cfg, err := env.Start()
 	if err != nil {
 		return fmt.Errorf("starting the control plane (make control-plane-tools): %w", err)

@@ -172,6 +172,9 @@ func (r *DebtorReconciler) reconcileCase(ctx context.Context, d, orig *inkassov1
 		facts.Done = append(facts.Done, schedule.Done{Step: step.Name, At: rec.Time.Time})
 		plan = schedule.Compute(ctp, facts, now)
 		setCaseNext(c, ctp, plan) // what is persisted is what claims may mirror
+		// The debtor's totals after the step go out with its record, so the
+		// members' new balances cost no second debtor write.
+		aggregate(&d.Status, afterStep(claims, rec, policy, step, d, now))
 		if err := r.persist(ctx, d, orig); err != nil {
 			return time.Time{}, err
 		}
@@ -197,6 +200,32 @@ func setCaseNext(c *inkassov1.CollectionCase, ctp schedule.Policy, plan schedule
 		c.NextStep = ctp.Steps[plan.Next].Name
 		c.NextStepAt = &metav1.Time{Time: plan.NextAt.UTC()}
 	}
+}
+
+// afterStep previews the claims as materialize will write them for the
+// recorded step: each member's phase and outstanding with its fee share.
+// Shallow copies: only what aggregate reads is replaced.
+func afterStep(claims []inkassov1.Claim, rec inkassov1.CaseStep, policy *inkassov1.CollectionPolicy, step inkassov1.PolicyStep,
+	d *inkassov1.Debtor, now time.Time) []inkassov1.Claim {
+	out := slices.Clone(claims)
+	for i := range out {
+		m := &out[i]
+		idx := slices.Index(rec.Claims, m.Name)
+		if idx < 0 || hasStep(m, rec.Step) {
+			continue
+		}
+		share, err := money.Parse(rec.Shares[idx], string(m.Spec.Currency))
+		if err != nil {
+			continue
+		}
+		b, err := claimLedger(m, policy, d, now, &stepFee{rec.Step, share})
+		if err != nil {
+			continue
+		}
+		m.Status.Phase, _ = stepPhase(m, policy, step)
+		m.Status.Balance = toStatusBalance(b)
+	}
+	return out
 }
 
 // persist writes the debtor's status now, with a resourceVersion precondition.
@@ -392,7 +421,7 @@ func (r *DebtorReconciler) materialize(ctx context.Context, d *inkassov1.Debtor,
 				// Each claim of a finished case is re-checked on its own timer.
 				at := nextRecheck(m, policy, tp, now)
 				st.NextStep, st.NextStepAt = recheckStep, &metav1.Time{Time: at.UTC()}
-				conds.ready("Surveillance", "collected in case "+c.ID+"; every step of policy "+policy.Name+" is done; next credit re-check at "+at.UTC().Format(time.RFC3339))
+				conds.ready("Surveillance", surveillanceMessage(m, policy, at))
 			} else if c.NextStep == "" {
 				conds.ready(string(st.Phase), "collected in case "+c.ID+"; every step of policy "+policy.Name+" is done; the claim is in "+string(st.Phase))
 			} else {

@@ -171,16 +171,22 @@ func (r *ClaimReconciler) surveil(claim *inkassov1.Claim, policy *inkassov1.Coll
 		at = tp.RecheckAt(now, days)
 	}
 	st.NextStep, st.NextStepAt = recheckStep, &metav1.Time{Time: at.UTC()}
-	inCase := ""
-	if st.CaseID != "" && st.CaseID != claim.Name {
-		inCase = " (collected in case " + st.CaseID + ")"
-	}
-	conds.ready("Surveillance", "every step of policy "+policy.Name+" is done"+inCase+"; in surveillance until the claim is time-barred; next credit re-check at "+at.UTC().Format(time.RFC3339))
+	conds.ready("Surveillance", surveillanceMessage(claim, policy, at))
 	wake := at
 	if !barredAt.IsZero() && barredAt.Before(wake) {
 		wake = barredAt
 	}
 	return r.requeue(now, wake)
+}
+
+// surveillanceMessage is the Ready message of a claim in Surveillance; the
+// Claim and Debtor controllers both write it, so it must not differ.
+func surveillanceMessage(claim *inkassov1.Claim, policy *inkassov1.CollectionPolicy, recheck time.Time) string {
+	inCase := ""
+	if id := claim.Status.CaseID; id != "" && id != claim.Name {
+		inCase = " (collected in case " + id + ")"
+	}
+	return "every step of policy " + policy.Name + " is done" + inCase + "; in surveillance until the claim is time-barred; next credit re-check at " + recheck.UTC().Format(time.RFC3339)
 }
 
 func recheckDays(policy *inkassov1.CollectionPolicy) int {
