@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -57,6 +58,7 @@ type config struct {
 	rawWrites, rawWorkers        int
 	baselineOnly, patchFields    bool
 	noFsync                      bool
+	profile, gogc, memLimit      string
 	out                          string
 	timeout                      time.Duration
 }
@@ -74,6 +76,9 @@ func main() {
 	flag.IntVar(&c.rawWorkers, "raw-workers", 0, "the raw client's workers (default: -concurrency)")
 	flag.BoolVar(&c.patchFields, "patch-fields", false, "split the PATCH counts by the status fields they change and events by reason (diagnosis; BENCH_DUMP=substring prints the first bodies of matching requests)")
 	flag.BoolVar(&c.noFsync, "etcd-unsafe-no-fsync", false, "run etcd without fsync (throw-away data; takes the disk out of the measurement)")
+	flag.StringVar(&c.profile, "apiserver-profile", "", "write a 30 s CPU profile of kube-apiserver, taken 30 s into the run, to this file, and the bench process's (the manager's) over the whole run to this file.manager (go tool pprof)")
+	flag.StringVar(&c.gogc, "control-plane-gogc", "off", "GOGC of kube-apiserver and etcd (Go's default is 100, at which the apiserver spends a quarter of its CPU in GC here); empty leaves it")
+	flag.StringVar(&c.memLimit, "control-plane-memlimit", "6GiB", "GOMEMLIMIT of kube-apiserver and etcd: with GOGC=off they collect garbage only near this heap size")
 	flag.DurationVar(&c.timeout, "timeout", 14*time.Minute, "give up after this long")
 	flag.Parse()
 	logf.SetLogger(logr.Discard()) // the manager's log is not what is measured
@@ -255,6 +260,22 @@ func run(c config) error {
 	}
 	env := &envtest.Environment{BinaryAssetsDirectory: assets, ErrorIfCRDPathMissing: true,
 		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}}
+	// The control plane's processes inherit the environment: tune the
+	// garbage collector of kube-apiserver and etcd, not the bench's own.
+	for k, v := range map[string]string{"GOGC": c.gogc, "GOMEMLIMIT": c.memLimit} {
+		if v == "" {
+			continue
+		}
+		old, had := os.LookupEnv(k)
+		os.Setenv(k, v)
+		defer func() {
+			if had {
+				os.Setenv(k, old)
+			} else {
+				os.Unsetenv(k)
+			}
+		}()
+	}
 	if c.noFsync {
 		env.ControlPlane.Etcd = &envtest.Etcd{}
 		env.ControlPlane.Etcd.Configure().Set("unsafe-no-fsync", "true")
@@ -334,6 +355,15 @@ func run(c config) error {
 	mctx, stopMgr := context.WithCancel(ctx)
 	defer stopMgr()
 	wallStart := time.Now()
+	if c.profile != "" {
+		go profileAPIServer(ctx, cfg, c.profile)
+		// The manager's own profile over the same run, next to it.
+		if f, err := os.Create(c.profile + ".manager"); err == nil {
+			if err := pprof.StartCPUProfile(f); err == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
+	}
 	go func() { _ = mgr.Start(mctx) }()
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		return fmt.Errorf("cache did not sync")
@@ -348,7 +378,9 @@ func run(c config) error {
 	for {
 		time.Sleep(time.Second)
 		var list inkassov1.ClaimList
-		if err := mgr.GetCache().List(ctx, &list); err != nil {
+		// Read-only and without copies: the sampler must not take the CPU
+		// it measures (a deep copy of 5,000 full claims every second did).
+		if err := mgr.GetCache().List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 			return err
 		}
 		done, steps := 0, 0
@@ -395,7 +427,7 @@ func run(c config) error {
 	stopMgr()
 
 	res := Result{Claims: c.claims, Debtors: c.debtors, RunSeconds: runSeconds, ManagerWrites: mw, Samples: samples,
-		Machine: machine(), Config: map[string]any{"concurrency": c.concurrency, "scale": c.scale, "qps": c.qps, "policy": "kravia-11"},
+		Machine: machine(), Config: map[string]any{"concurrency": c.concurrency, "scale": c.scale, "qps": c.qps, "policy": "kravia-11", "controlPlaneGOGC": c.gogc, "controlPlaneGOMEMLIMIT": c.memLimit},
 		FinalPhases: map[string]int{}}
 	var list inkassov1.ClaimList
 	if err := k8s.List(ctx, &list, client.InNamespace("bench")); err != nil {
@@ -590,3 +622,35 @@ func populate(ctx context.Context, k client.Client, root string, c config) error
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// profileAPIServer saves a CPU profile of kube-apiserver (its /debug/pprof,
+// on by default) from 30 to 60 s into the run: where the apiserver's time
+// goes when it is the bottleneck.
+func profileAPIServer(ctx context.Context, cfg *rest.Config, path string) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(30 * time.Second):
+	}
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: profile:", err)
+		return
+	}
+	hc.Timeout = 2 * time.Minute
+	resp, err := hc.Get(strings.TrimSuffix(cfg.Host, "/") + "/debug/pprof/profile?seconds=30")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: profile:", err)
+		return
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil {
+		err = os.WriteFile(path, b, 0o644)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: profile:", err)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "bench: kube-apiserver CPU profile in %s (%s)\n", path, resp.Status)
+}

@@ -326,4 +326,10 @@ func TestHelmChartRendersAndPassesServerSideDryRun(t *testing.T) {
 		!strings.Contains(mon, "InkassoClaimsStalled") || strings.Contains(mon, "kind: NetworkPolicy") || strings.Contains(mon, "--leader-elect") {
 		t.Errorf("optional values are not honoured:\n%s", mon)
 	}
+	if !strings.Contains(rendered, "--kube-api-qps=50") || strings.Contains(rendered, "--namespaces") {
+		t.Errorf("the default release must watch every namespace at 50 QPS")
+	}
+	if shard := render("--set", "shard.namespaces={acme,globex},kubeAPI.qps=200"); !strings.Contains(shard, "--namespaces=acme,globex") || !strings.Contains(shard, "--kube-api-qps=200") {
+		t.Errorf("a shard release does not pass its namespaces and QPS:\n%s", shard)
+	}
 }
