@@ -76,7 +76,7 @@ func main() {
 	flag.IntVar(&c.rawWorkers, "raw-workers", 0, "the raw client's workers (default: -concurrency)")
 	flag.BoolVar(&c.patchFields, "patch-fields", false, "split the PATCH counts by the status fields they change and events by reason (diagnosis; BENCH_DUMP=substring prints the first bodies of matching requests)")
 	flag.BoolVar(&c.noFsync, "etcd-unsafe-no-fsync", false, "run etcd without fsync (throw-away data; takes the disk out of the measurement)")
-	flag.StringVar(&c.profile, "apiserver-profile", "", "write a 30 s CPU profile of kube-apiserver, taken 30 s into the run, to this file, and the bench process's (the manager's) over the whole run to this file.manager (go tool pprof)")
+	flag.StringVar(&c.profile, "apiserver-profile", "", "write a 30 s CPU profile of kube-apiserver, taken 30 s into the run, to this file, the bench process's (the manager's) over the whole run to this file.manager, and its live heap at the end to this file.heap (go tool pprof)")
 	flag.StringVar(&c.gogc, "control-plane-gogc", "off", "GOGC of kube-apiserver and etcd (Go's default is 100, at which the apiserver spends a quarter of its CPU in GC here); empty leaves it")
 	flag.StringVar(&c.memLimit, "control-plane-memlimit", "6GiB", "GOMEMLIMIT of kube-apiserver and etcd: with GOGC=off they collect garbage only near this heap size")
 	flag.DurationVar(&c.timeout, "timeout", 14*time.Minute, "give up after this long")
@@ -423,6 +423,13 @@ func run(c config) error {
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	rssAfter := rss()
+	if c.profile != "" {
+		// What the cache holds: the live heap by allocation site.
+		if f, err := os.Create(c.profile + ".heap"); err == nil {
+			_ = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	mw := writes.snapshot()
 	stopMgr()
 

@@ -15,6 +15,10 @@ import (
 const (
 	claimDebtorIndex = "spec.debtorRef.name"
 	claimPolicyIndex = "spec.policyRef.name" // "" for claims using the default policy
+	// noticeDebtorIndex keys notices by their debtor label: a label selector
+	// on the cache scans every notice of the namespace, and a busy namespace
+	// holds tens of thousands.
+	noticeDebtorIndex = "metadata.labels.debtor"
 )
 
 // SetupIndexes registers the field indexes the controllers use.
@@ -32,6 +36,14 @@ func SetupIndexes(ctx context.Context, mgr manager.Manager) error {
 		return []string{""}
 	}); err != nil {
 		return fmt.Errorf("indexing claims by policy: %w", err)
+	}
+	if err := idx.IndexField(ctx, &inkassov1.Notice{}, noticeDebtorIndex, func(o client.Object) []string {
+		if d, ok := o.GetLabels()[debtorLabel]; ok {
+			return []string{d}
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("indexing notices by debtor: %w", err)
 	}
 	return nil
 }

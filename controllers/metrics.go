@@ -63,7 +63,8 @@ func (s stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var claims inkassov1.ClaimList
-	if err := s.reader.List(ctx, &claims); err == nil {
+	// Read-only: no deep copy of every claim and notice on each scrape.
+	if err := s.reader.List(ctx, &claims, client.UnsafeDisableDeepCopy); err == nil {
 		type key struct{ ns, phase, cur string }
 		count, owed, stalled := map[key]int{}, map[key]decimal.Decimal{}, map[key]int{}
 		for i := range claims.Items {
@@ -94,7 +95,7 @@ func (s stateCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	var notices inkassov1.NoticeList
-	if err := s.reader.List(ctx, &notices); err == nil {
+	if err := s.reader.List(ctx, &notices, client.UnsafeDisableDeepCopy); err == nil {
 		type key struct{ ns, channel, state string }
 		count := map[key]int{}
 		for i := range notices.Items {

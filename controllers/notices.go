@@ -312,7 +312,7 @@ func ClientOptions() client.Options {
 // are one contact.
 func debtorContacts(ctx context.Context, c client.Reader, d *inkassov1.Debtor, caseID, step string) ([]time.Time, error) {
 	var list inkassov1.NoticeList
-	if err := c.List(ctx, &list, client.InNamespace(d.Namespace), client.MatchingLabels{debtorLabel: d.Name}); err != nil {
+	if err := c.List(ctx, &list, client.InNamespace(d.Namespace), client.MatchingFields{noticeDebtorIndex: d.Name}); err != nil {
 		return nil, fmt.Errorf("listing notices of debtor %s: %w", d.Name, err)
 	}
 	seen := map[string]bool{caseID + "/" + step: true}
