@@ -397,7 +397,7 @@ func run(c config) error {
 			}
 			seen[cl.Name] = len(h)
 			steps += len(h)
-			if finished(cl) {
+			if cl.Status.PolicyDone() {
 				done++
 			}
 		}
@@ -497,17 +497,6 @@ func run(c config) error {
 	res.RawWrites, res.RawPerSecond = n, float64(n)/rawSecs
 	res.Ratio = res.WritesPerSec / res.RawPerSecond
 	return report(c, res)
-}
-
-func finished(cl *inkassov1.Claim) bool {
-	st := cl.Status
-	switch {
-	case st.Phase.Terminal(), st.Phase == inkassov1.PhaseLegal && st.NextStep == "":
-		return true
-	case st.Phase == inkassov1.PhaseSurveillance && (st.NextStep == "" || st.NextStep == "credit-recheck"):
-		return true
-	}
-	return false
 }
 
 // busySeconds is the span from the first to the last sample that saw new steps.

@@ -18,7 +18,7 @@ import (
 )
 
 // recheckStep is the history step of a periodic credit re-check in Surveillance.
-const recheckStep = "credit-recheck"
+const recheckStep = inkassov1.RecheckStep
 
 // defaultRecheckDays applies when the policy has no creditAssessment.
 const defaultRecheckDays = 180

@@ -229,6 +229,22 @@ func (p ClaimPhase) Terminal() bool {
 	return false
 }
 
+// RecheckStep is the step name of the periodic credit re-check in Surveillance.
+const RecheckStep = "credit-recheck"
+
+// PolicyDone reports a claim at the end of its policy: in a terminal phase,
+// in Legal with no next step, or in Surveillance with nothing left but the
+// periodic credit re-check.
+func (s *ClaimStatus) PolicyDone() bool {
+	switch {
+	case s.Phase.Terminal(), s.Phase == PhaseLegal && s.NextStep == "":
+		return true
+	case s.Phase == PhaseSurveillance && (s.NextStep == "" || s.NextStep == RecheckStep):
+		return true
+	}
+	return false
+}
+
 // HistoryEntry records one completed step of a claim.
 type HistoryEntry struct {
 	// step is the policy step's name.

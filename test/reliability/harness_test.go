@@ -311,19 +311,6 @@ func (c *cluster) populate(t *testing.T, w workload, providerURL string, clockSt
 	}
 }
 
-// finished reports a claim at the end of the policy: Legal or Surveillance
-// with nothing left but the yearly credit recheck, or a terminal phase.
-func finished(cl *inkassov1.Claim) bool {
-	st := cl.Status
-	switch {
-	case st.Phase.Terminal(), st.Phase == inkassov1.PhaseLegal && st.NextStep == "":
-		return true
-	case st.Phase == inkassov1.PhaseSurveillance && (st.NextStep == "" || st.NextStep == "credit-recheck"):
-		return true
-	}
-	return false
-}
-
 // progress is the count of claim steps taken and claims finished.
 func (c *cluster) progress(t *testing.T, ns string) (steps, done, total int) {
 	t.Helper()
@@ -333,7 +320,7 @@ func (c *cluster) progress(t *testing.T, ns string) (steps, done, total int) {
 	}
 	for i := range list.Items {
 		steps += len(list.Items[i].Status.History)
-		if finished(&list.Items[i]) {
+		if list.Items[i].Status.PolicyDone() {
 			done++
 		}
 	}
@@ -438,7 +425,7 @@ func (c *cluster) verify(t *testing.T, ns string, p *provider) {
 	for i := range claims.Items {
 		cl := &claims.Items[i]
 		phases[cl.Status.Phase]++
-		if !finished(cl) {
+		if !cl.Status.PolicyDone() {
 			t.Errorf("claim %s stopped in %s (next %q)", cl.Name, cl.Status.Phase, cl.Status.NextStep)
 		}
 		seen := map[string]bool{}
