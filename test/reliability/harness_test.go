@@ -356,7 +356,41 @@ func (c *cluster) waitFinished(t *testing.T, ns string, within time.Duration) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	t.Fatalf("after %s: %d of %d claims finished (%d steps), %d notices not yet sent", within, done, total, steps, open)
+	t.Fatalf("after %s: %d of %d claims finished (%d steps), %d notices not yet sent\n%s", within, done, total, steps, open, c.unfinished(t, ns))
+}
+
+// unfinished describes the claims not at the end of the policy, with their
+// debtor's case, for the failure message.
+func (c *cluster) unfinished(t *testing.T, ns string) string {
+	t.Helper()
+	ctx := context.Background()
+	var list inkassov1.ClaimList
+	if err := c.k8s.List(ctx, &list, client.InNamespace(ns)); err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for i, cl := range list.Items {
+		if cl.Status.PolicyDone() || i > 200 {
+			continue
+		}
+		st := cl.Status
+		fmt.Fprintf(&b, "claim %s: phase %s step %q next %q at %v caseID %q awaitingCase %v history %d\n", cl.Name, st.Phase, st.Step, st.NextStep, st.NextStepAt, st.CaseID, st.AwaitingCase, len(st.History))
+		for _, cond := range st.Conditions {
+			fmt.Fprintf(&b, "  %s=%s %s: %s\n", cond.Type, cond.Status, cond.Reason, cond.Message)
+		}
+		var d inkassov1.Debtor
+		if err := c.k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: cl.Spec.DebtorRef.Name}, &d); err == nil {
+			if cs := d.Status.Case; cs != nil {
+				fmt.Fprintf(&b, "  debtor %s case %s step %q next %q at %v claims %v, %d steps recorded\n", d.Name, cs.ID, cs.Step, cs.NextStep, cs.NextStepAt, cs.Claims, len(cs.History))
+			} else {
+				fmt.Fprintf(&b, "  debtor %s: no open case; phase %s, %d open claims\n", d.Name, d.Status.Phase, d.Status.OpenClaims)
+			}
+			for _, cond := range d.Status.Conditions {
+				fmt.Fprintf(&b, "  debtor %s=%s %s: %s\n", cond.Type, cond.Status, cond.Reason, cond.Message)
+			}
+		}
+	}
+	return b.String()
 }
 
 func (c *cluster) openNotices(t *testing.T, ns string) int {
