@@ -164,7 +164,8 @@ func (r *DebtorReconciler) patchFinalizer(ctx context.Context, d *inkassov1.Debt
 func aggregate(st *inkassov1.DebtorStatus, claims []inkassov1.Claim) {
 	st.OpenClaims, st.Phase, st.Outstanding = 0, "", nil
 	totals := map[string]money.Money{}
-	for _, c := range claims {
+	for i := range claims {
+		c := &claims[i]
 		if c.Status.Phase.Terminal() {
 			continue
 		}

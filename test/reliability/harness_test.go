@@ -369,6 +369,23 @@ func (c *cluster) unfinished(t *testing.T, ns string) string {
 		return err.Error()
 	}
 	var b strings.Builder
+	var notices inkassov1.NoticeList
+	if err := c.k8s.List(ctx, &notices, client.InNamespace(ns)); err == nil {
+		shown := 0
+		for i := range notices.Items {
+			n := &notices.Items[i]
+			if sent(n) || shown == 10 {
+				continue
+			}
+			shown++
+			fmt.Fprintf(&b, "notice %s (channel %s, created %s, notBefore %v, deadline %v) not sent:", n.Name, n.Spec.ChannelRef.Name,
+				n.CreationTimestamp.Format(time.RFC3339), n.Spec.NotBefore, n.Spec.Deadline)
+			for _, cond := range n.Status.Conditions {
+				fmt.Fprintf(&b, " %s=%s %s: %s;", cond.Type, cond.Status, cond.Reason, cond.Message)
+			}
+			b.WriteString("\n")
+		}
+	}
 	for i, cl := range list.Items {
 		if cl.Status.PolicyDone() || i > 200 {
 			continue

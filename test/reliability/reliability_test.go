@@ -175,7 +175,7 @@ func restartAPIServer(t *testing.T, c *cluster, outage time.Duration) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	for syscall.Kill(pid, 0) == nil { // envtest reaps it
+	for alive(pid) { // envtest, or the goroutine below, reaps it
 		time.Sleep(50 * time.Millisecond)
 	}
 	time.Sleep(outage)
@@ -183,9 +183,13 @@ func restartAPIServer(t *testing.T, c *cluster, outage time.Duration) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Reap it whenever it ends, so that the next restart, which kills this
+	// one, sees it gone rather than a zombie.
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
+		<-exited
 	})
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -202,7 +206,20 @@ func restartAPIServer(t *testing.T, c *cluster, outage time.Duration) {
 	}
 }
 
-// childProcess finds this process's child named name and its command line.
+// alive reports whether the process runs: present and not a zombie.
+func alive(pid int) bool {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(stat)
+	end := strings.LastIndexByte(s, ')')
+	fields := strings.Fields(s[end+1:])
+	return end >= 0 && len(fields) > 0 && fields[0] != "Z"
+}
+
+// childProcess finds this process's running child named name and its
+// command line.
 func childProcess(t *testing.T, name string) (int, []string) {
 	t.Helper()
 	entries, err := os.ReadDir("/proc")
@@ -226,7 +243,7 @@ func childProcess(t *testing.T, name string) (int, []string) {
 			continue
 		}
 		fields := strings.Fields(s[end+1:])
-		if len(fields) < 2 || fields[1] != strconv.Itoa(me) {
+		if len(fields) < 2 || fields[1] != strconv.Itoa(me) || fields[0] == "Z" {
 			continue
 		}
 		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
