@@ -64,7 +64,6 @@ func (im *Import) ReadCSV(file string, r io.Reader) error {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
 		var perr *csv.ParseError
 		if errors.As(err, &perr) {
 			im.fail(file, perr.Line, "", "%v", perr.Err)
@@ -73,6 +72,9 @@ func (im *Import) ReadCSV(file string, r io.Reader) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", file, err)
 		}
+		// Only after a row was read: FieldPos panics when a parse error
+		// left no fields (found by FuzzReadCSV).
+		line, _ := cr.FieldPos(0)
 		row := map[string]string{}
 		for name, i := range col {
 			if i < len(rec) {
