@@ -151,7 +151,10 @@ func TestAPIServerRestart(t *testing.T) {
 	p := newProvider(t)
 	w := workload{ns: "apiserver", claims: size(40, 200), debtors: size(20, 80)}
 	c.populate(t, w, p.url(), clockStart)
-	m := newManager(t, c, "manager", newTimeline(100000))
+	// Three restarts with the client's backoff outlast a notice's 30-day
+	// delivery window at 100,000x (26 s) and fail notices by their deadline,
+	// correctly: the long run gives them 52 s.
+	m := newManager(t, c, "manager", newTimeline(size(100000, 50000)))
 	m.start()
 	c.waitSteps(t, w.ns, w.claims, 60*time.Second)
 	for i := 0; i < size(1, 3); i++ {
