@@ -33,6 +33,7 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/internal/notice"
 	"github.com/inkasso-operator/inkasso-operator/internal/reference"
 	"github.com/inkasso-operator/inkasso-operator/internal/schedule"
+	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
 )
 
@@ -46,6 +47,10 @@ type ClaimReconciler struct {
 	Wake <-chan event.GenericEvent
 	// MaxConcurrentReconciles bounds parallel claim reconciles.
 	MaxConcurrentReconciles int
+	// MaxRetryDelay caps the backoff after a failed reconcile, such as a
+	// write refused while the apiserver is down (default
+	// channelkit.DefaultMaxRetryDelay).
+	MaxRetryDelay time.Duration
 }
 
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=claims,verbs=get;list;watch
@@ -672,7 +677,7 @@ func (r *ClaimReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&inkassov1.NoticeChannel{}, handler.EnqueueRequestsFromMapFunc(r.stalledClaims),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&inkassov1.Notice{}, handler.EnqueueRequestsFromMapFunc(claimsOfNotice), builder.WithPredicates(deliveryOutcome())).
-		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)})
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1), RateLimiter: channelkit.NewRetryLimiter(r.MaxRetryDelay)})
 	if r.Wake != nil {
 		b = b.WatchesRawSource(source.Channel(r.Wake, &handler.EnqueueRequestForObject{}))
 	}

@@ -28,6 +28,7 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
+	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
 )
 
@@ -41,6 +42,10 @@ type DebtorReconciler struct {
 	// MaxConcurrentReconciles is how many debtors (and their cases) are
 	// reconciled in parallel (default 1).
 	MaxConcurrentReconciles int
+	// MaxRetryDelay caps the backoff after a failed reconcile, such as a
+	// write refused while the apiserver is down (default
+	// channelkit.DefaultMaxRetryDelay).
+	MaxRetryDelay time.Duration
 }
 
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=debtors,verbs=get;list;watch;update;patch
@@ -216,7 +221,7 @@ func (r *DebtorReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&inkassov1.CollectionPolicy{}, handler.EnqueueRequestsFromMapFunc(r.stalledDebtors),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)})
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1), RateLimiter: channelkit.NewRetryLimiter(r.MaxRetryDelay)})
 	if r.Wake != nil {
 		b = b.WatchesRawSource(source.Channel(r.Wake, &handler.EnqueueRequestForObject{}))
 	}

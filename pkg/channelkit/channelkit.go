@@ -74,6 +74,9 @@ type Controller struct {
 	Clock clock.PassiveClock
 	// MaxConcurrentSends bounds parallel deliveries (default 4).
 	MaxConcurrentSends int
+	// MaxRetryDelay caps the backoff between attempts of a failing delivery
+	// (default DefaultMaxRetryDelay).
+	MaxRetryDelay time.Duration
 	// Recorder receives the Sent, Failed and Retrying events of notices
 	// (default: the manager's recorder named after the controller).
 	Recorder events.EventRecorder
@@ -113,7 +116,7 @@ func (c *Controller) SetupWithManager(mgr ctrl.Manager) error {
 		Named(name).
 		For(&inkassov1.Notice{}).
 		Watches(&inkassov1.NoticeChannel{}, handler.EnqueueRequestsFromMapFunc(c.noticesOfChannel)).
-		WithOptions(controller.Options{MaxConcurrentReconciles: c.MaxConcurrentSends}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: c.MaxConcurrentSends, RateLimiter: NewRetryLimiter(c.MaxRetryDelay)}).
 		Complete(c)
 }
 

@@ -154,13 +154,25 @@ func newManager(t *testing.T, c *cluster, name string, tl timeline, extra ...str
 	args := []string{"--kubeconfig", c.kubeconfig, "--clock-start", tl.start,
 		"--clock-anchor", tl.anchor.Format(time.RFC3339Nano), "--time-scale", fmt.Sprint(tl.scale),
 		"--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--sent-notice-ttl", "0",
-		"--max-concurrent-reconciles", "4", "--zap-log-level", "info"}
+		"--max-concurrent-reconciles", "4", "--zap-log-level", "info",
+		// Backoff runs on the wall clock: the default 5 min cap is about a
+		// year of the accelerated clock, so an outage would fail notices by
+		// their 30-day deadline. 2 s is the cap scaled to the test.
+		"--max-retry-delay", "2s"}
 	m := &manager{t: t, name: name, bin: bin, args: append(args, extra...)}
 	t.Cleanup(func() {
 		m.stop(syscall.SIGTERM)
 		if t.Failed() {
 			m.mu.Lock()
 			t.Logf("%s log (last 8 KiB of %d runs):\n%s", m.name, m.runs, tail(m.logs.String(), 8<<10))
+			if dir := os.Getenv("INKASSO_RELIABILITY_LOGS"); dir != "" {
+				f := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+"-"+m.name+".log")
+				if err := os.WriteFile(f, m.logs.Bytes(), 0o644); err != nil {
+					t.Log(err)
+				} else {
+					t.Logf("%s log in full: %s", m.name, f)
+				}
+			}
 			m.mu.Unlock()
 		}
 	})
@@ -381,7 +393,8 @@ func (c *cluster) unfinished(t *testing.T, ns string) string {
 			fmt.Fprintf(&b, "notice %s (channel %s, created %s, notBefore %v, deadline %v) not sent:", n.Name, n.Spec.ChannelRef.Name,
 				n.CreationTimestamp.Format(time.RFC3339), n.Spec.NotBefore, n.Spec.Deadline)
 			for _, cond := range n.Status.Conditions {
-				fmt.Fprintf(&b, " %s=%s %s: %s;", cond.Type, cond.Status, cond.Reason, cond.Message)
+				fmt.Fprintf(&b, " %s=%s %s at %s: %s;", cond.Type, cond.Status, cond.Reason,
+					cond.LastTransitionTime.UTC().Format(time.RFC3339), cond.Message)
 			}
 			b.WriteString("\n")
 		}
