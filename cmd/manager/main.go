@@ -39,6 +39,7 @@ type config struct {
 	timeScale                                  float64
 	concurrency                                int
 	noticeTTL                                  time.Duration
+	sends                                      int
 	maxRetryDelay                              time.Duration
 	qps                                        float64
 	burst                                      int
@@ -63,6 +64,7 @@ func main() {
 	flag.StringVar(&cfg.clockAnchor, "clock-anchor", "", "demo only: the wall time (RFC 3339) at which the accelerated clock read --clock-start, so that restarted and standby replicas share one timeline (default: when this process starts)")
 	flag.Float64Var(&cfg.timeScale, "time-scale", 1, "demo only: run the operator's clock this many times faster than real time")
 	flag.IntVar(&cfg.concurrency, "max-concurrent-reconciles", 4, "claims, and debtors with their cases, reconciled in parallel")
+	flag.IntVar(&cfg.sends, "max-concurrent-sends", 4, "notices each channel controller delivers in parallel; a provider that answers slowly needs more")
 	flag.DurationVar(&cfg.maxRetryDelay, "max-retry-delay", channelkit.DefaultMaxRetryDelay, "longest backoff between retries of a failed reconcile or delivery (an apiserver or provider outage)")
 	flag.DurationVar(&cfg.noticeTTL, "sent-notice-ttl", 90*24*time.Hour, "delete Sent notices this long after they were sent (claims keep the record in status.history); 0 keeps them")
 	opts := zap.Options{Development: false}
@@ -146,7 +148,7 @@ func run(cfg config) error {
 	if err := (&controllers.NoticeGC{Clock: clk, TTL: cfg.noticeTTL}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the notice collector: %w", err)
 	}
-	if err := channels.Setup(mgr, channelkit.Controller{Clock: clk, MaxRetryDelay: cfg.maxRetryDelay}, channels.Options{OutboxDir: cfg.outbox}); err != nil {
+	if err := channels.Setup(mgr, channelkit.Controller{Clock: clk, MaxRetryDelay: cfg.maxRetryDelay, MaxConcurrentSends: max(cfg.sends, 1)}, channels.Options{OutboxDir: cfg.outbox}); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -2,6 +2,7 @@ package reliability
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -275,7 +276,12 @@ func TestFailingProvider(t *testing.T) {
 	w := workload{ns: "provider", claims: size(40, 200), debtors: size(20, 80)}
 	c.populate(t, w, p.url(), clockStart)
 	p.misbehave(0.3, 0.1)
-	m := newManager(t, c, "manager", newTimeline(100000))
+	// Every claim's reminder is due at once. With four sends at a time and
+	// one request in ten hanging for the 1 s timeout, the long run's 200
+	// reminders queued past their 30-day window at 100,000x (26 s) and 12
+	// failed by their deadline after 7 attempts. The long run delivers 16 at
+	// a time, as a slow provider calls for, at 50,000x.
+	m := newManager(t, c, "manager", newTimeline(size(100000, 50000)), "--max-concurrent-sends", fmt.Sprint(size(4, 16)))
 	m.start()
 	c.waitSteps(t, w.ns, w.claims, 60*time.Second)
 	p.down()
