@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -79,7 +80,7 @@ func main() {
 	flag.StringVar(&c.profile, "apiserver-profile", "", "write a 30 s CPU profile of kube-apiserver, taken 30 s into the run, to this file, the bench process's (the manager's) over the whole run to this file.manager, and its live heap at the end to this file.heap (go tool pprof)")
 	flag.StringVar(&c.gogc, "control-plane-gogc", "off", "GOGC of kube-apiserver and etcd (Go's default is 100, at which the apiserver spends a quarter of its CPU in GC here); empty leaves it")
 	flag.StringVar(&c.memLimit, "control-plane-memlimit", "6GiB", "GOMEMLIMIT of kube-apiserver and etcd: with GOGC=off they collect garbage only near this heap size")
-	flag.DurationVar(&c.timeout, "timeout", 14*time.Minute, "give up after this long")
+	flag.DurationVar(&c.timeout, "timeout", 30*time.Minute, "give up after this long (a safety net: the run time is a result, reported, not a limit)")
 	flag.Parse()
 	logf.SetLogger(logr.Discard()) // the manager's log is not what is measured
 	if err := run(c); err != nil {
@@ -415,6 +416,7 @@ func run(c config) error {
 			break
 		}
 		if ctx.Err() != nil {
+			printUnfinished(list.Items)
 			return fmt.Errorf("timed out with %d of %d claims done", done, len(list.Items))
 		}
 	}
@@ -497,6 +499,28 @@ func run(c config) error {
 	res.RawWrites, res.RawPerSecond = n, float64(n)/rawSecs
 	res.Ratio = res.WritesPerSec / res.RawPerSecond
 	return report(c, res)
+}
+
+// printUnfinished lists up to ten claims that did not finish the policy, with
+// what their Ready condition says, so a timed-out run tells why.
+func printUnfinished(claims []inkassov1.Claim) {
+	n := 0
+	for i := range claims {
+		st := &claims[i].Status
+		if st.PolicyDone() {
+			continue
+		}
+		if n++; n > 10 {
+			fmt.Fprintln(os.Stderr, "bench: ...")
+			return
+		}
+		why := ""
+		if c := meta.FindStatusCondition(st.Conditions, inkassov1.ConditionReady); c != nil {
+			why = c.Reason + ": " + c.Message
+		}
+		fmt.Fprintf(os.Stderr, "bench: unfinished %s: phase %s, step %q, next %q at %v; %s\n",
+			claims[i].Name, st.Phase, st.Step, st.NextStep, st.NextStepAt, why)
+	}
 }
 
 // busySeconds is the span from the first to the last sample that saw new steps.

@@ -179,7 +179,8 @@ func (r *DebtorReconciler) reconcileCase(ctx context.Context, d, orig *inkassov1
 			return time.Time{}, err
 		}
 		observeStep(policy.Name, rec.Step, rec.DueAt.Time, now)
-		r.Recorder.Eventf(d, nil, "Normal", "CaseStep", "Step", "case %s: step %s for %d claim(s), fee %s", c.ID, rec.Step, len(rec.Claims), rec.Fee)
+		// No event on the debtor: each member claim gets its StepCompleted
+		// (naming the case) and status.case.history keeps the record.
 	}
 	setCaseNext(c, ctp, plan)
 	if err := r.materialize(ctx, d, c, policy, tp, members, now, true); err != nil {

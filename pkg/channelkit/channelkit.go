@@ -232,7 +232,12 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		n.Status.SentAt = &metav1.Time{Time: c.Clock.Now().Truncate(time.Second)}
 		c.setReady(&n, metav1.ConditionTrue, inkassov1.NoticeReasonSent, "delivered by "+c.ControllerName)
 		deliveries.WithLabelValues(c.ControllerName, "sent").Inc()
-		c.Recorder.Eventf(&n, nil, "Normal", "Sent", "Deliver", "delivered by %s on attempt %d", c.ControllerName, n.Status.Attempts)
+		if n.Status.Attempts > 1 {
+			// Closes the Retrying warnings. A first-attempt delivery is
+			// recorded in status only: an event per notice doubled the
+			// apiserver's event writes and events expire within hours.
+			c.Recorder.Eventf(&n, nil, "Normal", "Sent", "Deliver", "delivered by %s on attempt %d", c.ControllerName, n.Status.Attempts)
+		}
 		logger.V(1).Info("notice sent", "notice", n.Name, "deliveryID", id)
 		return reconcile.Result{}, c.patch(ctx, orig, &n)
 	case IsPermanent(err):
