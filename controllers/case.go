@@ -86,25 +86,36 @@ func (r *DebtorReconciler) reconcileCase(ctx context.Context, d, orig *inkassov1
 	if err != nil {
 		return time.Time{}, err
 	}
-	// Members stay; a claim joins when its own transfer is due, whether or not
-	// it has flagged itself yet, so claims due together are taken in together.
+	// Members stay; a claim joins when its own transfer is due. The debtor
+	// keeps the timer for that (joinAt), so a claim writes nothing to ask
+	// and claims due together are taken in together.
 	var members, awaiting []*inkassov1.Claim
+	var joinAt time.Time
 	same := samePolicyCache{policy: policy.Name, byRef: map[string]bool{}}
 	for _, cl := range active {
 		switch {
 		case c != nil && slices.Contains(c.Claims, cl.Name):
 			members = append(members, cl)
 		case !same.of(ctx, r.Client, cl):
-		case cl.Status.AwaitingCase || transferDue(cl, d, policy, tp, now):
+		case cl.Status.AwaitingCase:
 			awaiting = append(awaiting, cl)
+		default:
+			at, ok := transferAt(cl, d, policy, tp, now)
+			switch {
+			case !ok:
+			case !now.Before(at):
+				awaiting = append(awaiting, cl)
+			default:
+				joinAt = earliest(joinAt, at)
+			}
 		}
 	}
 	if c == nil && len(awaiting) == 0 {
-		return time.Time{}, nil
+		return joinAt, nil
 	}
 	if len(members)+len(awaiting) == 0 {
 		d.Status.Case = nil
-		return time.Time{}, nil
+		return joinAt, nil
 	}
 
 	if c == nil {
@@ -154,7 +165,7 @@ func (r *DebtorReconciler) reconcileCase(ctx context.Context, d, orig *inkassov1
 			}
 			if held {
 				// The member's own reconcile reports it (Stalled/NoticeFailed).
-				return time.Time{}, nil
+				return joinAt, nil
 			}
 		}
 	}
@@ -190,9 +201,17 @@ func (r *DebtorReconciler) reconcileCase(ctx context.Context, d, orig *inkassov1
 		// Every step is done: the case is complete. Claims arriving later open a new one.
 		r.Recorder.Eventf(d, nil, "Normal", "CaseCompleted", "CloseCase", "collection case %s completed every step of policy %s", c.ID, policy.Name)
 		d.Status.Case = nil
-		return time.Time{}, nil
+		return joinAt, nil
 	}
-	return plan.NextAt, nil
+	return earliest(plan.NextAt, joinAt), nil
+}
+
+// earliest is the sooner of two moments, a zero one meaning none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }
 
 func setCaseNext(c *inkassov1.CollectionCase, ctp schedule.Policy, plan schedule.Plan) {
@@ -259,21 +278,26 @@ func (s samePolicyCache) of(ctx context.Context, c client.Reader, cl *inkassov1.
 	return same
 }
 
-// transferDue reports a claim, not in a case, whose next own step is a case
-// step and due now. A debtor abroad is forwarded by the claim itself.
-func transferDue(cl *inkassov1.Claim, d *inkassov1.Debtor, policy *inkassov1.CollectionPolicy, tp schedule.Policy, now time.Time) bool {
+// transferAt reports when a claim, not in a case, transfers to collection:
+// when its next own step, a case step, is due. ok is false when no time
+// alone brings the transfer (reminders first, automatic collection off, a
+// debtor abroad forwarded by the claim itself).
+func transferAt(cl *inkassov1.Claim, d *inkassov1.Debtor, policy *inkassov1.CollectionPolicy, tp schedule.Policy, now time.Time) (at time.Time, ok bool) {
 	if !(cl.AutoCollectionEnabled() && d.AutoCollectionEnabled()) && len(cl.Status.History) == 0 {
-		return false
+		return time.Time{}, false
 	}
 	if !transferred(cl, policy) && string(d.Spec.Country) != string(policy.Spec.Jurisdiction) {
-		return false
+		return time.Time{}, false
 	}
 	facts, err := scheduleFacts(cl)
 	if err != nil {
-		return false
+		return time.Time{}, false
 	}
 	plan := schedule.Compute(tp, facts, now)
-	return plan.Due && isCaseStep(policy, policy.Spec.Steps[plan.Next].Name)
+	if plan.Next < 0 || !isCaseStep(policy, policy.Spec.Steps[plan.Next].Name) {
+		return time.Time{}, false
+	}
+	return plan.NextAt, true
 }
 
 // caseTiming is the policy's timing for case steps: those after the reminder

@@ -304,7 +304,7 @@ func (r *ClaimReconciler) reconcile(ctx context.Context, claim *inkassov1.Claim,
 	}
 
 	if consolidates(policy) {
-		if res, handled := r.caseMember(claim, debtor, policy, plan, conds); handled {
+		if res, handled := r.caseMember(claim, debtor, policy, plan, now, conds); handled {
 			return res, nil
 		}
 	}
@@ -611,11 +611,11 @@ func consolidates(p *inkassov1.CollectionPolicy) bool {
 
 // caseMember handles a claim whose steps from the transfer on belong to its
 // debtor's collection case, which the Debtor controller runs: a claim in the
-// case mirrors the case's next step; a claim whose transfer is due asks to
+// case mirrors the case's next step; a claim whose transfer is due waits to
 // be taken in. handled is false where the claim's own steps apply (reminders
 // before transfer, forwarding a debtor abroad).
 func (r *ClaimReconciler) caseMember(claim *inkassov1.Claim, debtor *inkassov1.Debtor, policy *inkassov1.CollectionPolicy,
-	plan schedule.Plan, conds conditionSetter) (reconcile.Result, bool) {
+	plan schedule.Plan, now time.Time, conds conditionSetter) (reconcile.Result, bool) {
 	st := &claim.Status
 	if c := debtor.Status.Case; c != nil && slices.Contains(c.Claims, claim.Name) {
 		behind := false // the case recorded a step for this claim that the Debtor controller has not written to it yet
@@ -648,13 +648,29 @@ func (r *ClaimReconciler) caseMember(claim *inkassov1.Claim, debtor *inkassov1.D
 	if !transferred(claim, policy) && string(debtor.Spec.Country) != string(policy.Spec.Jurisdiction) {
 		return reconcile.Result{}, false // forwarded by its own step
 	}
-	st.AwaitingCase = true
 	r.setNext(claim, policy, plan)
+	// The Debtor controller's own timer takes the claim in when its transfer
+	// is due, so asking would only cost a claim write per transfer. The claim
+	// says it waits only when its debtor has not acted for a while (a stalled
+	// or stopped Debtor controller): until then it keeps what it showed.
+	waited := simclock.RealDuration(r.Clock, now.Sub(plan.NextAt))
+	if ready := meta.FindStatusCondition(st.Conditions, inkassov1.ConditionReady); !st.AwaitingCase && waited < awaitingCaseGrace &&
+		ready != nil && ready.Reason == "Waiting" {
+		conds.ready(ready.Reason, ready.Message)
+		return reconcile.Result{RequeueAfter: awaitingCaseGrace - waited}, true
+	}
+	st.AwaitingCase = true
 	conds.ready("AwaitingCase", "transfer to collection is due: waiting for debtor "+debtor.Name+"'s collection case to take the claim in")
 	// Normally taken in at once; look again in case the debtor's case
 	// follows another policy and the claim must be collected alone.
 	return reconcile.Result{RequeueAfter: 2 * time.Second}, true
 }
+
+// awaitingCaseGrace is how long (wall clock) a claim whose transfer is due
+// leaves its debtor to take it in before it flags status.awaitingCase. It is
+// longer than a saturated manager's queue (docs/performance.md: step
+// lateness reached 252 s), so a healthy run never flags.
+const awaitingCaseGrace = 10 * time.Minute
 
 // SetupWithManager registers the controller and its watches.
 func (r *ClaimReconciler) SetupWithManager(mgr ctrl.Manager) error {

@@ -35,6 +35,9 @@ var (
 	wake   chan event.GenericEvent
 	dwake  chan event.GenericEvent
 	outbox string
+	// cached reads through the suite manager's cache (its field indexes),
+	// for tests that call a reconciler directly.
+	cached client.Client
 	// restCfg reaches the test control plane (for tests that run their own manager).
 	restCfg *rest.Config
 	// noticeTTL is how long Sent notices are kept (NoticeGC).
@@ -79,6 +82,7 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	cached = mgr.GetClient()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	fclock = clocktesting.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))

@@ -416,8 +416,9 @@ type ClaimStatus struct {
 	// +listType=atomic
 	// +optional
 	Ledger []LedgerEntry `json:"ledger,omitempty"`
-	// awaitingCase is set when the claim is due for transfer and waits for
-	// its debtor's collection case to take it in.
+	// awaitingCase is set when the claim's transfer has been due for ten
+	// minutes and its debtor's collection case has not taken it in yet (the
+	// Debtor controller normally does so at once, on its own timer).
 	// +optional
 	AwaitingCase bool `json:"awaitingCase,omitempty"`
 	// caseID is the debtor's collection case this claim belongs to.
