@@ -440,6 +440,40 @@ func (c *cluster) openNotices(t *testing.T, ns string) int {
 
 func sent(n *inkassov1.Notice) bool { return n.Status.SentAt != nil }
 
+// waitNoticesOut waits until every notice that is open now has been sent:
+// the channel controllers see notices again after a fault.
+func (c *cluster) waitNoticesOut(t *testing.T, ns string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	var open map[string]bool
+	for time.Now().Before(deadline) {
+		var list inkassov1.NoticeList
+		if err := c.k8s.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+			time.Sleep(200 * time.Millisecond)
+			continue
+		}
+		if open == nil {
+			open = map[string]bool{}
+			for i := range list.Items {
+				if !sent(&list.Items[i]) {
+					open[list.Items[i].Name] = true
+				}
+			}
+		}
+		left := 0
+		for i := range list.Items {
+			if open[list.Items[i].Name] && !sent(&list.Items[i]) {
+				left++
+			}
+		}
+		if left == 0 {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%d notices open at the start still not sent after %s", len(open), within)
+}
+
 // verify checks what must hold after any fault: every claim in its final
 // phase; every step in every claim's history has, for each channel of the
 // step, exactly one Notice, and that Notice was delivered exactly once by the
