@@ -65,7 +65,7 @@ build: manifests generate fmt vet ## Build the manager and the kubectl-inkasso p
 	go build -o $(BIN)/kubectl-inkasso ./cmd/kubectl-inkasso
 
 .PHONY: run
-run: manifests generate control-plane-tools ## Local control plane + samples + manager on an accelerated clock.
+run: manifests generate run-tools ## Local control plane + samples + manager on an accelerated clock.
 	hack/run.sh
 
 .PHONY: docker-build
@@ -92,10 +92,12 @@ undeploy: kubectl ## Remove the operator deployed by make deploy.
 
 ##@ Tools (built from source once per version, cached in ~/.cache/inkasso-operator/tools)
 
-.PHONY: controller-gen kubectl control-plane-tools
+.PHONY: controller-gen kubectl control-plane-tools run-tools
 controller-gen:
 	@hack/tool.sh controller-gen
 kubectl:
 	@hack/tool.sh kubectl
-control-plane-tools: ## kube-apiserver, etcd, kubectl and helm for envtest, make run and the chart test.
+control-plane-tools: ## kube-apiserver, etcd, kubectl and helm for envtest, the e2e and chart tests, bench and test-reliability.
 	@hack/tool.sh kube-apiserver etcd kubectl helm
+run-tools: ## kube-apiserver, etcd and kubectl only: what make run needs (no helm).
+	@hack/tool.sh kube-apiserver etcd kubectl
