@@ -96,8 +96,8 @@ func TestThreeClaimCase(t *testing.T) {
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "trio"}, &d); err != nil {
 		t.Fatal(err)
 	}
-	if d.Status.Case != nil {
-		t.Errorf("the completed case is still open: %+v", d.Status.Case)
+	if len(d.Status.Cases) != 0 {
+		t.Errorf("the completed case is still open: %+v", d.Status.Cases)
 	}
 }
 

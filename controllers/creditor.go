@@ -4,18 +4,15 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/notice"
-	"github.com/inkasso-operator/inkasso-operator/internal/schedule"
 )
 
 // creditorSteps are the Notice spec.step of each creditor notice.
@@ -27,16 +24,6 @@ var creditorSteps = map[inkassov1.CreditorEvent]string{
 
 func hasCreditorNotice(claim *inkassov1.Claim, ev inkassov1.CreditorEvent) bool {
 	return slices.ContainsFunc(claim.Status.CreditorNotices, func(r inkassov1.CreditorNoticeRecord) bool { return r.Event == ev })
-}
-
-// warnedAt is when the creditor was warned of the claim's transfer.
-func warnedAt(claim *inkassov1.Claim) time.Time {
-	for _, r := range claim.Status.CreditorNotices {
-		if r.Event == inkassov1.CreditorOverdueWarning {
-			return r.Time.Time
-		}
-	}
-	return time.Time{}
 }
 
 // notifyCreditor tells the creditor about ev once per claim, through the
@@ -81,7 +68,7 @@ func notifyCreditor(ctx context.Context, c client.Client, claim *inkassov1.Claim
 			ObjectMeta: metav1.ObjectMeta{
 				Name:      notice.Name(claim.Name, step, ch),
 				Namespace: claim.Namespace,
-				Labels:    map[string]string{"collection.inkasso.dev/step": step, "collection.inkasso.dev/recipient": "creditor"},
+				Labels:    map[string]string{stepLabel: step, recipientLabel: "creditor"},
 			},
 			Spec: inkassov1.NoticeSpec{
 				ChannelRef: inkassov1.LocalObjectReference{Name: ch},
@@ -107,41 +94,4 @@ func notifyCreditor(ctx context.Context, c client.Client, claim *inkassov1.Claim
 	}
 	claim.Status.CreditorNotices = append(claim.Status.CreditorNotices, rec)
 	return nil
-}
-
-// notifyTransferred tells the creditor the claim is in collection once its
-// first step past the reminders is done, with the free-cancellation window.
-func notifyTransferred(ctx context.Context, c client.Client, claim *inkassov1.Claim, debtor *inkassov1.Debtor,
-	policy *inkassov1.CollectionPolicy, tp schedule.Policy, now time.Time) error {
-	if !transferred(claim, policy) || claim.Status.Phase == inkassov1.PhaseForwarded || hasCreditorNotice(claim, inkassov1.CreditorTransferred) {
-		return nil
-	}
-	var data notice.CreditorData
-	if started := claim.Status.CollectionStartedAt; started != nil && policy.Spec.CreditorNotices != nil {
-		if days := int(policy.Spec.CreditorNotices.FreeCancellationDays); days > 0 {
-			// freeToEnd allows ending before started+days: the last free day is the one before.
-			data.FreeUntil = schedule.DateOf(started.Add(-time.Second), tp.Location).AddDays(days).String()
-		}
-	}
-	return notifyCreditor(ctx, c, claim, debtor, policy, inkassov1.CreditorTransferred, data, now)
-}
-
-// transferOn is the day a warned claim transfers at the earliest.
-func transferOn(tp schedule.Policy, facts schedule.Claim, now time.Time) string {
-	d := schedule.DateOf(now, tp.Location).AddDays(tp.TransferWarningDays)
-	for _, x := range []schedule.Date{facts.DueDate.AddDays(tp.MinDaysAfterDue), facts.InvoiceDate.AddDays(tp.MinDaysAfterInvoice)} {
-		if x.String() > d.String() {
-			d = x
-		}
-	}
-	return d.String()
-}
-
-// closedReason is the Ready message of a claim that just ended, for the
-// creditor's result notice.
-func closedReason(claim *inkassov1.Claim) string {
-	if c := meta.FindStatusCondition(claim.Status.Conditions, inkassov1.ConditionReady); c != nil {
-		return strings.TrimSpace(c.Message)
-	}
-	return ""
 }

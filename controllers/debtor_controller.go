@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -51,7 +52,6 @@ type DebtorReconciler struct {
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=debtors,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=debtors/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=debtors/finalizers,verbs=update
-// +kubebuilder:rbac:groups=collection.inkasso.dev,resources=claims/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=notices,verbs=get;list;watch;create
 
 // debtorFinalizer keeps a Debtor with open claims from being deleted, so no
@@ -86,11 +86,7 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	conds := conditionSetter{conds: &st.Conditions, gen: d.Generation, now: metav1.Time{Time: r.Clock.Now().Truncate(time.Second)}}
 	deleting := !d.DeletionTimestamp.IsZero()
 	now := r.Clock.Now()
-	wake, caseErr := r.reconcileCase(ctx, &d, orig, claims.Items, now)
-	// Again with the balances the case step just wrote to its claims, so
-	// the step's new outstanding goes out with this write instead of in
-	// one more write per claim update that follows.
-	aggregate(st, claims.Items)
+	wake, caseErr := r.reconcileCases(ctx, &d, orig, claims.Items, now)
 	var stalled *stallError
 	switch {
 	case errors.As(caseErr, &stalled):
@@ -99,7 +95,7 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	case caseErr != nil:
 		// The case must not advance past claims that did not record the
 		// step: keep its old state; the retry redoes the step, idempotently.
-		st.Case = orig.Status.Case.DeepCopy()
+		st.Cases = slices.Clone(orig.Status.Cases)
 		if apierrors.IsConflict(caseErr) {
 			return reconcile.Result{RequeueAfter: 50 * time.Millisecond}, nil
 		}

@@ -2,11 +2,8 @@ package controllers
 
 import (
 	"context"
-	"fmt"
-	"slices"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -16,7 +13,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
-	"github.com/inkasso-operator/inkasso-operator/internal/notice"
 )
 
 // defaultDeliveryHours is how long a channel has to deliver a notice
@@ -39,104 +35,6 @@ func noticeFailed(n *inkassov1.Notice) (string, bool) {
 		return c.Message, true
 	}
 	return "", false
-}
-
-// checkDeliveries looks at the notices of the claim's latest step with
-// notices. A debtor notice its channel failed is copied to the policy's
-// fallbackChannel (once; the copy is recorded in the step's history entry);
-// with no fallback left the claim stalls, and its next step waits, until
-// the notice is retried and sent or deleted (docs/channel-contract.md).
-func (r *ClaimReconciler) checkDeliveries(ctx context.Context, claim *inkassov1.Claim, policy *inkassov1.CollectionPolicy) error {
-	hist := claim.Status.History
-	i := len(hist) - 1
-	for i >= 0 && len(hist[i].Notices) == 0 {
-		i--
-	}
-	if i < 0 {
-		return nil
-	}
-	entry := &hist[i]
-	for _, name := range slices.Clone(entry.Notices) {
-		var n inkassov1.Notice
-		err := r.Client.Get(ctx, types.NamespacedName{Namespace: claim.Namespace, Name: name}, &n)
-		if apierrors.IsNotFound(err) {
-			continue // sent and garbage-collected, or deleted by someone resolving a failure
-		}
-		if err != nil {
-			return fmt.Errorf("reading notice %s: %w", name, err)
-		}
-		why, failed := noticeFailed(&n)
-		if !failed || n.Spec.DebtorRef == nil {
-			continue // creditor notices inform; they never hold the debtor's process
-		}
-		fb := policy.Spec.FallbackChannel
-		if fb == "" || n.Spec.ChannelRef.Name == fb {
-			return stall("NoticeFailed", "notice %s (step %s, channel %s) failed: %s; the next step waits. Fix the cause and retry it "+
-				"(kubectl patch ntc %s --subresource=status --type=merge -p '{\"status\":null}'), or delete it to go on without it",
-				n.Name, n.Spec.Step, n.Spec.ChannelRef.Name, why, n.Name)
-		}
-		copyName := notice.Name(n.Spec.CaseID, n.Spec.Step, fb)
-		if slices.Contains(entry.Notices, copyName) {
-			continue
-		}
-		if err := requireChannelsOf(ctx, r.Client, claim.Namespace, []string{fb}, "spec.fallbackChannel of policy "+policy.Name); err != nil {
-			return err
-		}
-		cp := &inkassov1.Notice{ObjectMeta: metav1.ObjectMeta{Name: copyName, Namespace: n.Namespace, Labels: n.Labels,
-			OwnerReferences: n.OwnerReferences, Annotations: map[string]string{"collection.inkasso.dev/fallback-for": n.Name}}, Spec: n.Spec}
-		cp.Spec.ChannelRef = inkassov1.LocalObjectReference{Name: fb}
-		now := r.Clock.Now()
-		if cp.Spec.NotBefore != nil && cp.Spec.NotBefore.Time.Before(now) {
-			cp.Spec.NotBefore = nil
-		}
-		cp.Spec.Deadline = deliveryDeadline(policy, now)
-		if err := r.Client.Create(ctx, cp); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("creating fallback notice %s: %w", copyName, err)
-		}
-		entry.Notices = append(entry.Notices, copyName)
-		r.Recorder.Eventf(claim, &n, "Warning", "NoticeFallback", "Fallback", "notice %s failed on channel %s (%s): sent again through fallback channel %s as %s",
-			n.Name, n.Spec.ChannelRef.Name, why, fb, copyName)
-	}
-	return nil
-}
-
-// undelivered reports a failed debtor notice of the claim's latest step
-// with notices that no fallback channel repairs (read only: the claim's own
-// reconcile makes the fallback copy). A collection case waits while one of
-// its members has one.
-func undelivered(ctx context.Context, c client.Reader, claim *inkassov1.Claim, policy *inkassov1.CollectionPolicy) (bool, error) {
-	hist := claim.Status.History
-	i := len(hist) - 1
-	for i >= 0 && len(hist[i].Notices) == 0 {
-		i--
-	}
-	if i < 0 {
-		return false, nil
-	}
-	fb := policy.Spec.FallbackChannel
-	for _, name := range hist[i].Notices {
-		var n inkassov1.Notice
-		err := c.Get(ctx, types.NamespacedName{Namespace: claim.Namespace, Name: name}, &n)
-		if apierrors.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return false, fmt.Errorf("reading notice %s: %w", name, err)
-		}
-		if _, failed := noticeFailed(&n); !failed || n.Spec.DebtorRef == nil {
-			continue
-		}
-		if fb == "" || n.Spec.ChannelRef.Name == fb {
-			return true, nil
-		}
-		var cp inkassov1.Notice
-		if err := c.Get(ctx, types.NamespacedName{Namespace: claim.Namespace, Name: notice.Name(n.Spec.CaseID, n.Spec.Step, fb)}, &cp); err == nil {
-			if _, f := noticeFailed(&cp); f {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
 }
 
 // deliveryOutcome passes notice updates that end a delivery (Sent or
@@ -181,4 +79,19 @@ func debtorOfNotice(_ context.Context, o client.Object) []reconcile.Request {
 		return nil
 	}
 	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: n.Namespace, Name: n.Spec.DebtorRef.Name}}}
+}
+
+// caseNoticeCreated passes the creation of a case step's notices: a claim
+// records a case step only once its notices exist, and looks again then.
+func caseNoticeCreated() predicate.Funcs {
+	return predicate.Funcs{
+		CreateFunc: func(e event.CreateEvent) bool {
+			_, inCase := e.Object.GetLabels()[caseLabel]
+			owners := e.Object.GetOwnerReferences()
+			return inCase && len(owners) > 0 && owners[0].Kind == "Debtor"
+		},
+		UpdateFunc:  func(event.UpdateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
 }

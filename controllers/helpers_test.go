@@ -255,8 +255,8 @@ func debtorsState(ns string) string {
 	var out []string
 	for _, d := range list.Items {
 		s := fmt.Sprintf("debtor %s conditions %v", d.Name, d.Status.Conditions)
-		if c := d.Status.Case; c != nil {
-			s += fmt.Sprintf(" case %s claims %v step %q next %q at %v history %d", c.ID, c.Claims, c.Step, c.NextStep, c.NextStepAt, len(c.History))
+		for _, c := range d.Status.Cases {
+			s += fmt.Sprintf(" case %s (%s) claims %v step %q next %q at %v history %d", c.ID, c.Currency, c.Claims, c.Step, c.NextStep, c.NextStepAt, len(c.History))
 		}
 		out = append(out, s)
 	}

@@ -42,10 +42,23 @@ type noticeInput struct {
 	overrides notice.Overrides
 	// contacts are when the debtor's earlier notices went (or go) out.
 	contacts []time.Time
+	// fee is what this step charged, for the "(of which X for this
+	// notice)" line; reference the payment reference to print.
+	fee       money.Money
+	reference string
 }
 
-// debtorLabel marks a notice to a debtor with the debtor's name.
-const debtorLabel = "collection.inkasso.dev/debtor"
+// Label keys the operator sets on notices.
+const (
+	// debtorLabel marks a notice to a debtor with the debtor's name.
+	debtorLabel = "collection.inkasso.dev/debtor"
+	// stepLabel names the step (or creditor event) a notice is for.
+	stepLabel = "collection.inkasso.dev/step"
+	// caseLabel names the case a notice belongs to.
+	caseLabel = "collection.inkasso.dev/case"
+	// recipientLabel marks notices to the creditor.
+	recipientLabel = "collection.inkasso.dev/recipient"
+)
 
 // buildNotice renders the notice; its name is deterministic per (case, step,
 // channel) so that creating it again can never send twice.
@@ -106,7 +119,10 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 		refs = append(refs, inkassov1.LocalObjectReference{Name: c.Name})
 		claimLines = append(claimLines, inkassov1.NoticeClaim{Name: c.Name, InvoiceNumber: c.Spec.InvoiceNumber, DueDate: string(c.Spec.DueDate), Outstanding: out})
 	}
-	reference := in.claims[0].Status.PaymentReference
+	reference := in.reference
+	if reference == "" {
+		reference = in.claims[0].Status.PaymentReference
+	}
 	interestFrom := string(in.claims[0].Spec.DueDate)
 	for _, c := range in.claims {
 		interestFrom = min(interestFrom, string(c.Spec.DueDate))
@@ -120,6 +136,9 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 		Currency: cur, Claims: lines, Principal: principal.String(), Fees: fees.String(), Interest: interest.String(),
 		Paid: paid.String(), Outstanding: outstanding.String(), PayBy: payBy, PaymentReference: reference,
 		InterestRate: rate, InterestFrom: interestFrom,
+	}
+	if in.fee.Currency == cur && in.fee.IsPositive() {
+		data.FeeCharged = in.fee.String()
 	}
 	if p := in.policy.Spec.Creditor; p != nil {
 		data.CreditorName, data.CreditorOrgNo = p.Name, p.OrganizationNumber
@@ -136,7 +155,7 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      notice.Name(in.caseID, in.step.Name, in.channel),
 			Namespace: in.debtor.Namespace,
-			Labels:    map[string]string{"collection.inkasso.dev/step": in.step.Name},
+			Labels:    map[string]string{stepLabel: in.step.Name},
 		},
 		Spec: inkassov1.NoticeSpec{
 			ChannelRef: inkassov1.LocalObjectReference{Name: in.channel},
@@ -172,7 +191,7 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 	}
 	n.Spec.Deadline = deliveryDeadline(in.policy, from)
 	if len(in.caseID) <= 63 {
-		n.Labels["collection.inkasso.dev/case"] = in.caseID
+		n.Labels[caseLabel] = in.caseID
 	}
 	if err := controllerutil.SetOwnerReference(in.owner, n, scheme); err != nil {
 		return nil, fmt.Errorf("owner reference: %w", err)
@@ -238,29 +257,6 @@ func createNotices(ctx context.Context, c client.Client, in noticeInput) ([]stri
 		names = append(names, n.Name)
 	}
 	return names, nil
-}
-
-// stepPhase is the phase a claim enters with a step, and what to record
-// about it: Escalate branches on the claim's credit decision.
-func stepPhase(m *inkassov1.Claim, policy *inkassov1.CollectionPolicy, step inkassov1.PolicyStep) (inkassov1.ClaimPhase, string) {
-	phase := inkassov1.ClaimPhase(step.Phase)
-	switch step.Action {
-	case inkassov1.ActionCreditCheck:
-		decision, source := creditDecision(m, policy)
-		return phase, fmt.Sprintf("credit assessment: %s (%s)", decision, source)
-	case inkassov1.ActionEscalate:
-		decision, source := creditDecision(m, policy)
-		phase = inkassov1.PhaseLegal
-		if decision == inkassov1.CreditInsolvent {
-			phase = inkassov1.PhaseSurveillance
-		}
-		return phase, fmt.Sprintf("handed over to %s after credit assessment %s (%s)", phase, decision, source)
-	case inkassov1.ActionSurveil:
-		return inkassov1.PhaseSurveillance, ""
-	case inkassov1.ActionForward:
-		return inkassov1.PhaseForwarded, "forwarded to a foreign partner"
-	}
-	return phase, ""
 }
 
 // templateOverrides reads the policy's template ConfigMap (live: ConfigMaps

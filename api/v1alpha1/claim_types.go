@@ -264,6 +264,11 @@ type HistoryEntry struct {
 	// fee charged with the step, decimal in major units ("0.00" for none).
 	// +optional
 	Fee string `json:"fee,omitempty"`
+	// feeKind is the legal basis of the fee (Reminder, LightSalary,
+	// HeavySalary, Compensation; empty for a fixed fee or none): every cap
+	// of the claim's fee ledger counts by it.
+	// +optional
+	FeeKind string `json:"feeKind,omitempty"`
 	// message is a short human explanation.
 	// +optional
 	Message string `json:"message,omitempty"`

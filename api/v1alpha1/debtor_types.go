@@ -111,6 +111,10 @@ type CollectionCase struct {
 	// policy is the CollectionPolicy the case follows.
 	// +optional
 	Policy string `json:"policy,omitempty"`
+	// currency of every claim in the case: claims in other currencies are
+	// collected in a case of their own, never summed.
+	// +optional
+	Currency string `json:"currency,omitempty"`
 	// claims in the case, by name.
 	// +listType=set
 	Claims []string `json:"claims,omitempty"`
@@ -149,10 +153,15 @@ type CaseStep struct {
 	// fee charged for the whole case with the step.
 	// +optional
 	Fee string `json:"fee,omitempty"`
-	// shares of the fee, one per claim in the order of claims.
+	// shares of the fee, one per claim in the order of claims. A share is
+	// never more than the claim's own fee ledger allows for the step.
 	// +listType=atomic
 	// +optional
 	Shares []string `json:"shares,omitempty"`
+	// feeKind is the legal basis of the fee (Reminder, LightSalary,
+	// HeavySalary, Compensation; empty for a fixed fee or none).
+	// +optional
+	FeeKind string `json:"feeKind,omitempty"`
 	// dueAt is when the schedule wanted the step.
 	// +optional
 	DueAt *metav1.Time `json:"dueAt,omitempty"`
@@ -174,9 +183,13 @@ type DebtorStatus struct {
 	// phase is the most advanced phase among the debtor's open claims.
 	// +optional
 	Phase ClaimPhase `json:"phase,omitempty"`
-	// case is the open collection case, if any.
+	// cases are the open collection cases, at most one per currency. The
+	// Debtor controller records each case step here first (intent); each
+	// claim then records its own entry from it.
+	// +listType=map
+	// +listMapKey=id
 	// +optional
-	Case *CollectionCase `json:"case,omitempty"`
+	Cases []CollectionCase `json:"cases,omitempty"`
 	// conditions: Ready (kstatus).
 	// +listType=map
 	// +listMapKey=type

@@ -666,10 +666,12 @@ func (in *DebtorStatus) DeepCopyInto(out *DebtorStatus) {
 		*out = make([]CurrencyAmount, len(*in))
 		copy(*out, *in)
 	}
-	if in.Case != nil {
-		in, out := &in.Case, &out.Case
-		*out = new(CollectionCase)
-		(*in).DeepCopyInto(*out)
+	if in.Cases != nil {
+		in, out := &in.Cases, &out.Cases
+		*out = make([]CollectionCase, len(*in))
+		for i := range *in {
+			(*in)[i].DeepCopyInto(&(*out)[i])
+		}
 	}
 	if in.Conditions != nil {
 		in, out := &in.Conditions, &out.Conditions

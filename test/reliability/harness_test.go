@@ -410,9 +410,10 @@ func (c *cluster) unfinished(t *testing.T, ns string) string {
 		}
 		var d inkassov1.Debtor
 		if err := c.k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: cl.Spec.DebtorRef.Name}, &d); err == nil {
-			if cs := d.Status.Case; cs != nil {
-				fmt.Fprintf(&b, "  debtor %s case %s step %q next %q at %v claims %v, %d steps recorded\n", d.Name, cs.ID, cs.Step, cs.NextStep, cs.NextStepAt, cs.Claims, len(cs.History))
-			} else {
+			for _, cs := range d.Status.Cases {
+				fmt.Fprintf(&b, "  debtor %s case %s (%s) step %q next %q at %v claims %v, %d steps recorded\n", d.Name, cs.ID, cs.Currency, cs.Step, cs.NextStep, cs.NextStepAt, cs.Claims, len(cs.History))
+			}
+			if len(d.Status.Cases) == 0 {
 				fmt.Fprintf(&b, "  debtor %s: no open case; phase %s, %d open claims\n", d.Name, d.Status.Phase, d.Status.OpenClaims)
 			}
 			for _, cond := range d.Status.Conditions {

@@ -1,0 +1,192 @@
+package collection
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/inkasso-operator/inkasso-operator/internal/fees"
+	"github.com/inkasso-operator/inkasso-operator/internal/money"
+)
+
+// Fee is a fee a step charges, with its legal basis.
+type Fee struct {
+	Amount money.Money
+	Kind   fees.Kind // empty for a fixed fee
+	Basis  string    // the rule that allows it
+}
+
+// feeBasis names the law (or the policy) that allows a fee kind.
+func feeBasis(jurisdiction string, kind fees.Kind, fixed bool) string {
+	if fixed {
+		return "fixed fee of the policy step"
+	}
+	switch jurisdiction + "/" + string(kind) {
+	case "NO/Reminder":
+		return "inkassoforskriften § 1-2 (1/20 of the inkassosats; at most two reminder-type fees per claim)"
+	case "NO/LightSalary", "NO/HeavySalary":
+		return "inkassoforskriften §§ 2-2, 2-3 (salær maximum by principal band)"
+	case "NO/Compensation":
+		return "forsinkelsesrenteloven § 3a (standardkompensasjon, business debtors)"
+	case "SE/Reminder", "SE/LightSalary", "SE/PaymentPlan":
+		return "lagen om ersättning för inkassokostnader m.m. 2 §, 5 §"
+	case "SE/Compensation":
+		return "lagen om ersättning för inkassokostnader m.m. 4 § (450 SEK once per debt)"
+	case "FI/Reminder", "FI/LightSalary":
+		return "perintälaki 10 e § (consumer caps) / 10 f § (business)"
+	case "FI/Compensation":
+		return "korkolaki 10 a § (40 EUR fixed compensation)"
+	}
+	return string(kind)
+}
+
+// kindOf is the fee kind a history record was charged under: recorded, or
+// for records written before kinds were kept, the policy step's.
+func kindOf(p *Policy, step string, recorded fees.Kind) fees.Kind {
+	if recorded != "" {
+		return recorded
+	}
+	if s, ok := p.StepNamed(step); ok && s.FixedFee == "" {
+		return s.Fee
+	}
+	return ""
+}
+
+// count adds a fee charged under kind to c.
+func count(c *fees.Charged, kind fees.Kind, charged money.Money) {
+	c.Total = c.Total.Add(charged)
+	switch kind {
+	case fees.Reminder:
+		c.ReminderFees++
+	case fees.LightSalary:
+		c.DemandFees++
+		c.Salary = c.Salary.Add(charged)
+	case fees.HeavySalary:
+		c.Salary = c.Salary.Add(charged)
+	case fees.Compensation:
+		c.Compensation = true
+		c.Salary = c.Salary.Add(charged)
+	}
+}
+
+// Charged is what the claim's whole history charged, by kind: its own
+// steps, and its shares of every case step, before and after it joined a
+// case. This is the fee ledger of the debt: every cap counts it.
+func Charged(p *Policy, c *Claim) fees.Charged {
+	out := fees.Charged{Salary: money.Zero(c.Currency), Total: money.Zero(c.Currency)}
+	for _, h := range c.State.History {
+		if !h.HasFee || !h.Fee.IsPositive() || h.Fee.Currency != c.Currency {
+			continue
+		}
+		count(&out, kindOf(p, h.Step, h.FeeKind), h.Fee)
+	}
+	return out
+}
+
+// feeInput is the fee tables' input for a step on a principal.
+func feeInput(p *Policy, d *Debtor, step Step, currency string, principal money.Money, on time.Time) (fees.Input, error) {
+	in := fees.Input{Jurisdiction: p.Jurisdiction, Currency: currency, Principal: principal,
+		Business: d != nil && d.Business, On: on, Kind: step.Fee, Fixed: step.FixedFee, NoVAT: p.Fees.NoVAT}
+	if p.Fees.Sats != "" {
+		m, err := money.Parse(p.Fees.Sats, currency)
+		if err != nil {
+			return in, fmt.Errorf("spec.overrides.feeUnit: %w", err)
+		}
+		in.SatsOverride = &m
+	}
+	if p.Fees.ReminderFee != "" {
+		m, err := money.Parse(p.Fees.ReminderFee, currency)
+		if err != nil {
+			return in, fmt.Errorf("spec.overrides.reminderFee: %w", err)
+		}
+		in.ReminderFee = &m
+	}
+	return in, nil
+}
+
+// Allowance is the most the step may charge the claim alone, after what
+// its whole history charged (its principal after credit notes selects the
+// band).
+func Allowance(p *Policy, d *Debtor, c *Claim, step Step, principal money.Money, on time.Time) (Fee, error) {
+	in, err := feeInput(p, d, step, c.Currency, principal, on)
+	if err != nil {
+		return Fee{}, err
+	}
+	in.Charged = Charged(p, c)
+	amt, err := fees.Compute(in)
+	if err != nil {
+		return Fee{}, err
+	}
+	return Fee{Amount: amt, Kind: feeKind(step), Basis: feeBasis(p.Jurisdiction, step.Fee, step.FixedFee != "")}, nil
+}
+
+func feeKind(s Step) fees.Kind {
+	if s.FixedFee != "" {
+		return ""
+	}
+	return s.Fee
+}
+
+// caseCharged is what the case's own records charged, by kind.
+func caseCharged(p *Policy, c *Case) fees.Charged {
+	out := fees.Charged{Salary: money.Zero(c.Currency), Total: money.Zero(c.Currency)}
+	for _, h := range c.History {
+		if !h.Fee.IsPositive() || h.Fee.Currency != c.Currency {
+			continue
+		}
+		count(&out, kindOf(p, h.Step, h.FeeKind), h.Fee)
+	}
+	return out
+}
+
+// SplitCapped divides a case fee over its claims in proportion to their
+// principals (fees.Split), then caps each part at the claim's own
+// allowance; what a capped claim cannot carry goes to the others in
+// proportion, up to their allowances, and the rest is not charged. So no
+// claim ever pays more than it would alone, and the case never more than
+// its fee.
+func SplitCapped(fee money.Money, principals, caps []money.Money) ([]money.Money, error) {
+	if len(caps) != len(principals) {
+		return nil, fmt.Errorf("%d caps for %d claims", len(caps), len(principals))
+	}
+	shares, err := fees.Split(fee, principals)
+	if err != nil {
+		return nil, err
+	}
+	for range len(shares) {
+		excess := money.Zero(fee.Currency)
+		var open []int
+		for i := range shares {
+			if shares[i].Cmp(caps[i]) > 0 {
+				excess = excess.Add(shares[i].Sub(caps[i]))
+				shares[i] = caps[i]
+			} else if shares[i].Cmp(caps[i]) < 0 {
+				open = append(open, i)
+			}
+		}
+		if !excess.IsPositive() || len(open) == 0 {
+			break
+		}
+		weights := make([]money.Money, len(open))
+		for k, i := range open {
+			weights[k] = principals[i]
+		}
+		extra, err := fees.Split(excess, weights)
+		if err != nil {
+			return nil, err
+		}
+		for k, i := range open {
+			shares[i] = shares[i].Add(extra[k])
+		}
+	}
+	for i := range shares {
+		if shares[i].Cmp(caps[i]) > 0 {
+			shares[i] = caps[i] // what no claim can carry is not charged
+		}
+		if shares[i].Amount.LessThan(decimal.Zero) {
+			shares[i] = money.Zero(fee.Currency)
+		}
+	}
+	return shares, nil
+}
