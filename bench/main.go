@@ -336,21 +336,17 @@ func run(c config) error {
 		return err
 	}
 	clk := simclock.New(start, c.scale, clock.RealClock{})
-	if err := controllers.SetupIndexes(ctx, mgr); err != nil {
-		return err
-	}
-	if err := (&controllers.ClaimReconciler{Clock: clk, MaxConcurrentReconciles: c.concurrency}).SetupWithManager(mgr); err != nil {
-		return err
-	}
-	if err := (&controllers.DebtorReconciler{Clock: clk, MaxConcurrentReconciles: c.concurrency}).SetupWithManager(mgr); err != nil {
-		return err
-	}
 	// A provider that accepts at once: what is measured is the operator.
-	kit := &channelkit.Controller{ControllerName: "bench.inkasso.dev/null", Clock: clk, MaxConcurrentSends: c.concurrency,
+	null := &channelkit.Controller{ControllerName: "bench.inkasso.dev/null", MaxConcurrentSends: c.concurrency,
 		Send: func(_ context.Context, r channelkit.Request) (string, error) {
 			return "ok-" + r.IdempotencyKey[:8], nil
 		}}
-	if err := kit.SetupWithManager(mgr); err != nil {
+	if err := controllers.Setup(ctx, mgr, controllers.Options{
+		Clock:                clk,
+		MaxConcurrentClaims:  c.concurrency,
+		MaxConcurrentDebtors: c.concurrency,
+		Channels:             []*channelkit.Controller{null},
+	}); err != nil {
 		return err
 	}
 	mctx, stopMgr := context.WithCancel(ctx)

@@ -21,7 +21,6 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/controllers"
-	"github.com/inkasso-operator/inkasso-operator/controllers/channels"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 )
 
@@ -97,13 +96,16 @@ func runSuite(m *testing.M) int {
 			os.Exit(1)
 		}
 	}
-	must(controllers.SetupIndexes(ctx, mgr))
-	must(controllers.SetupMetrics(mgr))
-	must((&controllers.ClaimReconciler{Clock: fclock, Wake: wake, MaxConcurrentReconciles: 4}).SetupWithManager(mgr))
-	must((&controllers.DebtorReconciler{Clock: fclock, Wake: dwake}).SetupWithManager(mgr))
-	must((&controllers.NoticeGC{Clock: fclock, TTL: noticeTTL}).SetupWithManager(mgr))
-	must(channels.Setup(mgr, channelkit.Controller{Clock: fclock}, channels.Options{OutboxDir: outbox}))
-	must((&channelkit.Controller{ControllerName: scriptedController, Send: scripted.send, Clock: fclock}).SetupWithManager(mgr))
+	must(controllers.Setup(ctx, mgr, controllers.Options{
+		Clock:               fclock,
+		ClaimWake:           wake,
+		DebtorWake:          dwake,
+		MaxConcurrentClaims: 4,
+		NoticeTTL:           noticeTTL,
+		InTreeChannels:      true,
+		OutboxDir:           outbox,
+		Channels:            []*channelkit.Controller{{ControllerName: scriptedController, Send: scripted.send}},
+	}))
 	go func() {
 		if err := mgr.Start(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "manager:", err)

@@ -25,7 +25,6 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/controllers"
-	"github.com/inkasso-operator/inkasso-operator/controllers/channels"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
 )
@@ -133,22 +132,16 @@ func run(cfg config) error {
 		return fmt.Errorf("creating manager: %w", err)
 	}
 	ctx := ctrl.SetupSignalHandler()
-	if err := controllers.SetupIndexes(ctx, mgr); err != nil {
-		return err
-	}
-	if err := (&controllers.ClaimReconciler{Clock: clk, MaxConcurrentReconciles: cfg.concurrency, MaxRetryDelay: cfg.maxRetryDelay}).SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("setting up claim controller: %w", err)
-	}
-	if err := (&controllers.DebtorReconciler{Clock: clk, MaxConcurrentReconciles: cfg.concurrency, MaxRetryDelay: cfg.maxRetryDelay}).SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("setting up debtor controller: %w", err)
-	}
-	if err := controllers.SetupMetrics(mgr); err != nil {
-		return fmt.Errorf("registering metrics: %w", err)
-	}
-	if err := (&controllers.NoticeGC{Clock: clk, TTL: cfg.noticeTTL}).SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("setting up the notice collector: %w", err)
-	}
-	if err := channels.Setup(mgr, channelkit.Controller{Clock: clk, MaxRetryDelay: cfg.maxRetryDelay, MaxConcurrentSends: max(cfg.sends, 1)}, channels.Options{OutboxDir: cfg.outbox}); err != nil {
+	if err := controllers.Setup(ctx, mgr, controllers.Options{
+		Clock:                clk,
+		MaxConcurrentClaims:  cfg.concurrency,
+		MaxConcurrentDebtors: cfg.concurrency,
+		MaxRetryDelay:        cfg.maxRetryDelay,
+		NoticeTTL:            cfg.noticeTTL,
+		InTreeChannels:       true,
+		OutboxDir:            cfg.outbox,
+		MaxConcurrentSends:   max(cfg.sends, 1),
+	}); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
