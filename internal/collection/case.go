@@ -517,7 +517,7 @@ func recordCaseStep(f CaseFacts, c *Case, p *Policy, step Step, members []*Claim
 		return CaseStep{}, &Problem{Reason: "FeeUnavailable", Message: fmt.Sprintf("case %s: %v", c.ID, err)}
 	}
 	rec := CaseStep{Step: step.Name, Time: f.Now.Truncate(time.Second), DueAt: pl.NextAt.UTC(), Shares: []money.Money{},
-		Fee: money.Zero(c.Currency), FeeKind: feeKind(step)}
+		Fee: money.Zero(c.Currency), FeeKind: fees.CountedAs(in)}
 	for i, m := range members {
 		rec.Claims = append(rec.Claims, m.Name)
 		rec.Shares = append(rec.Shares, shares[i])

@@ -118,14 +118,8 @@ func Allowance(p *Policy, d *Debtor, c *Claim, step Step, principal money.Money,
 	if err != nil {
 		return Fee{}, err
 	}
-	return Fee{Amount: amt, Kind: feeKind(step), Basis: feeBasis(p.Jurisdiction, step.Fee, step.FixedFee != "")}, nil
-}
-
-func feeKind(s Step) fees.Kind {
-	if s.FixedFee != "" {
-		return ""
-	}
-	return s.Fee
+	kind := fees.CountedAs(in)
+	return Fee{Amount: amt, Kind: kind, Basis: feeBasis(p.Jurisdiction, kind, step.FixedFee != "")}, nil
 }
 
 // caseCharged is what the case's own records charged, by kind.

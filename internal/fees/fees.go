@@ -137,3 +137,17 @@ func ptr(d decimal.Decimal) *decimal.Decimal    { return &d }
 func upTo(s string, v string) Band              { return Band{UpTo: ptr(dec(s)), Value: dec(v)} }
 func above(v string) Band                       { return Band{Value: dec(v)} }
 func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+// CountedAs is the kind a fee computed for in counts as in the debt's fee
+// ledger: a Swedish business debtor pays the fixed 450 SEK compensation
+// instead of reminder and demand fees (lagen om ersättning för
+// inkassokostnader 4 §), so a later step must see it as compensation.
+func CountedAs(in Input) Kind {
+	if in.Fixed != "" {
+		return ""
+	}
+	if in.Jurisdiction == "SE" && in.Business && (in.Kind == Reminder || in.Kind == LightSalary) {
+		return Compensation
+	}
+	return in.Kind
+}
