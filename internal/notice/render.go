@@ -61,74 +61,108 @@ var sets = func() map[string]*template.Template {
 // value "Subject: <line>", a blank line, then the body (text/template).
 type Overrides map[string]string
 
+// view is what the templates see: the data, and the step's title and legal
+// text rendered from title/<template> and legal/<template>.
+type view struct {
+	Data
+	Title string
+	Legal string
+}
+
+// texts are the templates Render executes for one notice: title/ and legal/
+// (nil when the language has none for the template), then the subject and
+// body, from the policy's override or the built-in set.
+type texts struct {
+	lang                        string
+	key                         string // "<template>.<language>", prefixed "built-in " when not overridden
+	override                    bool
+	title, legal, subject, body *template.Template
+}
+
+// textsFor picks the templates Render uses for d (d.Template set).
+func textsFor(d Data, overrides Overrides) (texts, error) {
+	lang := language(d.Language, sets)
+	set := sets[lang]
+	t := texts{lang: lang, key: d.Template + "." + lang, title: set.Lookup("title/" + d.Template), legal: set.Lookup("legal/" + d.Template)}
+	if text, ok := overrides[t.key]; ok {
+		var err error
+		if t.subject, t.body, err = parseOverride(text, lang); err != nil {
+			return texts{}, fmt.Errorf("template override %q: %w", t.key, err)
+		}
+		t.override = true
+		return t, nil
+	}
+	t.subject, t.body = set.Lookup("subject"), set.Lookup("body/"+d.Template)
+	if t.body == nil {
+		t.body = set.Lookup("body")
+	}
+	t.key = "built-in " + t.key
+	return t, nil
+}
+
+// view renders the title and legal text of d (d.Template set).
+func (t texts) view(d Data) (v view, err error) {
+	v = view{Data: d, Title: strings.ReplaceAll(d.Step, "-", " ")}
+	if t.title != nil {
+		if v.Title, err = run(t.title, v); err != nil {
+			return view{}, err
+		}
+	}
+	if t.legal != nil {
+		if v.Legal, err = run(t.legal, v); err != nil {
+			return view{}, err
+		}
+	}
+	return v, nil
+}
+
 // Render returns the subject and body of a notice in d.Language (nn falls
 // back to nb, unknown languages to en). An override for the template and
 // language replaces the built-in text; either way the result must carry
 // what the law requires of the step (Required), or Render fails.
 func Render(d Data, overrides Overrides) (subject, body string, err error) {
-	lang := language(d.Language, sets)
 	if d.Template == "" {
 		d.Template = d.Step
 	}
-	set := sets[lang]
-	view := struct {
-		Data
-		Title string
-		Legal string
-	}{Data: d, Title: strings.ReplaceAll(d.Step, "-", " ")}
-	if t := set.Lookup("title/" + d.Template); t != nil {
-		if view.Title, err = run(t, view); err != nil {
-			return "", "", err
-		}
+	t, err := textsFor(d, overrides)
+	if err != nil {
+		return "", "", err
 	}
-	if t := set.Lookup("legal/" + d.Template); t != nil {
-		if view.Legal, err = run(t, view); err != nil {
-			return "", "", err
-		}
+	v, err := t.view(d)
+	if err != nil {
+		return "", "", err
 	}
-	key := d.Template + "." + lang
-	if text, ok := overrides[key]; ok {
-		subject, body, err = renderOverride(text, lang, view)
-		if err != nil {
-			return "", "", fmt.Errorf("template override %q: %w", key, err)
-		}
-	} else {
-		if subject, err = run(set.Lookup("subject"), view); err != nil {
-			return "", "", err
-		}
-		bt := set.Lookup("body/" + d.Template)
-		if bt == nil {
-			bt = set.Lookup("body")
-		}
-		if body, err = run(bt, view); err != nil {
-			return "", "", err
-		}
-		key = "built-in " + key
+	subject, err = run(t.subject, v)
+	if err == nil {
+		body, err = run(t.body, v)
 	}
-	if missing := Missing(d, lang, subject+"\n"+body); len(missing) > 0 {
-		return "", "", fmt.Errorf("%s lacks what the law requires of a %s: %s", key, d.Template, strings.Join(missing, ", "))
+	if err != nil {
+		if t.override {
+			err = fmt.Errorf("template override %q: %w", t.key, err)
+		}
+		return "", "", err
+	}
+	if missing := Missing(d, t.lang, subject+"\n"+body); len(missing) > 0 {
+		return "", "", fmt.Errorf("%s lacks what the law requires of a %s: %s", t.key, d.Template, strings.Join(missing, ", "))
 	}
 	return subject, strings.TrimSpace(body) + "\n", nil
 }
 
-func renderOverride(text, lang string, view any) (subject, body string, err error) {
+// parseOverride parses a policy's text: "Subject: <line>", a blank line, the body.
+func parseOverride(text, lang string) (subject, body *template.Template, err error) {
 	first, rest, _ := strings.Cut(text, "\n")
 	s, ok := strings.CutPrefix(strings.TrimSpace(first), "Subject:")
 	if !ok {
-		return "", "", fmt.Errorf(`the first line must be "Subject: <text>"`)
+		return nil, nil, fmt.Errorf(`the first line must be "Subject: <text>"`)
 	}
-	parse := func(name, src string) (string, error) {
-		t, err := template.New(name).Funcs(funcs(lang)).Option("missingkey=error").Parse(src)
-		if err != nil {
-			return "", err
-		}
-		return run(t, view)
+	parse := func(name, src string) (*template.Template, error) {
+		return template.New(name).Funcs(funcs(lang)).Option("missingkey=error").Parse(src)
 	}
 	if subject, err = parse("subject", strings.TrimSpace(s)); err != nil {
-		return "", "", err
+		return nil, nil, err
 	}
 	if body, err = parse("body", strings.TrimLeft(rest, "\n")); err != nil {
-		return "", "", err
+		return nil, nil, err
 	}
 	return subject, body, nil
 }
