@@ -1,3 +1,6 @@
+// The shared fake clock only moves forward: these tests drive claims for
+// months, so the file sorts after money_integration_test.go, which needs a
+// fixed start date.
 package controllers_test
 
 import (
@@ -184,7 +187,8 @@ func TestSwedishCompensationOncePerDebt(t *testing.T) {
 
 // TestFinnishConsumerCapAcrossCase: a Finnish consumer claim of 100 EUR
 // bears at most 60 EUR of collection costs in all (perintälaki 10 e §),
-// counting its own reminders before it joined its debtor's case.
+// counting its own reminders before it joined its debtor's case (before,
+// the case counted only its own letters and each claim paid 70).
 func TestFinnishConsumerCapAcrossCase(t *testing.T) {
 	ns := newNamespace(t)
 	p := smallPolicy(ns, "fi", "FI",
@@ -193,14 +197,18 @@ func TestFinnishConsumerCapAcrossCase(t *testing.T) {
 		step("perintakirje-1", "Collection", 42, "LightSalary"),
 		step("perintakirje-2", "Collection", 56, "LightSalary"),
 		step("perintakirje-3", "Collection", 70, "LightSalary"),
-		step("perintakirje-4", "Collection", 84, "LightSalary"))
+		step("perintakirje-4", "Collection", 84, "LightSalary"),
+		step("perintakirje-5", "Collection", 98, "LightSalary"))
 	d := debtor(ns, "matti", inkassov1.DebtorConsumer)
 	d.Spec.Country, d.Spec.Language = "FI", "fi"
 	create(t, p, logChannel(ns, "letter"), d)
-	create(t, claimIn(ns, "f1", "matti", "100.00", "EUR", "fi", -2), claimIn(ns, "f2", "matti", "900.00", "EUR", "fi", -2))
+	create(t, claimIn(ns, "f1", "matti", "100.00", "EUR", "fi", -2), claimIn(ns, "f2", "matti", "100.00", "EUR", "fi", -2))
 	driveAllToEnd(t, ns, "f1", "f2")
 
-	caps := map[string]string{"f1": "60", "f2": "120"} // capital <= 100: 60; <= 1,000: 120
+	// Capital <= 100 EUR: 60 EUR in all. The case's total (200) has a cap of
+	// 120, which five demand letters of 24 reach; split in half, that was
+	// 60 per claim on top of its own two 5 EUR reminders.
+	caps := map[string]string{"f1": "60", "f2": "60"}
 	for name, limit := range caps {
 		c := getClaim(t, ns, name)
 		if c.Status.CaseID == name {
