@@ -20,10 +20,8 @@ import (
 // runs from, the creditor and the sender, and feeCharged, what this step
 // charged (zero: nothing, and the templates drop their "of which X for this
 // notice" line).
-//
-// It is buildNotice's data construction, copied so that it can be tested on
-// its own (notice_templates_test.go): buildNotice is to build its data here,
-// passing in.fee.
+// buildNotice renders its notice from it; notice_templates_test.go checks
+// every template against it.
 func noticeData(in noticeInput, feeCharged money.Money) (notice.Data, error) {
 	lang := in.debtor.Spec.Language
 	if lang == "" {

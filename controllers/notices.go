@@ -3,8 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -71,13 +69,6 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 	if err != nil {
 		return nil, err
 	}
-	payBy := ""
-	if in.step.PaymentDeadlineDays > 0 {
-		// The statutory minimum, moved to the next bank day when it lands on
-		// a weekend or holiday.
-		d := schedule.DateOf(in.now, in.tp.Location).AddDays(int(in.step.PaymentDeadlineDays))
-		payBy = cal.NextBankDay(calendar.Day(d.Year, d.Month, d.Day)).Format(time.DateOnly)
-	}
 	// Contact windows are the debtor's local hours and holidays.
 	dloc, dcal := debtorZone(in.debtor, in.tp.Location, cal)
 	notBefore, err := contactAllowedFrom(in.policy, dloc, dcal, in.now)
@@ -98,54 +89,16 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 		}
 	}
 
-	cur := string(in.claims[0].Spec.Currency)
-	sum := func(get func(ledger.Result) money.Money) money.Money {
-		total := money.Zero(cur)
-		for _, b := range in.balances {
-			total = total.Add(get(b))
-		}
-		return total
-	}
-	principal, fees := sum(func(b ledger.Result) money.Money { return b.Principal }), sum(func(b ledger.Result) money.Money { return b.Fees })
-	interest, paid := sum(func(b ledger.Result) money.Money { return b.Interest }), sum(func(b ledger.Result) money.Money { return b.Paid })
-	outstanding := sum(func(b ledger.Result) money.Money { return b.Outstanding })
-
-	var lines []notice.Line
-	var refs []inkassov1.LocalObjectReference
-	var claimLines []inkassov1.NoticeClaim
-	for i, c := range in.claims {
-		out := in.balances[i].Outstanding.String()
-		lines = append(lines, notice.Line{InvoiceNumber: c.Spec.InvoiceNumber, DueDate: string(c.Spec.DueDate), Outstanding: out})
-		refs = append(refs, inkassov1.LocalObjectReference{Name: c.Name})
-		claimLines = append(claimLines, inkassov1.NoticeClaim{Name: c.Name, InvoiceNumber: c.Spec.InvoiceNumber, DueDate: string(c.Spec.DueDate), Outstanding: out})
-	}
-	reference := in.reference
-	if reference == "" {
-		reference = in.claims[0].Status.PaymentReference
-	}
-	interestFrom := string(in.claims[0].Spec.DueDate)
-	for _, c := range in.claims {
-		interestFrom = min(interestFrom, string(c.Spec.DueDate))
-	}
-	rate, err := interestRate(in.policy, in.debtor, in.now)
+	data, err := noticeData(in, in.fee)
 	if err != nil {
 		return nil, err
 	}
-	data := notice.Data{
-		Language: string(lang), Step: in.step.Name, Template: in.step.Template, DebtorName: in.debtor.Spec.DisplayName,
-		Currency: cur, Claims: lines, Principal: principal.String(), Fees: fees.String(), Interest: interest.String(),
-		Paid: paid.String(), Outstanding: outstanding.String(), PayBy: payBy, PaymentReference: reference,
-		InterestRate: rate, InterestFrom: interestFrom,
-	}
-	if in.fee.Currency == cur && in.fee.IsPositive() {
-		data.FeeCharged = in.fee.String()
-	}
-	if p := in.policy.Spec.Creditor; p != nil {
-		data.CreditorName, data.CreditorOrgNo = p.Name, p.OrganizationNumber
-	}
-	if p := in.policy.Spec.Sender; p != nil {
-		data.SenderName, data.BankAccount = p.Name, p.BankAccount
-		data.SenderContact = strings.Join(slices.DeleteFunc([]string{p.Phone, p.Email}, func(s string) bool { return s == "" }), ", ")
+	var refs []inkassov1.LocalObjectReference
+	var claimLines []inkassov1.NoticeClaim
+	for i, c := range in.claims {
+		refs = append(refs, inkassov1.LocalObjectReference{Name: c.Name})
+		claimLines = append(claimLines, inkassov1.NoticeClaim{Name: c.Name, InvoiceNumber: c.Spec.InvoiceNumber, DueDate: string(c.Spec.DueDate),
+			Outstanding: in.balances[i].Outstanding.String()})
 	}
 	subject, body, err := notice.Render(data, in.overrides)
 	if err != nil {
@@ -162,16 +115,16 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 			ClaimRefs:  refs,
 			CaseID:     in.caseID,
 			Step:       in.step.Name,
-			Language:   lang,
+			Language:   inkassov1.Language(data.Language),
 			Subject:    subject,
 			Body:       body,
-			Amounts: &inkassov1.NoticeAmounts{Currency: cur, Principal: principal.String(), Fees: fees.String(), Interest: interest.String(),
-				Paid: paid.String(), Outstanding: outstanding.String(), Claims: claimLines},
-			PaymentReference: reference,
-			PayBy:            inkassov1.Date(payBy),
+			Amounts: &inkassov1.NoticeAmounts{Currency: data.Currency, Principal: data.Principal, Fees: data.Fees, Interest: data.Interest,
+				Paid: data.Paid, Outstanding: data.Outstanding, Claims: claimLines},
+			PaymentReference: data.PaymentReference,
+			PayBy:            inkassov1.Date(data.PayBy),
 			Creditor:         in.policy.Spec.Creditor.DeepCopy(),
 			Sender:           in.policy.Spec.Sender.DeepCopy(),
-			InterestRate:     rate,
+			InterestRate:     data.InterestRate,
 		},
 	}
 	if in.step.Action == inkassov1.ActionNotifyCreditor {
