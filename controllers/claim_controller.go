@@ -388,7 +388,7 @@ func (r *ClaimReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Wake != nil {
 		b = b.WatchesRawSource(source.Channel(r.Wake, &handler.EnqueueRequestForObject{}))
 	}
-	return b.Complete(r)
+	return b.Complete(r.recoverPanics()) // panics.go: a panic is a bug, not a retry
 }
 
 // caseChanged passes debtor updates that open, advance or close its

@@ -221,7 +221,7 @@ func (r *DebtorReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Wake != nil {
 		b = b.WatchesRawSource(source.Channel(r.Wake, &handler.EnqueueRequestForObject{}))
 	}
-	return b.Complete(r)
+	return b.Complete(r.recoverPanics()) // panics.go: a panic is a bug, not a retry
 }
 
 func (r *DebtorReconciler) stalledDebtors(ctx context.Context, o client.Object) []reconcile.Request {

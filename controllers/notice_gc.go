@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
 )
 
@@ -77,5 +78,7 @@ func (g *NoticeGC) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("notice-gc").
 		For(&inkassov1.Notice{}, builder.WithPredicates(onlySent, predicate.Funcs{DeleteFunc: func(event.DeleteEvent) bool { return false }})).
-		Complete(g)
+		// A panic is logged and counted, not retried (panics.go); the
+		// notice's status is its channel controller's, so nothing is marked.
+		Complete(channelkit.RecoverPanics("notice-gc", g, nil))
 }

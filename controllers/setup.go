@@ -48,7 +48,8 @@ type Options struct {
 
 // Setup registers everything the operator runs with mgr: the field indexes,
 // the metrics, the Claim, Debtor and NoticeGC controllers, and the channel
-// controllers o asks for.
+// controllers o asks for. Each controller treats a panic in its reconcile
+// as a bug, not a retry (panics.go).
 func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}

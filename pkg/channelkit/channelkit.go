@@ -117,7 +117,10 @@ func (c *Controller) SetupWithManager(mgr ctrl.Manager) error {
 		For(&inkassov1.Notice{}).
 		Watches(&inkassov1.NoticeChannel{}, handler.EnqueueRequestsFromMapFunc(c.noticesOfChannel)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: c.MaxConcurrentSends, RateLimiter: NewRetryLimiter(c.MaxRetryDelay)}).
-		Complete(c)
+		// A panic (in Send, say) is logged and counted, not retried: the
+		// notice stays as it is until it or its channel changes
+		// (docs/design-decisions.md).
+		Complete(RecoverPanics(name, c, nil))
 }
 
 // indexed remembers the managers that have the notice index: several channel

@@ -24,5 +24,5 @@ var (
 )
 
 func registerMetrics() {
-	registerOnce.Do(func() { metrics.Registry.MustRegister(deliveries, sendSeconds) })
+	registerOnce.Do(func() { metrics.Registry.MustRegister(deliveries, sendSeconds, reconcilePanics) })
 }

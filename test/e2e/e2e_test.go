@@ -111,6 +111,12 @@ func runManager(t *testing.T, c cluster, manager, clockStart string, scale int) 
 	t.Cleanup(func() {
 		cancel()
 		_ = cmd.Wait()
+		// A panic in a reconcile is a bug even when the test's checks
+		// passed; the metrics endpoint is off here, the log says it
+		// ("reconcile panicked", or controller-runtime's "panic").
+		if strings.Contains(logs.String(), "panic") {
+			t.Error("the manager logged a panic")
+		}
 		if t.Failed() {
 			t.Logf("manager log:\n%s", logs.String())
 		}

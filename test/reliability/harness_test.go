@@ -162,6 +162,12 @@ func newManager(t *testing.T, c *cluster, name string, tl timeline, extra ...str
 	m := &manager{t: t, name: name, bin: bin, args: append(args, extra...)}
 	t.Cleanup(func() {
 		m.stop(syscall.SIGTERM)
+		// A panic in a reconcile is a bug even when the test's checks
+		// passed; the metrics endpoint is off here, the log says it
+		// ("reconcile panicked", or controller-runtime's "panic").
+		if strings.Contains(m.log(), "panic") {
+			t.Errorf("%s logged a panic", m.name)
+		}
 		if t.Failed() {
 			m.mu.Lock()
 			t.Logf("%s log (last 8 KiB of %d runs):\n%s", m.name, m.runs, tail(m.logs.String(), 8<<10))
