@@ -34,9 +34,6 @@ func (r *DebtorReconciler) reconcileCases(ctx context.Context, d, orig *inkassov
 	// The debtor's totals after the recorded steps go out with the record,
 	// so the claims' own writes that follow cost no second debtor write.
 	aggregate(&d.Status, previewed(claims, dec))
-	if dec.Stalled != nil {
-		return dec.Wake, &stallError{reason: dec.Stalled.Reason, msg: dec.Stalled.Message}
-	}
 	if dec.Recorded {
 		// Intent first: no notice of a step exists before its record.
 		if err := r.persist(ctx, d, orig); err != nil {
@@ -53,6 +50,11 @@ func (r *DebtorReconciler) reconcileCases(ctx context.Context, d, orig *inkassov
 	}
 	for _, e := range dec.Events {
 		r.Recorder.Eventf(d, nil, "Normal", e.Reason, e.Action, "%s", e.Message)
+	}
+	if dec.Stalled != nil {
+		// One case stalled (say, the EUR one) never holds another back: the
+		// others' steps were recorded and their notices created above.
+		return dec.Wake, &stallError{reason: dec.Stalled.Reason, msg: dec.Stalled.Message}
 	}
 	return dec.Wake, nil
 }

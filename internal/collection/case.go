@@ -447,6 +447,12 @@ func TransferAt(cl *Claim, d *Debtor, p *Policy, now time.Time) (time.Time, bool
 	if !transferred(p, cl.State.History) && d.Country != p.Jurisdiction {
 		return time.Time{}, false
 	}
+	if _, warned := cl.State.CreditorNotices[CreditorOverdueWarning]; p.Timing.CreditorWarning && !warned && !transferred(p, cl.State.History) {
+		// The claim warns the creditor itself, and the transfer waits the
+		// warning's notice period from when it actually went out (seed 004):
+		// the claim's write of the warning brings the debtor back.
+		return time.Time{}, false
+	}
 	x := decider{c: cl, p: p, st: &cl.State}
 	pl := schedule.Compute(p.Timing, x.scheduleFacts(), now)
 	if pl.Next < 0 || !p.IsCaseStep(p.Steps[pl.Next].Name) {
@@ -507,7 +513,7 @@ func recordCaseStep(f CaseFacts, c *Case, p *Policy, step Step, members []*Claim
 	if err != nil {
 		return CaseStep{}, &Problem{Reason: "FeeUnavailable", Message: fmt.Sprintf("case %s step %q: %v", c.ID, step.Name, err)}
 	}
-	in.Charged = caseCharged(p, c)
+	in.Charged = caseCharged(p, f.Debtor, c)
 	fee, err := fees.Compute(in)
 	if err != nil {
 		return CaseStep{}, &Problem{Reason: "FeeUnavailable", Message: fmt.Sprintf("case %s step %q: %v", c.ID, step.Name, err)}

@@ -439,17 +439,30 @@ func (x *decider) endByCreditor(reason, msg string) {
 }
 
 // freeToEnd reports whether the creditor may end collection at no cost:
-// before collection started, or within the free-cancellation window after.
+// before the claim was transferred to collection, or through the last day
+// of the free-cancellation window counted from the transfer (seed 004) —
+// the same day the Transferred notice names.
 func (x *decider) freeToEnd() bool {
-	started := x.st.CollectionStartedAt
-	if started.IsZero() {
+	last, ok := x.freeUntil()
+	if !ok {
 		return true
 	}
-	days := DefaultFreeCancellationDays
-	if x.p != nil {
-		days = x.p.FreeCancellationDays
+	loc := location(x.p)
+	return !schedule.DateOf(x.now, loc).After(last)
+}
+
+// freeUntil is the last day the creditor may end collection at no cost;
+// ok is false before the transfer (free throughout).
+func (x *decider) freeUntil() (schedule.Date, bool) {
+	if x.p == nil {
+		return schedule.Date{}, false
 	}
-	return x.now.Before(started.AddDate(0, 0, days))
+	at := transferredAt(x.p, x.st.History)
+	if at.IsZero() {
+		return schedule.Date{}, false
+	}
+	// The window starts the day of the transfer: ten days are that day and the nine after.
+	return schedule.DateOf(at, location(x.p)).AddDays(x.p.FreeCancellationDays - 1), true
 }
 
 // hold interrupts collection: the schedule shifts by the days held.
@@ -491,13 +504,17 @@ func (x *decider) scheduleFacts() schedule.Claim {
 }
 
 // transferred reports whether a step past the Reminder phase has been done.
-func transferred(p *Policy, h []Entry) bool {
+func transferred(p *Policy, h []Entry) bool { return !transferredAt(p, h).IsZero() }
+
+// transferredAt is when the claim's first step past the Reminder phase was
+// done: its transfer to collection (zero: not yet).
+func transferredAt(p *Policy, h []Entry) time.Time {
 	for _, e := range h {
 		if s, ok := p.StepNamed(e.Step); ok && !s.Reminder() {
-			return true
+			return e.Time
 		}
 	}
-	return false
+	return time.Time{}
 }
 
 // creditDecision is the claim's credit decision and where it came from.
@@ -715,9 +732,8 @@ func (x *decider) notifyTransferred() bool {
 		return true
 	}
 	var data notice.CreditorData
-	if days := x.p.FreeCancellationDays; days > 0 && !st.CollectionStartedAt.IsZero() {
-		// freeToEnd allows ending before started+days: the last free day is the one before.
-		data.FreeUntil = schedule.DateOf(st.CollectionStartedAt.Add(-time.Second), x.p.Timing.Location).AddDays(days).String()
+	if last, ok := x.freeUntil(); ok && x.p.FreeCancellationDays > 0 {
+		data.FreeUntil = last.String()
 	}
 	return x.notifyCreditor(CreditorTransferred, data)
 }
@@ -895,8 +911,8 @@ func (x *decider) planFee() (money.Money, error) {
 	if x.p.PlanFee == "" || x.p.PlanFee == "None" {
 		return money.Zero(cur), nil
 	}
-	in := fees.Input{Jurisdiction: x.p.Jurisdiction, Currency: cur, Principal: x.c.Amount, On: x.now,
-		Business: x.f.Debtor != nil && x.f.Debtor.Business}
+	in := fees.Input{Jurisdiction: x.p.Jurisdiction, Currency: cur, Principal: x.bal.Principal, On: x.now,
+		Business: x.f.Debtor != nil && x.f.Debtor.Business, Charged: Charged(x.p, x.f.Debtor, x.c)}
 	if x.p.PlanFee == "Statutory" {
 		in.Kind = fees.PaymentPlan
 	} else {

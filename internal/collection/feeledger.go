@@ -42,13 +42,14 @@ func feeBasis(jurisdiction string, kind fees.Kind, fixed bool) string {
 }
 
 // kindOf is the fee kind a history record was charged under: recorded, or
-// for records written before kinds were kept, the policy step's.
-func kindOf(p *Policy, step string, recorded fees.Kind) fees.Kind {
+// for records written before kinds were kept, what the policy step's kind
+// counts as for this debtor (fees.CountedAs).
+func kindOf(p *Policy, d *Debtor, step string, recorded fees.Kind) fees.Kind {
 	if recorded != "" {
-		return recorded
+		return fees.CountedAs(fees.Input{Jurisdiction: p.Jurisdiction, Kind: recorded, Business: d != nil && d.Business})
 	}
 	if s, ok := p.StepNamed(step); ok && s.FixedFee == "" {
-		return s.Fee
+		return fees.CountedAs(fees.Input{Jurisdiction: p.Jurisdiction, Kind: s.Fee, Business: d != nil && d.Business})
 	}
 	return ""
 }
@@ -71,15 +72,19 @@ func count(c *fees.Charged, kind fees.Kind, charged money.Money) {
 }
 
 // Charged is what the claim's whole history charged, by kind: its own
-// steps, and its shares of every case step, before and after it joined a
-// case. This is the fee ledger of the debt: every cap counts it.
-func Charged(p *Policy, c *Claim) fees.Charged {
+// steps, its shares of every case step, before and after it joined a case,
+// and a payment plan's fee. This is the fee ledger of the debt: every cap
+// counts it.
+func Charged(p *Policy, d *Debtor, c *Claim) fees.Charged {
 	out := fees.Charged{Salary: money.Zero(c.Currency), Total: money.Zero(c.Currency)}
 	for _, h := range c.State.History {
 		if !h.HasFee || !h.Fee.IsPositive() || h.Fee.Currency != c.Currency {
 			continue
 		}
-		count(&out, kindOf(p, h.Step, h.FeeKind), h.Fee)
+		count(&out, kindOf(p, d, h.Step, h.FeeKind), h.Fee)
+	}
+	if pp := c.State.Plan; pp != nil && pp.HasFee && pp.Fee.IsPositive() && pp.Fee.Currency == c.Currency {
+		count(&out, fees.PaymentPlan, pp.Fee)
 	}
 	return out
 }
@@ -113,7 +118,7 @@ func Allowance(p *Policy, d *Debtor, c *Claim, step Step, principal money.Money,
 	if err != nil {
 		return Fee{}, err
 	}
-	in.Charged = Charged(p, c)
+	in.Charged = Charged(p, d, c)
 	amt, err := fees.Compute(in)
 	if err != nil {
 		return Fee{}, err
@@ -123,13 +128,13 @@ func Allowance(p *Policy, d *Debtor, c *Claim, step Step, principal money.Money,
 }
 
 // caseCharged is what the case's own records charged, by kind.
-func caseCharged(p *Policy, c *Case) fees.Charged {
+func caseCharged(p *Policy, d *Debtor, c *Case) fees.Charged {
 	out := fees.Charged{Salary: money.Zero(c.Currency), Total: money.Zero(c.Currency)}
 	for _, h := range c.History {
 		if !h.Fee.IsPositive() || h.Fee.Currency != c.Currency {
 			continue
 		}
-		count(&out, kindOf(p, h.Step, h.FeeKind), h.Fee)
+		count(&out, kindOf(p, d, h.Step, h.FeeKind), h.Fee)
 	}
 	return out
 }

@@ -253,7 +253,7 @@ func feeSum(c *Claim) money.Money {
 func feesOfKind(p *Policy, c *Claim, kind fees.Kind) (int, money.Money) {
 	n, sum := 0, money.Zero(c.Currency)
 	for _, h := range c.State.History {
-		if h.HasFee && h.Fee.IsPositive() && kindOf(p, h.Step, h.FeeKind) == kind {
+		if h.HasFee && h.Fee.IsPositive() && kindOf(p, nil, h.Step, h.FeeKind) == kind {
 			n++
 			sum = sum.Add(h.Fee)
 		}

@@ -249,7 +249,7 @@ func (s *sim) run(iterations int) {
 			s.check(c)
 			s.seen["phase "+string(c.State.Phase)] = true
 			if r := dec.Record; r != nil && r.Fee.IsPositive() {
-				s.seen["fee "+s.p.Jurisdiction+" "+string(kindOf(s.p, r.Step, r.FeeKind))] = true
+				s.seen["fee "+s.p.Jurisdiction+" "+string(kindOf(s.p, nil, r.Step, r.FeeKind))] = true
 			}
 			if c.State.CaseID != "" && c.State.CaseID != c.Name {
 				s.seen["case"] = true
@@ -365,7 +365,7 @@ func (s *sim) seeCaps(c *Claim) {
 	case "NO":
 		if n, _ := feesOfKind(p, c, fees.Reminder); n == 2 {
 			for _, h := range c.State.History[1:] {
-				if kindOf(p, h.Step, h.FeeKind) == fees.Reminder && h.Fee.IsZero() {
+				if kindOf(p, nil, h.Step, h.FeeKind) == fees.Reminder && h.Fee.IsZero() {
 					s.seen["NO third reminder-type fee refused"] = true
 				}
 			}
@@ -376,7 +376,7 @@ func (s *sim) seeCaps(c *Claim) {
 		}
 	}
 	for _, h := range c.State.History {
-		if h.HasFee && h.Fee.IsZero() && c.State.CaseID != c.Name && kindOf(p, h.Step, h.FeeKind) != "" && kindOf(p, h.Step, h.FeeKind) != fees.None {
+		if h.HasFee && h.Fee.IsZero() && c.State.CaseID != c.Name && kindOf(p, nil, h.Step, h.FeeKind) != "" && kindOf(p, nil, h.Step, h.FeeKind) != fees.None {
 			s.seen["a case share capped to zero"] = true
 		}
 	}
@@ -400,7 +400,7 @@ func (s *sim) checkCaps(c *Claim) {
 	count := func(kind fees.Kind) (int, decimal.Decimal, decimal.Decimal) {
 		n, sum, max := 0, decimal.Zero, decimal.Zero
 		for _, h := range c.State.History {
-			if h.HasFee && h.Fee.IsPositive() && kindOf(p, h.Step, h.FeeKind) == kind {
+			if h.HasFee && h.Fee.IsPositive() && kindOf(p, nil, h.Step, h.FeeKind) == kind {
 				n++
 				sum = sum.Add(h.Fee.Amount)
 				max = decimal.Max(max, h.Fee.Amount)
@@ -491,7 +491,7 @@ func (s *sim) checkNorwegianSequence(c *Claim) {
 	dueDay := local(loc, c.DueDate.Year, c.DueDate.Month, c.DueDate.Day, 12, 0)
 	var notice, demand time.Time
 	for _, h := range c.State.History {
-		kind := kindOf(p, h.Step, h.FeeKind)
+		kind := kindOf(p, nil, h.Step, h.FeeKind)
 		st, _ := p.StepNamed(h.Step)
 		switch {
 		case kind == fees.Reminder && h.Fee.IsPositive() && days(dueDay, h.Time) < 14:

@@ -65,7 +65,13 @@ type Input struct {
 func Compute(in Input) (money.Money, error) {
 	zero := money.Zero(in.Currency)
 	if in.Fixed != "" {
-		return money.Parse(in.Fixed, in.Currency)
+		fixed, err := money.Parse(in.Fixed, in.Currency)
+		if err != nil || in.Jurisdiction != "FI" || in.Business {
+			return fixed, err
+		}
+		// A Finnish consumer's collection costs together stay under the
+		// cap (perintälaki 10 e §), a policy's fixed amounts included.
+		return finnishConsumerCapped(in, fixed)
 	}
 	if in.Kind == None || in.Kind == "" {
 		return zero, nil
@@ -150,4 +156,19 @@ func CountedAs(in Input) Kind {
 		return Compensation
 	}
 	return in.Kind
+}
+
+// finnishConsumerCapped limits a fixed fee to the room left under the
+// Finnish consumer cap.
+func finnishConsumerCapped(in Input, fee money.Money) (money.Money, error) {
+	r, err := inForce(Finland, func(r FinlandRules) time.Time { return r.From }, in.On, "Finnish fee table")
+	if err != nil {
+		return money.Money{}, err
+	}
+	charged := decimal.Zero
+	if in.Charged.Total.Currency != "" {
+		charged = in.Charged.Total.Amount
+	}
+	room := decimal.Max(band(r.ConsumerCap, in.Principal.Amount).Sub(charged), decimal.Zero)
+	return money.FromDecimal(decimal.Min(fee.Amount, room), in.Currency), nil
 }

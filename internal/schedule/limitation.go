@@ -48,3 +48,9 @@ func (d Date) after(o Date) bool {
 }
 
 func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
+
+// After reports whether d is a later day than o.
+func (d Date) After(o Date) bool { return d.after(o) }
+
+// Before reports whether d is an earlier day than o.
+func (d Date) Before(o Date) bool { return o.after(d) }
