@@ -409,8 +409,9 @@ func TestCreditorEndsCollection(t *testing.T) {
 		t.Errorf("free withdrawal: charge %q, message %q", c.Status.Balance.CreditorCharge, condition(c.Status.Conditions, inkassov1.ConditionReady).Message)
 	}
 
-	// Withdrawn after the collection notice's fee and past the 10-day window:
-	// the unpaid fee is charged to the creditor.
+	// Withdrawn after the collection notice's fee and past the 10-day window,
+	// which runs from the transfer (the collection notice, seed 004): the
+	// unpaid fee is charged to the creditor.
 	for getClaim(t, ns, "late").Status.Step != "collection-notice" {
 		c := getClaim(t, ns, "late")
 		if c.Status.NextStepAt == nil {
@@ -429,7 +430,13 @@ func TestCreditorEndsCollection(t *testing.T) {
 			return nil
 		})
 	}
-	fclock.SetTime(getClaim(t, ns, "late").Status.CollectionStartedAt.AddDate(0, 0, 11))
+	var transfer time.Time
+	for _, h := range getClaim(t, ns, "late").Status.History {
+		if h.Step == "collection-notice" {
+			transfer = h.Time.Time
+		}
+	}
+	fclock.SetTime(transfer.AddDate(0, 0, 10))
 	patch("late", `{"spec":{"withdraw":true}}`)
 	c = ended("late", "Withdrawn")
 	if c.Status.Balance.CreditorCharge != "37.50" {

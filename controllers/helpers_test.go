@@ -138,9 +138,9 @@ func nextStep(t *testing.T, ns, name string, c *inkassov1.Claim) {
 	}
 	wakeClaim(ns, name)
 	eventually(t, 10*time.Second, func() error {
-		if n := len(getClaim(t, ns, name).Status.History); n <= before {
+		if cl := getClaim(t, ns, name); len(cl.Status.History) <= before {
 			wakeClaim(ns, name)
-			return fmt.Errorf("claim %s: step %s not recorded (history %d); %s", name, c.Status.NextStep, n, debtorsState(ns))
+			return fmt.Errorf("claim %s: step %s not recorded (history %d, conditions %v); %s", name, c.Status.NextStep, len(cl.Status.History), cl.Status.Conditions, debtorsState(ns))
 		}
 		return nil
 	})
