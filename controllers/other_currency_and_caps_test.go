@@ -24,8 +24,8 @@ func smallPolicy(ns, name string, j inkassov1.Jurisdiction, steps ...inkassov1.P
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: inkassov1.CollectionPolicySpec{
 			Jurisdiction: j, StepTime: "09:00",
-			Creditor:     &inkassov1.Party{Name: "Acme", OrganizationNumber: "912345678"},
-			Sender:       &inkassov1.Party{Name: "Nordic Collect", BankAccount: "1503.12.34567"},
+			Creditor:       &inkassov1.Party{Name: "Acme", OrganizationNumber: "912345678"},
+			Sender:         &inkassov1.Party{Name: "Nordic Collect", BankAccount: "1503.12.34567"},
 			ContactWindows: &inkassov1.ContactWindows{Enabled: ptr.To(false)},
 			Steps:          steps,
 		},

@@ -65,6 +65,8 @@ const (
 )
 
 // Dispute records the debtor's objection to the claim.
+// +kubebuilder:validation:XValidation:rule="!has(self.judgmentDate) || self.resolution == 'Creditor'",message="judgmentDate is only for a dispute resolved for the creditor (resolution: Creditor)",fieldPath=".judgmentDate"
+// +kubebuilder:validation:XValidation:rule="!has(self.judgmentDate) || self.judgmentDate >= self.raisedOn",message="judgmentDate must not be before raisedOn",fieldPath=".judgmentDate"
 type Dispute struct {
 	// raisedOn is the date the objection was received.
 	// +required
@@ -77,6 +79,24 @@ type Dispute struct {
 	// +kubebuilder:default=Pending
 	// +optional
 	Resolution DisputeResolution `json:"resolution,omitempty"`
+	// judgmentDate is the day a court (or the conciliation board) decided
+	// the dispute for the creditor: limitation restarts at the
+	// jurisdiction's post-judgment period (Norway: 10 years,
+	// foreldelsesloven § 21).
+	// +optional
+	JudgmentDate *Date `json:"judgmentDate,omitempty"`
+}
+
+// Acknowledgement is the debtor's written acknowledgement of the claim,
+// which interrupts (restarts) limitation (foreldelsesloven § 14).
+type Acknowledgement struct {
+	// date the debtor acknowledged the claim.
+	// +required
+	Date Date `json:"date"`
+	// note on how (letter, e-mail, signed payment plan).
+	// +kubebuilder:validation:MaxLength=500
+	// +optional
+	Note string `json:"note,omitempty"`
 }
 
 // Installment is one agreed payment of a payment plan.
@@ -192,6 +212,19 @@ type ClaimSpec struct {
 	// +optional
 	CreditDecision CreditDecision `json:"creditDecision,omitempty"`
 
+	// reminderFeeAgreed records that the debtor agreed to a reminder fee
+	// when the debt arose; Sweden allows the fee only then (lag om
+	// ersättning för inkassokostnader m.m. 2 §). Unset: the debtor's
+	// spec.reminderFeeAgreed.
+	// +optional
+	ReminderFeeAgreed *bool `json:"reminderFeeAgreed,omitempty"`
+	// acknowledgements are the debtor's written acknowledgements of the
+	// claim; each restarts limitation.
+	// +listType=map
+	// +listMapKey=date
+	// +kubebuilder:validation:MaxItems=50
+	// +optional
+	Acknowledgements []Acknowledgement `json:"acknowledgements,omitempty"`
 	// externalRef is the claim's id in the creditor's ERP system.
 	// +kubebuilder:validation:MaxLength=128
 	// +optional
@@ -199,7 +232,7 @@ type ClaimSpec struct {
 }
 
 // ClaimPhase is the display phase of a claim; conditions carry the truth.
-// +kubebuilder:validation:Enum=Pending;Overdue;Reminder;Collection;Legal;Surveillance;Suspended;Disputed;PaymentPlan;Paid;Withdrawn;WrittenOff;TimeBarred;Forwarded
+// +kubebuilder:validation:Enum=Pending;Overdue;Reminder;Collection;Legal;Surveillance;Suspended;Disputed;PaymentPlan;Paid;Credited;Withdrawn;WrittenOff;TimeBarred;Forwarded
 type ClaimPhase string
 
 // Claim phases, in order of advance for the ones on the main path.
@@ -214,16 +247,18 @@ const (
 	PhaseDisputed     ClaimPhase = "Disputed"
 	PhasePaymentPlan  ClaimPhase = "PaymentPlan"
 	PhasePaid         ClaimPhase = "Paid"
-	PhaseWithdrawn    ClaimPhase = "Withdrawn"
-	PhaseWrittenOff   ClaimPhase = "WrittenOff"
-	PhaseTimeBarred   ClaimPhase = "TimeBarred"
-	PhaseForwarded    ClaimPhase = "Forwarded"
+	// PhaseCredited: credit notes took the principal to zero; nothing is owed.
+	PhaseCredited   ClaimPhase = "Credited"
+	PhaseWithdrawn  ClaimPhase = "Withdrawn"
+	PhaseWrittenOff ClaimPhase = "WrittenOff"
+	PhaseTimeBarred ClaimPhase = "TimeBarred"
+	PhaseForwarded  ClaimPhase = "Forwarded"
 )
 
 // Terminal reports whether no further collection happens in this phase.
 func (p ClaimPhase) Terminal() bool {
 	switch p {
-	case PhasePaid, PhaseWithdrawn, PhaseWrittenOff, PhaseTimeBarred, PhaseForwarded:
+	case PhasePaid, PhaseCredited, PhaseWithdrawn, PhaseWrittenOff, PhaseTimeBarred, PhaseForwarded:
 		return true
 	}
 	return false
@@ -432,6 +467,13 @@ type ClaimStatus struct {
 	// paymentReference (KID, OCR, RF reference) the debtor pays with.
 	// +optional
 	PaymentReference string `json:"paymentReference,omitempty"`
+	// paymentReferences lists every reference the claim has had, the
+	// current one included: a debtor paying with the reference of an
+	// earlier letter (before the claim joined its debtor's case) still
+	// pays this claim.
+	// +listType=set
+	// +optional
+	PaymentReferences []string `json:"paymentReferences,omitempty"`
 	// conditions: Ready, Reconciling, Stalled (kstatus), Suspended, Disputed, Settled.
 	// +listType=map
 	// +listMapKey=type

@@ -101,6 +101,11 @@ type DebtorSpec struct {
 	// +kubebuilder:default=true
 	// +optional
 	AutoCollection *bool `json:"autoCollection,omitempty"`
+	// reminderFeeAgreed records that this customer agreed to reminder fees
+	// in its terms; Sweden allows the fee only then. A claim's own
+	// spec.reminderFeeAgreed takes precedence.
+	// +optional
+	ReminderFeeAgreed *bool `json:"reminderFeeAgreed,omitempty"`
 }
 
 // CollectionCase is the set of a debtor's claims collected together: one

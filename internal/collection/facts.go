@@ -34,6 +34,7 @@ const (
 	PhaseDisputed     Phase = "Disputed"
 	PhasePaymentPlan  Phase = "PaymentPlan"
 	PhasePaid         Phase = "Paid"
+	PhaseCredited     Phase = "Credited"
 	PhaseWithdrawn    Phase = "Withdrawn"
 	PhaseWrittenOff   Phase = "WrittenOff"
 	PhaseTimeBarred   Phase = "TimeBarred"
@@ -43,7 +44,7 @@ const (
 // Terminal reports a phase collection never leaves.
 func (p Phase) Terminal() bool {
 	switch p {
-	case PhasePaid, PhaseWithdrawn, PhaseWrittenOff, PhaseTimeBarred, PhaseForwarded:
+	case PhasePaid, PhaseCredited, PhaseWithdrawn, PhaseWrittenOff, PhaseTimeBarred, PhaseForwarded:
 		return true
 	}
 	return false

@@ -38,7 +38,7 @@ func outstanding(c *inkassov1.Claim) decimal.Decimal {
 // phaseOrder lists phases in the order a claim moves through them.
 var phaseOrder = []inkassov1.ClaimPhase{inkassov1.PhasePending, inkassov1.PhaseOverdue, inkassov1.PhaseReminder,
 	inkassov1.PhaseCollection, inkassov1.PhaseLegal, inkassov1.PhaseSurveillance, inkassov1.PhaseSuspended,
-	inkassov1.PhaseDisputed, inkassov1.PhasePaymentPlan, inkassov1.PhasePaid, inkassov1.PhaseWithdrawn,
+	inkassov1.PhaseDisputed, inkassov1.PhasePaymentPlan, inkassov1.PhasePaid, inkassov1.PhaseCredited, inkassov1.PhaseWithdrawn,
 	inkassov1.PhaseWrittenOff, inkassov1.PhaseTimeBarred, inkassov1.PhaseForwarded}
 
 // ByPhase counts claims and sums what they owe per phase, in process order.
@@ -179,7 +179,7 @@ func ResolvedWithin(claims []inkassov1.Claim, days int, asOf time.Time) Resoluti
 			cs.start = t
 		}
 		switch c.Status.Phase {
-		case inkassov1.PhasePaid, inkassov1.PhaseWithdrawn:
+		case inkassov1.PhasePaid, inkassov1.PhaseCredited, inkassov1.PhaseWithdrawn:
 			end := c.Status.CollectionStartedAt.Time
 			if r := meta.FindStatusCondition(c.Status.Conditions, inkassov1.ConditionReady); r != nil {
 				end = r.LastTransitionTime.Time
