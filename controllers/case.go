@@ -103,7 +103,7 @@ func (r *DebtorReconciler) caseFacts(ctx context.Context, d *inkassov1.Debtor, c
 		var v resolved
 		p, err := resolvePolicy(ctx, r.Client, cl)
 		if err == nil {
-			v.p, err = policyFacts(p)
+			v.p, err = policyFacts(p, now)
 		}
 		if err != nil {
 			if _, ok := err.(*stallError); !ok && fetchErr == nil {
@@ -122,7 +122,7 @@ func (r *DebtorReconciler) caseFacts(ctx context.Context, d *inkassov1.Debtor, c
 		var p inkassov1.CollectionPolicy
 		err := r.Client.Get(ctx, types.NamespacedName{Namespace: d.Namespace, Name: name}, &p)
 		if err == nil {
-			v.p, err = policyFacts(&p)
+			v.p, err = policyFacts(&p, now)
 		} else {
 			err = stall("PolicyNotFound", "%v", err)
 		}

@@ -166,7 +166,7 @@ func (r *ClaimReconciler) facts(ctx context.Context, claim *inkassov1.Claim, now
 		return f, nil, nil, err
 	}
 	if policy != nil {
-		p, err := policyFacts(policy)
+		p, err := policyFacts(policy, now)
 		if err != nil {
 			f.PolicyProblem = problemOf(err)
 		} else {

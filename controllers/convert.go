@@ -3,6 +3,7 @@ package controllers
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -37,8 +38,29 @@ func problemOf(err error) *collection.Problem {
 	return &collection.Problem{Reason: "Invalid", Message: err.Error()}
 }
 
-// policyFacts converts a CollectionPolicy.
-func policyFacts(p *inkassov1.CollectionPolicy) (*collection.Policy, error) {
+// policyFacts converts a CollectionPolicy and checks it against the
+// statutory minimums in force at now: a policy that breaks one stalls its
+// claims with reason InvalidPolicy naming the step.
+func policyFacts(p *inkassov1.CollectionPolicy, now time.Time) (*collection.Policy, error) {
+	out, err := convertPolicy(p)
+	if err != nil {
+		return nil, err
+	}
+	creditor := ""
+	if p.Spec.Creditor != nil {
+		creditor = p.Spec.Creditor.Name
+	}
+	if probs := collection.ValidatePolicy(out, creditor, now); len(probs) > 0 {
+		msgs := make([]string, len(probs))
+		for i, pr := range probs {
+			msgs[i] = pr.Message
+		}
+		return nil, stall("InvalidPolicy", "%s", strings.Join(msgs, "; "))
+	}
+	return out, nil
+}
+
+func convertPolicy(p *inkassov1.CollectionPolicy) (*collection.Policy, error) {
 	tp, err := timing(p)
 	if err != nil {
 		return nil, err

@@ -38,6 +38,7 @@ func TestBalanceAfterFeesInterestAndTwoPartialPayments(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "three-steps", Namespace: ns},
 		Spec: inkassov1.CollectionPolicySpec{
 			Jurisdiction: "NO", TimeZone: "Europe/Oslo", StepTime: "09:00",
+			Creditor:    &inkassov1.Party{Name: "Acme AS"}, // a payment demand names the creditor (inkassoloven § 10)
 			Eligibility: inkassov1.Eligibility{MinDaysAfterDue: 14, MinDaysAfterInvoice: 14},
 			Overrides:   &inkassov1.Overrides{LateInterestRate: "10.00"},
 			Steps: []inkassov1.PolicyStep{

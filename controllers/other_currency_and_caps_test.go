@@ -32,8 +32,11 @@ func smallPolicy(ns, name string, j inkassov1.Jurisdiction, steps ...inkassov1.P
 	}
 }
 
+// step is a policy step 14 days after the one before (the statutory gaps
+// of domain.md hold: a demand after the notice's 14 days, Finnish letters
+// at least 10 days apart).
 func step(name, phase string, afterDue int32, fee string) inkassov1.PolicyStep {
-	return inkassov1.PolicyStep{Name: name, Phase: inkassov1.StepPhase(phase), AfterDueDays: afterDue, MinGapDays: 1,
+	return inkassov1.PolicyStep{Name: name, Phase: inkassov1.StepPhase(phase), AfterDueDays: afterDue, MinGapDays: 14,
 		Channels: []string{"letter"}, Fee: fee, PaymentDeadlineDays: 14}
 }
 

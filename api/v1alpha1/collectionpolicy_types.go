@@ -322,6 +322,10 @@ type CreditAssessment struct {
 
 // CollectionPolicySpec defines how claims are collected.
 // +kubebuilder:validation:XValidation:rule="self.steps.map(s, s.afterDueDays).isSorted()",message="steps must be ordered by afterDueDays",fieldPath=".steps"
+// +kubebuilder:validation:XValidation:rule="self.jurisdiction != 'NO' || self.steps.all(s, s.phase == 'Reminder' || !has(s.paymentDeadlineDays) || s.paymentDeadlineDays == 0 || s.paymentDeadlineDays >= 14)",message="in Norway a notice after the reminders gives at least 14 days to pay (inkassoloven §§ 9-10): set paymentDeadlineDays to 14 or more",fieldPath=".steps"
+// +kubebuilder:validation:XValidation:rule="self.jurisdiction != 'NO' || self.steps.all(s, !has(s.fee) || s.fee != 'LightSalary' || (has(s.paymentDeadlineDays) && s.paymentDeadlineDays >= 14))",message="in Norway a payment demand (fee LightSalary) gives at least 14 days to pay (inkassoloven § 10): set its paymentDeadlineDays to 14 or more",fieldPath=".steps"
+// +kubebuilder:validation:XValidation:rule="self.jurisdiction != 'SE' || self.steps.all(s, !has(s.fee) || s.fee != 'LightSalary' || (has(s.paymentDeadlineDays) && s.paymentDeadlineDays >= 8))",message="in Sweden an inkassokrav (fee LightSalary) gives at least 8 days to pay: set its paymentDeadlineDays to 8 or more",fieldPath=".steps"
+// +kubebuilder:validation:XValidation:rule="self.jurisdiction != 'NO' || !self.steps.exists(s, has(s.fee) && s.fee == 'LightSalary') || (has(self.creditor) && size(self.creditor.name) > 0)",message="in Norway a payment demand must name the creditor (inkassoloven § 10): set spec.creditor.name",fieldPath=".creditor"
 type CollectionPolicySpec struct {
 	// jurisdiction whose law applies: "NO", "SE" or "FI" (quote it in YAML).
 	// +required
