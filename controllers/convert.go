@@ -12,6 +12,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/collection"
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
 	"github.com/inkasso-operator/inkasso-operator/internal/interest"
@@ -166,7 +167,7 @@ func claimFacts(c *inkassov1.Claim) (*collection.Claim, error) {
 			if err != nil {
 				return nil, stall("InvalidPaymentPlan", "spec.paymentPlan.installments[%d].amount: %v", i, err)
 			}
-			due, err := civil(string(in.DueDate))
+			due, err := civil.Parse(string(in.DueDate))
 			if err != nil {
 				return nil, stall("InvalidPaymentPlan", "spec.paymentPlan.installments[%d].dueDate: %v", i, err)
 			}

@@ -8,7 +8,6 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
-	"github.com/inkasso-operator/inkasso-operator/internal/schedule"
 )
 
 // setBalance writes a computed balance to the status with its ledger, and
@@ -35,28 +34,13 @@ func policyLocation(policy *inkassov1.CollectionPolicy) *time.Location {
 	return time.UTC
 }
 
-// civil reads YYYY-MM-DD as UTC midnight, the ledger's calendar days.
-func civil(s string) (time.Time, error) {
-	d, err := schedule.ParseDate(s)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC), nil
-}
-
-// civilOf is the calendar day of t in loc, as UTC midnight.
-func civilOf(t time.Time, loc *time.Location) time.Time {
-	y, m, d := t.In(loc).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
 func toStatusBalance(b ledger.Result) *inkassov1.Balance {
 	out := &inkassov1.Balance{
 		Principal: b.Principal.String(), Fees: b.Fees.String(), Interest: b.Interest.String(),
 		Paid: b.Paid.String(), Outstanding: b.Outstanding.String(),
 	}
 	if !b.AsOf.IsZero() {
-		out.AsOf = b.AsOf.Format(time.DateOnly)
+		out.AsOf = b.AsOf.String()
 	}
 	if b.CreditorCharge.Currency != "" {
 		out.CreditorCharge = b.CreditorCharge.String()
@@ -67,7 +51,7 @@ func toStatusBalance(b ledger.Result) *inkassov1.Balance {
 func toStatusLedger(b ledger.Result) []inkassov1.LedgerEntry {
 	out := make([]inkassov1.LedgerEntry, 0, len(b.Entries))
 	for _, e := range b.Entries {
-		le := inkassov1.LedgerEntry{Date: e.Date.Format(time.DateOnly), Kind: string(e.Kind), Ref: e.Ref,
+		le := inkassov1.LedgerEntry{Date: e.Date.String(), Kind: string(e.Kind), Ref: e.Ref,
 			Amount: e.Amount.String(), Creditor: e.Creditor.String(), Agency: e.Agency.String()}
 		if e.Kind == ledger.KindPayment {
 			le.ToFees, le.ToInterest, le.ToPrincipal, le.Overpaid = e.ToFees.String(), e.ToInterest.String(), e.ToPrincipal.String(), e.Overpaid.String()

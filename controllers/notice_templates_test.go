@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
 	"github.com/inkasso-operator/inkasso-operator/internal/interest"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
@@ -260,7 +261,7 @@ func (s *sampleCase) charge(t *testing.T, step inkassov1.PolicyStep, now time.Ti
 	case "HeavySalary", "Compensation":
 		s.charged.Salary = s.charged.Salary.Add(fee)
 	}
-	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	day := civil.New(now.Year(), now.Month(), now.Day())
 	s.fees = append(s.fees, ledger.Event{Date: day, Kind: ledger.KindFee, Ref: step.Name, Amount: fee})
 	return fee
 }
@@ -272,15 +273,15 @@ func (s *sampleCase) balances(t *testing.T, now time.Time) []ledger.Result {
 	var out []ledger.Result
 	for i, c := range s.claims {
 		cur := string(c.Spec.Currency)
-		due, _ := time.Parse(time.DateOnly, string(c.Spec.DueDate))
+		due, _ := civil.Parse(string(c.Spec.DueDate))
 		in := ledger.Input{Currency: cur, Amount: money.MustParse(string(c.Spec.Amount), cur), DueDate: due,
-			AsOf:     time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC),
+			AsOf:     civil.New(now.Year(), now.Month(), now.Day()),
 			Business: s.debtor.Spec.Type == inkassov1.DebtorBusiness}
 		if tbl, ok := interest.Tables[string(s.policy.Spec.Jurisdiction)]; ok {
 			in.Interest = &tbl
 		}
 		for _, p := range c.Spec.Payments {
-			day, _ := time.Parse(time.DateOnly, string(p.Date))
+			day, _ := civil.Parse(string(p.Date))
 			in.Events = append(in.Events, ledger.Event{Date: day, Kind: ledger.KindPayment, Ref: p.ID, Amount: money.MustParse(string(p.Amount), cur)})
 		}
 		if i == 0 {

@@ -15,6 +15,7 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/calendar"
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/contact"
 	"github.com/inkasso-operator/inkasso-operator/internal/interest"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
@@ -240,7 +241,7 @@ func interestRate(policy *inkassov1.CollectionPolicy, debtor *inkassov1.Debtor, 
 	if !ok {
 		return "", nil
 	}
-	r, _, err := t.Rate(civilOf(now, policyLocation(policy)), debtor.Spec.Type == inkassov1.DebtorBusiness)
+	r, _, err := t.Rate(civil.Of(now, policyLocation(policy)), debtor.Spec.Type == inkassov1.DebtorBusiness)
 	if err != nil {
 		return "", fmt.Errorf("late-interest rate of %s: %w", policy.Spec.Jurisdiction, err)
 	}

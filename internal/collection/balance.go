@@ -4,16 +4,17 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
 	"github.com/inkasso-operator/inkasso-operator/internal/schedule"
 )
 
-// day is a calendar date as the ledger counts days: UTC midnight.
-func day(d schedule.Date) time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
+// day is a schedule date as the ledger takes it.
+func day(d schedule.Date) civil.Date { return civil.Date(d) }
 
-// dayOf is the calendar day of t in loc, as the ledger counts days.
-func dayOf(t time.Time, loc *time.Location) time.Time { return day(schedule.DateOf(t, loc)) }
+// dayOf is the calendar day of t in loc.
+func dayOf(t time.Time, loc *time.Location) civil.Date { return civil.Of(t, loc) }
 
 // location is where the policy counts days (UTC without a policy).
 func location(p *Policy) *time.Location {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
 	"github.com/inkasso-operator/inkasso-operator/internal/plan"
@@ -367,7 +368,7 @@ func TestDecideCasesHeldClaimsLeave(t *testing.T) {
 		{"paid", func(c *Claim) { c.State.Phase = PhasePaid }},
 		{"plan on track", func(c *Claim) {
 			c.HasPlan = true
-			c.Installments = []plan.Installment{{Due: time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC), Amount: nok("1000")}}
+			c.Installments = []plan.Installment{{Due: civil.New(2025, 5, 1), Amount: nok("1000")}}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -877,17 +877,17 @@ func (x *decider) paymentPlan() bool {
 		i := v.Installment
 		pst.Installment = i
 		pst.Message = fmt.Sprintf("installment %d of %d (%s %s) is due %s; escalation is stopped while installments are met",
-			i+1, len(inst), inst[i].Amount, c.Currency, inst[i].Due.Format(time.DateOnly))
+			i+1, len(inst), inst[i].Amount, c.Currency, inst[i].Due.String())
 		x.flag("PaymentPlan", true, "OnTrack", pst.Message)
 		x.hold(PhasePaymentPlan, "PaymentPlan", pst.Message)
 		st.NextStep = ""
-		x.d.Wake = time.Date(v.CheckOn.Year(), v.CheckOn.Month(), v.CheckOn.Day(), 0, 0, 0, 0, location(x.p))
+		x.d.Wake = v.CheckOn.Midnight(location(x.p))
 		return true
 	case plan.Missed:
 		i := v.Installment
 		pst.Installment = i
 		pst.Message = fmt.Sprintf("installment %d of %d (due %s) was not met: %s %s short; the plan is broken and collection resumes at the step it left",
-			i+1, len(inst), inst[i].Due.Format(time.DateOnly), v.Shortfall, c.Currency)
+			i+1, len(inst), inst[i].Due.String(), v.Shortfall, c.Currency)
 		x.flag("PaymentPlan", false, "InstallmentMissed", pst.Message)
 		if was != plan.Missed {
 			x.event(true, "PaymentPlanBroken", "PaymentPlan", "%s", pst.Message)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
 	"github.com/inkasso-operator/inkasso-operator/internal/plan"
@@ -399,8 +400,8 @@ func TestDecideClaimPaymentPlan(t *testing.T) {
 		c := kReminded(pc)
 		c.HasPlan = true
 		c.Installments = []plan.Installment{
-			{Due: time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC), Amount: nok("500.00")},
-			{Due: time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC), Amount: nok("500.00")},
+			{Due: civil.New(2025, 4, 1), Amount: nok("500.00")},
+			{Due: civil.New(2025, 5, 1), Amount: nok("500.00")},
 		}
 		return c
 	}
@@ -521,8 +522,8 @@ func TestDecideClaimPlanFeeOnce(t *testing.T) {
 	c := newClaim("f-1", "SEK", "5000.00", ymd(2025, 3, 14))
 	c.HasPlan = true
 	c.Installments = []plan.Installment{
-		{Due: time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC), Amount: sek("2500.00")},
-		{Due: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), Amount: sek("2500.00")},
+		{Due: civil.New(2025, 5, 1), Amount: sek("2500.00")},
+		{Due: civil.New(2025, 6, 1), Amount: sek("2500.00")},
 	}
 	f := facts(p, consumer("sven", "SE"), c, local(stockholm, 2025, 3, 20, 10, 0))
 	dec := DecideClaim(f)

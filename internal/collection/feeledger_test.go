@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
 	"github.com/inkasso-operator/inkasso-operator/internal/plan"
@@ -341,7 +342,7 @@ func TestFinnishConsumerCapIncludesThePlanFee(t *testing.T) {
 	did(c, p, "second-reminder", local(helsinki, 2025, 4, 11, 9, 0), eur("5"))
 	did(c, p, "demand-letter", local(helsinki, 2025, 4, 25, 9, 0), eur("14"))
 	c.HasPlan = true
-	c.Installments = []plan.Installment{{Due: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), Amount: eur("124.00")}}
+	c.Installments = []plan.Installment{{Due: civil.New(2025, 6, 1), Amount: eur("124.00")}}
 	dec := DecideClaim(facts(p, consumer("liisa", "FI"), c, local(helsinki, 2025, 5, 2, 10, 0)))
 	if dec.State.Plan == nil {
 		t.Fatalf("no plan: %+v %v", dec.Ready, dec.Stalled)

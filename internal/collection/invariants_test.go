@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
 	"github.com/inkasso-operator/inkasso-operator/internal/plan"
@@ -187,9 +188,8 @@ func (s *sim) perturb() {
 		case x < 118:
 			if !c.HasPlan {
 				half := money.FromDecimal(c.Amount.Amount.Div(decimal.NewFromInt(2)), c.Currency)
-				day := func(n int) time.Time {
-					d := s.today().AddDays(n)
-					return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
+				day := func(n int) civil.Date {
+					return civil.Date(s.today().AddDays(n))
 				}
 				c.HasPlan = true
 				c.Installments = []plan.Installment{{Due: day(10 + r.Intn(20)), Amount: half}, {Due: day(40 + r.Intn(30)), Amount: half}}
@@ -486,7 +486,7 @@ func (s *sim) checkNorwegianSequence(c *Claim) {
 	p := s.p
 	loc := p.Timing.Location
 	days := func(from, to time.Time) int { // calendar days from one moment to another, in the policy's zone
-		return int(day(schedule.DateOf(to, loc)).Sub(day(schedule.DateOf(from, loc))).Hours() / 24)
+		return civil.Of(to, loc).Sub(civil.Of(from, loc))
 	}
 	dueDay := local(loc, c.DueDate.Year, c.DueDate.Month, c.DueDate.Day, 12, 0)
 	var notice, demand time.Time

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 )
 
 // DayCount is how a day's share of the yearly rate is computed.
@@ -25,7 +27,7 @@ const (
 
 // Period is a yearly rate in percent in force from a date on.
 type Period struct {
-	From        time.Time
+	From        civil.Date
 	Rate        decimal.Decimal
 	Unconfirmed bool // not confirmed by a public source: override in a policy when known
 }
@@ -43,8 +45,8 @@ type Table struct {
 	BusinessMargin *decimal.Decimal
 }
 
-func d(y int, m time.Month) time.Time { return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC) }
-func dec(s string) decimal.Decimal    { return decimal.RequireFromString(s) }
+func d(y int, m time.Month) civil.Date { return civil.New(y, m, 1) }
+func dec(s string) decimal.Decimal     { return decimal.RequireFromString(s) }
 
 // Tables by jurisdiction (shared/domain.md). Norway's figures are the full
 // forsinkelsesrente (policy rate + 8); Sweden's and Finland's are the
@@ -76,7 +78,7 @@ func ptr(x decimal.Decimal) *decimal.Decimal { return &x }
 // Rate returns the yearly rate in percent in force on day, and whether it is
 // unconfirmed: a day past the last known half-year carries the last rate
 // forward, marked unconfirmed.
-func (t Table) Rate(day time.Time, business bool) (decimal.Decimal, bool, error) {
+func (t Table) Rate(day civil.Date, business bool) (decimal.Decimal, bool, error) {
 	if len(t.Periods) == 0 {
 		return decimal.Zero, false, fmt.Errorf("no %s late-interest rates", t.Jurisdiction)
 	}
@@ -97,28 +99,28 @@ func (t Table) Rate(day time.Time, business bool) (decimal.Decimal, bool, error)
 	return p.Rate.Add(margin), unconfirmed, nil
 }
 
-func halfYearAfter(t time.Time) time.Time {
-	if t.Month() < 7 {
-		return time.Date(t.Year(), 7, 1, 0, 0, 0, 0, time.UTC)
+func halfYearAfter(d civil.Date) civil.Date {
+	if d.Month < 7 {
+		return civil.New(d.Year, 7, 1)
 	}
-	return time.Date(t.Year()+1, 1, 1, 0, 0, 0, 0, time.UTC)
+	return civil.New(d.Year+1, 1, 1)
 }
 
 // Change is a change of the interest-bearing principal on a date: negative
 // for a payment or credit note reaching the principal.
 type Change struct {
-	Date  time.Time
+	Date  civil.Date
 	Delta decimal.Decimal
 }
 
-// Input is what interest is computed on. Dates are calendar days (UTC midnight).
+// Input is what interest is computed on.
 type Input struct {
 	Table     Table
 	Business  bool
 	Principal decimal.Decimal // at the due date
-	DueDate   time.Time
-	AsOf      time.Time // interest accrues for every day after DueDate up to and including AsOf
-	Changes   []Change  // applied at the start of their day
+	DueDate   civil.Date
+	AsOf      civil.Date // interest accrues for every day after DueDate up to and including AsOf
+	Changes   []Change   // applied at the start of their day
 	// Override replaces the table's rate (percent a year) when set.
 	Override *decimal.Decimal
 	// DayCount replaces the table's convention when set.
@@ -136,8 +138,8 @@ type Result struct {
 // periods, principal changes and, for ActualActual, year ends.
 func Accrue(in Input) (Result, error) {
 	var res Result
-	start := in.DueDate.AddDate(0, 0, 1)
-	end := in.AsOf.AddDate(0, 0, 1) // exclusive
+	start := in.DueDate.AddDays(1)
+	end := in.AsOf.AddDays(1) // exclusive
 	if !start.Before(end) {
 		return res, nil
 	}
@@ -172,9 +174,9 @@ func Accrue(in Input) (Result, error) {
 			}
 			rate, res.Unconfirmed = r, res.Unconfirmed || unconfirmed
 		}
-		days := decimal.NewFromInt(int64(next.Sub(day).Hours()/24 + 0.5))
+		days := decimal.NewFromInt(int64(day.DaysUntil(next)))
 		basis := decimal.NewFromInt(365)
-		if dc == ActualActual && isLeap(day.Year()) {
+		if dc == ActualActual && isLeap(day.Year) {
 			basis = decimal.NewFromInt(366)
 		}
 		if principal.IsPositive() {

@@ -2,13 +2,14 @@ package interest
 
 import (
 	"testing"
-	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 )
 
-func day(s string) time.Time {
-	t, err := time.Parse(time.DateOnly, s)
+func day(s string) civil.Date {
+	t, err := civil.Parse(s)
 	if err != nil {
 		panic(err)
 	}

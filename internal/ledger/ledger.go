@@ -9,10 +9,10 @@ package ledger
 import (
 	"fmt"
 	"sort"
-	"time"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/interest"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
 )
@@ -43,9 +43,9 @@ const (
 
 // Event is a dated money event of the claim.
 type Event struct {
-	Date time.Time // calendar day, UTC midnight
-	Kind Kind      // Credit, Fee or Payment
-	Ref  string    // credit note or payment id, or the step of a fee
+	Date civil.Date
+	Kind Kind   // Credit, Fee or Payment
+	Ref  string // credit note or payment id, or the step of a fee
 	// Amount in major units, positive.
 	Amount money.Money
 	// ReceivedByCreditor marks a payment made to the creditor directly.
@@ -54,7 +54,7 @@ type Event struct {
 
 // Entry is one line of the settlement ledger.
 type Entry struct {
-	Date   time.Time
+	Date   civil.Date
 	Kind   Kind
 	Ref    string
 	Amount money.Money // the event's amount (for interest: the accrual)
@@ -71,8 +71,8 @@ type Entry struct {
 type Input struct {
 	Currency string
 	Amount   money.Money // invoice principal
-	DueDate  time.Time
-	AsOf     time.Time // today, calendar day
+	DueDate  civil.Date
+	AsOf     civil.Date // today
 	Events   []Event
 	Interest *interest.Table // nil: no late interest
 	Business bool
@@ -97,7 +97,7 @@ type Result struct {
 	// CreditorCharge is set by ChargeCreditor.
 	CreditorCharge money.Money
 	// AsOf is the day interest was accrued to (Input.AsOf).
-	AsOf time.Time
+	AsOf civil.Date
 	// Pending are events dated after AsOf, not counted yet.
 	Pending []Event
 	Entries []Entry
@@ -132,7 +132,7 @@ func Compute(in Input) (Result, error) {
 	})
 
 	accruedThrough := in.DueDate // interest counted for days up to and including this one
-	accrue := func(through time.Time) error {
+	accrue := func(through civil.Date) error {
 		if in.Interest == nil || !through.After(accruedThrough) {
 			return nil
 		}
@@ -232,7 +232,7 @@ func minMoney(a, b money.Money) money.Money {
 // ChargeCreditor records that the creditor ended collection on day and owes
 // the agency the fees left unpaid, unless free (inside the free-cancellation
 // window). It returns the charge.
-func (r *Result) ChargeCreditor(day time.Time, free bool) money.Money {
+func (r *Result) ChargeCreditor(day civil.Date, free bool) money.Money {
 	charge := r.FeesDue
 	if free {
 		charge = money.Zero(r.FeesDue.Currency)

@@ -2,14 +2,14 @@ package ledger
 
 import (
 	"testing"
-	"time"
 
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/interest"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
 )
 
-func day(s string) time.Time {
-	t, err := time.Parse(time.DateOnly, s)
+func day(s string) civil.Date {
+	t, err := civil.Parse(s)
 	if err != nil {
 		panic(err)
 	}
@@ -157,12 +157,12 @@ func FuzzAllocation(f *testing.F) {
 		}
 		no := interest.Tables["NO"]
 		due := day("2026-01-31")
-		r, err := Compute(Input{Currency: "NOK", Amount: m(amount), DueDate: due, AsOf: due.AddDate(0, 0, 120), Interest: &no, Order: order,
+		r, err := Compute(Input{Currency: "NOK", Amount: m(amount), DueDate: due, AsOf: due.AddDays(120), Interest: &no, Order: order,
 			Events: []Event{
-				{Date: due.AddDate(0, 0, int(d1%60)), Kind: KindFee, Amount: m(fee)},
-				{Date: due.AddDate(0, 0, int(d2%90)), Kind: KindPayment, Ref: "a", Amount: m(pay1)},
-				{Date: due.AddDate(0, 0, int(d1%90)+1), Kind: KindPayment, Ref: "b", Amount: m(pay2)},
-				{Date: due.AddDate(0, 0, int(d2%30)), Kind: KindCredit, Amount: m(credit)},
+				{Date: due.AddDays(int(d1 % 60)), Kind: KindFee, Amount: m(fee)},
+				{Date: due.AddDays(int(d2 % 90)), Kind: KindPayment, Ref: "a", Amount: m(pay1)},
+				{Date: due.AddDays(int(d1%90) + 1), Kind: KindPayment, Ref: "b", Amount: m(pay2)},
+				{Date: due.AddDays(int(d2 % 30)), Kind: KindCredit, Amount: m(credit)},
 			}})
 		if err != nil {
 			t.Fatal(err)

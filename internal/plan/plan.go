@@ -11,20 +11,20 @@ package plan
 import (
 	"fmt"
 	"sort"
-	"time"
 
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
 )
 
 // Installment is one agreed payment.
 type Installment struct {
-	Due    time.Time // calendar day, UTC midnight
+	Due    civil.Date
 	Amount money.Money
 }
 
 // Payment is a payment towards the claim.
 type Payment struct {
-	Date   time.Time // calendar day, UTC midnight
+	Date   civil.Date
 	Amount money.Money
 }
 
@@ -47,15 +47,15 @@ type Verdict struct {
 	// Shortfall is how much was missing at the missed installment's deadline.
 	Shortfall money.Money
 	// MissedOn is the first day the plan counts as broken (Missed).
-	MissedOn time.Time
+	MissedOn civil.Date
 	// CheckOn is the next day the verdict can change by time alone (OnTrack).
-	CheckOn time.Time
+	CheckOn civil.Date
 }
 
 // Evaluate judges the plan on day today. Installments are met cumulatively:
 // by the end of installment i's grace period, the payments made so far must
 // cover installments 0..i. Overpaying an installment counts towards the next.
-func Evaluate(installments []Installment, payments []Payment, today time.Time, graceDays int) (Verdict, error) {
+func Evaluate(installments []Installment, payments []Payment, today civil.Date, graceDays int) (Verdict, error) {
 	if len(installments) == 0 {
 		return Verdict{}, fmt.Errorf("a payment plan needs at least one installment")
 	}
@@ -78,7 +78,7 @@ func Evaluate(installments []Installment, payments []Payment, today time.Time, g
 	owed := money.Zero(cur)
 	for i, in := range inst {
 		owed = owed.Add(in.Amount)
-		deadline := in.Due.AddDate(0, 0, graceDays)
+		deadline := in.Due.AddDays(graceDays)
 		paid := money.Zero(cur)
 		for _, p := range pays {
 			if !p.Date.After(deadline) {
@@ -88,7 +88,7 @@ func Evaluate(installments []Installment, payments []Payment, today time.Time, g
 		if paid.Cmp(owed) >= 0 {
 			continue
 		}
-		missedOn := deadline.AddDate(0, 0, 1)
+		missedOn := deadline.AddDays(1)
 		if today.Before(missedOn) {
 			return Verdict{State: OnTrack, Installment: i, CheckOn: missedOn}, nil
 		}

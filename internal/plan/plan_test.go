@@ -2,13 +2,13 @@ package plan
 
 import (
 	"testing"
-	"time"
 
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
 )
 
-func day(s string) time.Time {
-	t, err := time.Parse(time.DateOnly, s)
+func day(s string) civil.Date {
+	t, err := civil.Parse(s)
 	if err != nil {
 		panic(err)
 	}
@@ -56,12 +56,12 @@ func TestEvaluate(t *testing.T) {
 			}
 			switch v.State {
 			case Missed:
-				if v.Shortfall.String() != tt.shortfall || v.MissedOn.Format(time.DateOnly) != tt.check {
-					t.Errorf("shortfall %s missed on %s, want %s on %s", v.Shortfall, v.MissedOn.Format(time.DateOnly), tt.shortfall, tt.check)
+				if v.Shortfall.String() != tt.shortfall || v.MissedOn.String() != tt.check {
+					t.Errorf("shortfall %s missed on %s, want %s on %s", v.Shortfall, v.MissedOn.String(), tt.shortfall, tt.check)
 				}
 			case OnTrack:
-				if v.CheckOn.Format(time.DateOnly) != tt.check {
-					t.Errorf("check on %s, want %s", v.CheckOn.Format(time.DateOnly), tt.check)
+				if v.CheckOn.String() != tt.check {
+					t.Errorf("check on %s, want %s", v.CheckOn.String(), tt.check)
 				}
 			}
 		})
