@@ -15,6 +15,7 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/calendar"
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/contact"
 )
 
@@ -128,7 +129,7 @@ func TestClaimWalksEveryStepOfTheNorwegianPolicy(t *testing.T) {
 	}
 	for _, n := range notices.Items {
 		if n.Spec.PayBy != "" {
-			if d, err := time.Parse(time.DateOnly, string(n.Spec.PayBy)); err != nil || !cal.IsBankDay(d) {
+			if d, err := civil.Parse(string(n.Spec.PayBy)); err != nil || !cal.IsBankDay(d) {
 				t.Errorf("notice %s: pay-by %s is not a bank day", n.Name, n.Spec.PayBy)
 			}
 		}

@@ -4,13 +4,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/inkasso-operator/inkasso-operator/internal/calendar"
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
 	"github.com/inkasso-operator/inkasso-operator/internal/notice"
-	"github.com/inkasso-operator/inkasso-operator/internal/schedule"
 )
 
 // noticeData is what the templates print on in's notice: the debtor's
@@ -35,8 +34,7 @@ func noticeData(in noticeInput, feeCharged money.Money) (notice.Data, error) {
 	if in.step.PaymentDeadlineDays > 0 {
 		// The statutory minimum, moved to the next bank day when it lands on
 		// a weekend or holiday.
-		d := schedule.DateOf(in.now, in.tp.Location).AddDays(int(in.step.PaymentDeadlineDays))
-		payBy = cal.NextBankDay(calendar.Day(d.Year, d.Month, d.Day)).Format(time.DateOnly)
+		payBy = cal.NextBankDay(civil.Of(in.now, in.tp.Location).AddDays(int(in.step.PaymentDeadlineDays))).String()
 	}
 
 	cur := string(in.claims[0].Spec.Currency)

@@ -8,16 +8,12 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 )
 
-// Date is a calendar day as UTC midnight.
-type Date = time.Time
-
-// Day returns the calendar day y-m-d.
-func Day(y int, m time.Month, d int) Date { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
-
 // Easter returns Easter Sunday of year (Gregorian; anonymous algorithm).
-func Easter(year int) Date {
+func Easter(year int) civil.Date {
 	a := year % 19
 	b, c := year/100, year%100
 	d, e := b/4, b%4
@@ -29,52 +25,52 @@ func Easter(year int) Date {
 	m := (a + 11*h + 22*l) / 451
 	month := (h + l - 7*m + 114) / 31
 	day := (h+l-7*m+114)%31 + 1
-	return Day(year, time.Month(month), day)
+	return civil.New(year, time.Month(month), day)
 }
 
 // weekdayBetween returns the day of the given weekday from first to first+6.
-func weekdayBetween(year int, month time.Month, first int, wd time.Weekday) Date {
-	d := Day(year, month, first)
-	return d.AddDate(0, 0, (int(wd)-int(d.Weekday())+7)%7)
+func weekdayBetween(year int, month time.Month, first int, wd time.Weekday) civil.Date {
+	d := civil.New(year, month, first)
+	return d.AddDays((int(wd) - int(d.Weekday()) + 7) % 7)
 }
 
 // Holidays returns the days banks are closed in the jurisdiction in year,
 // besides weekends, with their names: public holidays, and the eves on which
 // Nordic banks do not settle (Christmas Eve, New Year's Eve, and Midsummer
 // Eve in Sweden and Finland).
-func Holidays(jurisdiction string, year int) (map[Date]string, error) {
+func Holidays(jurisdiction string, year int) (map[civil.Date]string, error) {
 	e := Easter(year)
-	h := map[Date]string{
-		Day(year, 1, 1):     "New Year's Day",
-		e.AddDate(0, 0, -2): "Good Friday",
-		e:                   "Easter Sunday",
-		e.AddDate(0, 0, 1):  "Easter Monday",
-		Day(year, 5, 1):     "Labour Day",
-		e.AddDate(0, 0, 39): "Ascension Day",
-		e.AddDate(0, 0, 49): "Whit Sunday",
-		Day(year, 12, 24):   "Christmas Eve",
-		Day(year, 12, 25):   "Christmas Day",
-		Day(year, 12, 26):   "Boxing Day",
+	h := map[civil.Date]string{
+		civil.New(year, 1, 1):   "New Year's Day",
+		e.AddDays(-2):           "Good Friday",
+		e:                       "Easter Sunday",
+		e.AddDays(1):            "Easter Monday",
+		civil.New(year, 5, 1):   "Labour Day",
+		e.AddDays(39):           "Ascension Day",
+		e.AddDays(49):           "Whit Sunday",
+		civil.New(year, 12, 24): "Christmas Eve",
+		civil.New(year, 12, 25): "Christmas Day",
+		civil.New(year, 12, 26): "Boxing Day",
 	}
 	switch jurisdiction {
 	case "NO":
-		h[e.AddDate(0, 0, -3)] = "Maundy Thursday"
-		h[Day(year, 5, 17)] = "Constitution Day"
-		h[e.AddDate(0, 0, 50)] = "Whit Monday"
-		h[Day(year, 12, 31)] = "New Year's Eve"
+		h[e.AddDays(-3)] = "Maundy Thursday"
+		h[civil.New(year, 5, 17)] = "Constitution Day"
+		h[e.AddDays(50)] = "Whit Monday"
+		h[civil.New(year, 12, 31)] = "New Year's Eve"
 	case "SE":
-		h[Day(year, 1, 6)] = "Epiphany"
-		h[Day(year, 6, 6)] = "National Day"
+		h[civil.New(year, 1, 6)] = "Epiphany"
+		h[civil.New(year, 6, 6)] = "National Day"
 		h[weekdayBetween(year, 6, 19, time.Friday)] = "Midsummer Eve"
 		h[weekdayBetween(year, 6, 20, time.Saturday)] = "Midsummer Day"
 		h[weekdayBetween(year, 10, 31, time.Saturday)] = "All Saints' Day"
-		h[Day(year, 12, 31)] = "New Year's Eve"
+		h[civil.New(year, 12, 31)] = "New Year's Eve"
 	case "FI":
-		h[Day(year, 1, 6)] = "Epiphany"
+		h[civil.New(year, 1, 6)] = "Epiphany"
 		h[weekdayBetween(year, 6, 19, time.Friday)] = "Midsummer Eve"
 		h[weekdayBetween(year, 6, 20, time.Saturday)] = "Midsummer Day"
 		h[weekdayBetween(year, 10, 31, time.Saturday)] = "All Saints' Day"
-		h[Day(year, 12, 6)] = "Independence Day"
+		h[civil.New(year, 12, 6)] = "Independence Day"
 	default:
 		return nil, fmt.Errorf("no holiday calendar for jurisdiction %q", jurisdiction)
 	}
@@ -85,7 +81,7 @@ func Holidays(jurisdiction string, year int) (map[Date]string, error) {
 type Calendar struct {
 	jurisdiction string
 	mu           sync.Mutex // reconciles share calendars
-	years        map[int]map[Date]string
+	years        map[int]map[civil.Date]string
 }
 
 // New returns the calendar of a jurisdiction (NO, SE or FI).
@@ -93,10 +89,10 @@ func New(jurisdiction string) (*Calendar, error) {
 	if _, err := Holidays(jurisdiction, 2000); err != nil {
 		return nil, err
 	}
-	return &Calendar{jurisdiction: jurisdiction, years: map[int]map[Date]string{}}, nil
+	return &Calendar{jurisdiction: jurisdiction, years: map[int]map[civil.Date]string{}}, nil
 }
 
-func (c *Calendar) holidays(year int) map[Date]string {
+func (c *Calendar) holidays(year int) map[civil.Date]string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	h, ok := c.years[year]
@@ -108,10 +104,10 @@ func (c *Calendar) holidays(year int) map[Date]string {
 }
 
 // Holiday returns the name of the holiday on d, or "".
-func (c *Calendar) Holiday(d Date) string { return c.holidays(d.Year())[d] }
+func (c *Calendar) Holiday(d civil.Date) string { return c.holidays(d.Year)[d] }
 
 // IsBankDay reports whether d is neither a weekend day nor a holiday.
-func (c *Calendar) IsBankDay(d Date) bool {
+func (c *Calendar) IsBankDay(d civil.Date) bool {
 	if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
 		return false
 	}
@@ -120,9 +116,9 @@ func (c *Calendar) IsBankDay(d Date) bool {
 
 // NextBankDay returns d if it is a bank day, else the first bank day after
 // it: where a statutory deadline lands on a weekend or holiday, it moves there.
-func (c *Calendar) NextBankDay(d Date) Date {
+func (c *Calendar) NextBankDay(d civil.Date) civil.Date {
 	for !c.IsBankDay(d) {
-		d = d.AddDate(0, 0, 1)
+		d = d.AddDays(1)
 	}
 	return d
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/inkasso-operator/inkasso-operator/internal/calendar"
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 )
 
 // Window is a span of local time on some weekdays when contact is allowed.
@@ -55,9 +56,9 @@ func digits(s string) bool {
 func NextAllowed(t time.Time, loc *time.Location, windows []Window, cal *calendar.Calendar) time.Time {
 	local := t.In(loc)
 	for i := 0; i < 15; i++ {
-		y, m, d := local.AddDate(0, 0, i).Date()
-		midnight := time.Date(y, m, d, 0, 0, 0, 0, loc)
-		if cal != nil && cal.Holiday(calendar.Day(y, m, d)) != "" {
+		day := civil.Of(local.AddDate(0, 0, i), loc)
+		midnight := day.Midnight(loc)
+		if cal != nil && cal.Holiday(day) != "" {
 			continue
 		}
 		best := time.Time{}
