@@ -19,7 +19,6 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
 	"github.com/inkasso-operator/inkasso-operator/internal/plan"
-	"github.com/inkasso-operator/inkasso-operator/internal/schedule"
 )
 
 // This file converts API objects into the facts of internal/collection and
@@ -134,15 +133,15 @@ func claimFacts(c *inkassov1.Claim) (*collection.Claim, error) {
 	if out.Amount, err = money.Parse(string(c.Spec.Amount), cur); err != nil {
 		return nil, stall("InvalidAmount", "spec.amount: %v", err)
 	}
-	if out.InvoiceDate, err = schedule.ParseDate(string(c.Spec.InvoiceDate)); err != nil {
+	if out.InvoiceDate, err = civil.Parse(string(c.Spec.InvoiceDate)); err != nil {
 		return nil, stall("InvalidDate", "spec.invoiceDate: %v", err)
 	}
-	if out.DueDate, err = schedule.ParseDate(string(c.Spec.DueDate)); err != nil {
+	if out.DueDate, err = civil.Parse(string(c.Spec.DueDate)); err != nil {
 		return nil, stall("InvalidDate", "spec.dueDate: %v", err)
 	}
 	for i, p := range c.Spec.Payments {
 		amt, err1 := money.Parse(string(p.Amount), cur)
-		day, err2 := schedule.ParseDate(string(p.Date))
+		day, err2 := civil.Parse(string(p.Date))
 		if err := firstErr(err1, err2); err != nil {
 			return nil, stall("InvalidAmount", "spec.payments[%d]: %v", i, err)
 		}
@@ -150,14 +149,14 @@ func claimFacts(c *inkassov1.Claim) (*collection.Claim, error) {
 	}
 	for i, cr := range c.Spec.Credits {
 		amt, err1 := money.Parse(string(cr.Amount), cur)
-		day, err2 := schedule.ParseDate(string(cr.Date))
+		day, err2 := civil.Parse(string(cr.Date))
 		if err := firstErr(err1, err2); err != nil {
 			return nil, stall("InvalidAmount", "spec.credits[%d]: %v", i, err)
 		}
 		out.Credits = append(out.Credits, collection.Credit{ID: cr.ID, Amount: amt, Date: day})
 	}
 	if dp := c.Spec.Dispute; dp != nil {
-		raised, _ := schedule.ParseDate(string(dp.RaisedOn))
+		raised, _ := civil.Parse(string(dp.RaisedOn))
 		out.Dispute = &collection.Dispute{RaisedOn: raised, Resolution: collection.Resolution(dp.Resolution)}
 	}
 	if pp := c.Spec.PaymentPlan; pp != nil {
@@ -260,7 +259,7 @@ func caseFacts(c inkassov1.CollectionCase, currencyOf func(claim string) string)
 			}
 		}
 	}
-	due, _ := schedule.ParseDate(c.DueDate)
+	due, _ := civil.Parse(c.DueDate)
 	out := collection.Case{ID: c.ID, Policy: c.Policy, Currency: cur, DueDate: due, Claims: slices.Clone(c.Claims), Step: c.Step,
 		NextStep: c.NextStep, NextStepAt: timeOf(c.NextStepAt), OpenedAt: timeOf(c.OpenedAt)}
 	for _, h := range c.History {

@@ -7,14 +7,7 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
-	"github.com/inkasso-operator/inkasso-operator/internal/schedule"
 )
-
-// day is a schedule date as the ledger takes it.
-func day(d schedule.Date) civil.Date { return civil.Date(d) }
-
-// dayOf is the calendar day of t in loc.
-func dayOf(t time.Time, loc *time.Location) civil.Date { return civil.Of(t, loc) }
 
 // location is where the policy counts days (UTC without a policy).
 func location(p *Policy) *time.Location {
@@ -37,29 +30,29 @@ type extraFee struct {
 // interest under the policy (none without a policy).
 func Balance(c *Claim, p *Policy, d *Debtor, now time.Time, extra ...extraFee) (ledger.Result, error) {
 	loc := location(p)
-	in := ledger.Input{Currency: c.Currency, Amount: c.Amount, DueDate: day(c.DueDate), AsOf: dayOf(now, loc),
+	in := ledger.Input{Currency: c.Currency, Amount: c.Amount, DueDate: c.DueDate, AsOf: civil.Of(now, loc),
 		Business: d != nil && d.Business}
 	if p != nil {
 		in.Interest, in.Rate, in.DayCount, in.Order = p.Money.Interest, p.Money.Rate, p.Money.DayCount, p.Money.Order
 	}
 	for _, cr := range c.Credits {
-		in.Events = append(in.Events, ledger.Event{Date: day(cr.Date), Kind: ledger.KindCredit, Ref: cr.ID, Amount: cr.Amount})
+		in.Events = append(in.Events, ledger.Event{Date: cr.Date, Kind: ledger.KindCredit, Ref: cr.ID, Amount: cr.Amount})
 	}
 	for _, py := range c.Payments {
-		in.Events = append(in.Events, ledger.Event{Date: day(py.Date), Kind: ledger.KindPayment, Ref: py.ID, Amount: py.Amount,
+		in.Events = append(in.Events, ledger.Event{Date: py.Date, Kind: ledger.KindPayment, Ref: py.ID, Amount: py.Amount,
 			ReceivedByCreditor: py.ByCreditor})
 	}
 	for _, h := range c.State.History {
 		if h.HasFee && h.Fee.IsPositive() {
-			in.Events = append(in.Events, ledger.Event{Date: dayOf(h.Time, loc), Kind: ledger.KindFee, Ref: h.Step, Amount: h.Fee})
+			in.Events = append(in.Events, ledger.Event{Date: civil.Of(h.Time, loc), Kind: ledger.KindFee, Ref: h.Step, Amount: h.Fee})
 		}
 	}
 	if pp := c.State.Plan; pp != nil && pp.HasFee && pp.Fee.IsPositive() {
-		in.Events = append(in.Events, ledger.Event{Date: dayOf(pp.AgreedAt, loc), Kind: ledger.KindFee, Ref: "payment-plan", Amount: pp.Fee})
+		in.Events = append(in.Events, ledger.Event{Date: civil.Of(pp.AgreedAt, loc), Kind: ledger.KindFee, Ref: "payment-plan", Amount: pp.Fee})
 	}
 	for _, x := range extra {
 		if x.fee.IsPositive() {
-			in.Events = append(in.Events, ledger.Event{Date: dayOf(x.at, loc), Kind: ledger.KindFee, Ref: x.step, Amount: x.fee})
+			in.Events = append(in.Events, ledger.Event{Date: civil.Of(x.at, loc), Kind: ledger.KindFee, Ref: x.step, Amount: x.fee})
 		}
 	}
 	r, err := ledger.Compute(in)

@@ -277,9 +277,8 @@ func decideCase(f CaseFacts, cur string, c *Case, claims []*Claim, out *CasesDec
 		policy = p
 	} else {
 		sort.SliceStable(active, func(i, j int) bool {
-			a, b := active[i].DueDate.String(), active[j].DueDate.String()
-			if a != b {
-				return a < b
+			if c := active[i].DueDate.Compare(active[j].DueDate); c != 0 {
+				return c < 0
 			}
 			return active[i].Name < active[j].Name
 		})

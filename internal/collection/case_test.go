@@ -10,7 +10,6 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
 	"github.com/inkasso-operator/inkasso-operator/internal/plan"
-	"github.com/inkasso-operator/inkasso-operator/internal/schedule"
 )
 
 func casesFor(p *Policy, d *Debtor, now time.Time, claims ...*Claim) CaseFacts {
@@ -690,7 +689,7 @@ func TestCaseWaitsForTheCreditorWarningPeriod(t *testing.T) {
 	if !ok {
 		t.Fatalf("the creditor was never warned: %+v", c.State)
 	}
-	transfer := p.Timing.At(schedule.DateOf(warned, oslo).AddDays(5))
+	transfer := p.Timing.At(civil.Of(warned, oslo).AddDays(5))
 	if len(c.State.History) == 0 {
 		t.Fatalf("never transferred")
 	}
@@ -711,7 +710,7 @@ func TestClaimAloneWaitsForTheCreditorWarningPeriod(t *testing.T) {
 	c.AutoCollection = true
 	w.run(t, local(oslo, 2025, 5, 10, 12, 0), nil)
 	warned := c.State.CreditorNotices[CreditorOverdueWarning]
-	if len(c.State.History) == 0 || c.State.History[0].Time.Before(p.Timing.At(schedule.DateOf(warned, oslo).AddDays(5))) {
+	if len(c.State.History) == 0 || c.State.History[0].Time.Before(p.Timing.At(civil.Of(warned, oslo).AddDays(5))) {
 		t.Errorf("warned %s, history %+v", warned, c.State.History)
 	}
 }

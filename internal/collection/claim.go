@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
@@ -297,7 +298,7 @@ func (x *decider) collect() {
 	// 9. Limitation.
 	var barredAt time.Time
 	if st.Phase != PhaseLegal {
-		var acks []schedule.Date
+		var acks []civil.Date
 		for _, py := range x.c.Payments {
 			acks = append(acks, py.Date)
 		}
@@ -306,7 +307,7 @@ func (x *decider) collect() {
 			x.stall("InvalidPolicy", "%v", err)
 			return
 		}
-		barredAt = time.Date(from.Year, from.Month, from.Day, 0, 0, 0, 0, p.Timing.Location)
+		barredAt = from.Midnight(p.Timing.Location)
 		if !x.now.Before(barredAt) {
 			x.end(PhaseTimeBarred, "TimeBarred", "the claim is time-barred since "+from.String()+": "+why)
 			return
@@ -427,7 +428,7 @@ func (x *decider) end(phase Phase, reason, msg string) {
 // are charged to the creditor, unless inside the free-cancellation window.
 func (x *decider) endByCreditor(reason, msg string) {
 	free := x.freeToEnd()
-	charge := x.bal.ChargeCreditor(dayOf(x.now, location(x.p)), free)
+	charge := x.bal.ChargeCreditor(civil.Of(x.now, location(x.p)), free)
 	x.setBalance(x.bal)
 	switch {
 	case free:
@@ -448,21 +449,21 @@ func (x *decider) freeToEnd() bool {
 		return true
 	}
 	loc := location(x.p)
-	return !schedule.DateOf(x.now, loc).After(last)
+	return !civil.Of(x.now, loc).After(last)
 }
 
 // freeUntil is the last day the creditor may end collection at no cost;
 // ok is false before the transfer (free throughout).
-func (x *decider) freeUntil() (schedule.Date, bool) {
+func (x *decider) freeUntil() (civil.Date, bool) {
 	if x.p == nil {
-		return schedule.Date{}, false
+		return civil.Date{}, false
 	}
 	at := transferredAt(x.p, x.st.History)
 	if at.IsZero() {
-		return schedule.Date{}, false
+		return civil.Date{}, false
 	}
 	// The window starts the day of the transfer: ten days are that day and the nine after.
-	return schedule.DateOf(at, location(x.p)).AddDays(x.p.FreeCancellationDays - 1), true
+	return civil.Of(at, location(x.p)).AddDays(x.p.FreeCancellationDays - 1), true
 }
 
 // hold interrupts collection: the schedule shifts by the days held.
@@ -754,9 +755,9 @@ func (x *decider) notifyClosed() {
 
 // transferOn is the day a warned claim transfers at the earliest.
 func transferOn(tp schedule.Policy, facts schedule.Claim, now time.Time) string {
-	d := schedule.DateOf(now, tp.Location).AddDays(tp.TransferWarningDays)
-	for _, x := range []schedule.Date{facts.DueDate.AddDays(tp.MinDaysAfterDue), facts.InvoiceDate.AddDays(tp.MinDaysAfterInvoice)} {
-		if x.String() > d.String() {
+	d := civil.Of(now, tp.Location).AddDays(tp.TransferWarningDays)
+	for _, x := range []civil.Date{facts.DueDate.AddDays(tp.MinDaysAfterDue), facts.InvoiceDate.AddDays(tp.MinDaysAfterInvoice)} {
+		if x.After(d) {
 			d = x
 		}
 	}
@@ -845,9 +846,9 @@ func (x *decider) paymentPlan() bool {
 	}
 	var pays []plan.Payment
 	for _, py := range c.Payments {
-		pays = append(pays, plan.Payment{Date: day(py.Date), Amount: py.Amount})
+		pays = append(pays, plan.Payment{Date: py.Date, Amount: py.Amount})
 	}
-	v, err := plan.Evaluate(c.Installments, pays, dayOf(x.now, location(x.p)), x.p.PlanGraceDays)
+	v, err := plan.Evaluate(c.Installments, pays, civil.Of(x.now, location(x.p)), x.p.PlanGraceDays)
 	if err != nil {
 		x.stall("InvalidPaymentPlan", "spec.paymentPlan: %v", err)
 		return true

@@ -9,7 +9,6 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
 	"github.com/inkasso-operator/inkasso-operator/internal/plan"
-	"github.com/inkasso-operator/inkasso-operator/internal/schedule"
 )
 
 // The kravia-11 timeline of a 1,000 NOK claim invoiced 2025-03-01, due
@@ -881,7 +880,7 @@ func TestFreeCancellationDayAgreesWithWithdrawal(t *testing.T) {
 		t.Fatalf("creditor intents %+v", dec.Creditor)
 	}
 	applyDecision(c, dec)
-	last, err := schedule.ParseDate(dec.Creditor[0].Data.FreeUntil)
+	last, err := civil.Parse(dec.Creditor[0].Data.FreeUntil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
 	"github.com/inkasso-operator/inkasso-operator/internal/interest"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
@@ -202,7 +203,7 @@ type Debtor struct {
 type Payment struct {
 	ID         string
 	Amount     money.Money
-	Date       schedule.Date
+	Date       civil.Date
 	ByCreditor bool // paid to the creditor directly
 }
 
@@ -210,12 +211,12 @@ type Payment struct {
 type Credit struct {
 	ID     string
 	Amount money.Money
-	Date   schedule.Date
+	Date   civil.Date
 }
 
 // Dispute is the debtor's objection to a claim.
 type Dispute struct {
-	RaisedOn   schedule.Date
+	RaisedOn   civil.Date
 	Resolution Resolution
 }
 
@@ -276,8 +277,8 @@ type Claim struct {
 	InvoiceNumber   string
 	Currency        string
 	Amount          money.Money
-	InvoiceDate     schedule.Date
-	DueDate         schedule.Date
+	InvoiceDate     civil.Date
+	DueDate         civil.Date
 	Payments        []Payment
 	Credits         []Credit
 	Withdraw        bool
@@ -330,7 +331,7 @@ type Case struct {
 	ID         string
 	Policy     string
 	Currency   string
-	DueDate    schedule.Date
+	DueDate    civil.Date
 	Claims     []string
 	Step       string
 	NextStep   string

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
 	"github.com/inkasso-operator/inkasso-operator/internal/interest"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
@@ -35,7 +36,7 @@ func nok(s string) money.Money { return money.MustParse(s, "NOK") }
 func sek(s string) money.Money { return money.MustParse(s, "SEK") }
 func eur(s string) money.Money { return money.MustParse(s, "EUR") }
 
-func ymd(y int, m time.Month, d int) schedule.Date { return schedule.Date{Year: y, Month: m, Day: d} }
+func ymd(y int, m time.Month, d int) civil.Date { return civil.Date{Year: y, Month: m, Day: d} }
 
 // local is a wall-clock moment in loc.
 func local(loc *time.Location, y int, m time.Month, d, h, min int) time.Time {
@@ -189,7 +190,7 @@ func business(name, country string) *Debtor {
 }
 
 // newClaim is an invoice of amount in currency, invoiced 14 days before its due date.
-func newClaim(name, currency, amount string, due schedule.Date) *Claim {
+func newClaim(name, currency, amount string, due civil.Date) *Claim {
 	return &Claim{Name: name, Namespace: "acme", InvoiceNumber: strings.ToUpper(name), Currency: currency,
 		Amount: money.MustParse(amount, currency), InvoiceDate: due.AddDays(-14), DueDate: due, AutoCollection: true,
 		State: State{CreditorNotices: map[CreditorEvent]time.Time{}}}

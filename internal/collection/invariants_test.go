@@ -124,7 +124,7 @@ func newSim(t testing.TB, seed int64) *sim {
 	var claims []*Claim
 	first := base
 	for i, n := 0, 1+rng.Intn(3); i < n; i++ {
-		due := schedule.DateOf(base.AddDate(0, 0, rng.Intn(60)), loc)
+		due := civil.Of(base.AddDate(0, 0, rng.Intn(60)), loc)
 		amounts := simAmounts[cur]
 		c := newClaim(fmt.Sprintf("c%d", i), cur, amounts[rng.Intn(len(amounts))], due)
 		c.InvoiceDate = due.AddDays(-rng.Intn(31))
@@ -138,7 +138,7 @@ func newSim(t testing.TB, seed int64) *sim {
 	return &sim{t: t, seed: seed, rng: rng, p: p, w: newWorld(p, d, start, claims...), before: map[string]State{}, seen: map[string]bool{}, known: map[string]map[string]bool{}}
 }
 
-func (s *sim) today() schedule.Date { return schedule.DateOf(s.w.now, s.p.Timing.Location) }
+func (s *sim) today() civil.Date { return civil.Of(s.w.now, s.p.Timing.Location) }
 
 // perturb applies random facts a person or an ERP would change.
 func (s *sim) perturb() {
@@ -189,7 +189,7 @@ func (s *sim) perturb() {
 			if !c.HasPlan {
 				half := money.FromDecimal(c.Amount.Amount.Div(decimal.NewFromInt(2)), c.Currency)
 				day := func(n int) civil.Date {
-					return civil.Date(s.today().AddDays(n))
+					return s.today().AddDays(n)
 				}
 				c.HasPlan = true
 				c.Installments = []plan.Installment{{Due: day(10 + r.Intn(20)), Amount: half}, {Due: day(40 + r.Intn(30)), Amount: half}}
@@ -306,7 +306,7 @@ func (s *sim) check(c *Claim) {
 	}
 	// Limitation: nothing recorded once time-barred, outside Legal.
 	if dec.Record != nil && was.Phase != PhaseLegal && dec.Record.Step != RecheckStep {
-		var acks []schedule.Date
+		var acks []civil.Date
 		for _, py := range c.Payments {
 			acks = append(acks, py.Date)
 		}
@@ -339,7 +339,7 @@ func (s *sim) check(c *Claim) {
 			if !ok {
 				s.fail("%s: step %s at %s, the creditor was never warned", c.Name, h.Step, h.Time)
 			}
-			if transfer := tp.At(schedule.DateOf(warned, tp.Location).AddDays(tp.TransferWarningDays)); h.Time.Before(transfer) {
+			if transfer := tp.At(civil.Of(warned, tp.Location).AddDays(tp.TransferWarningDays)); h.Time.Before(transfer) {
 				s.knownBug(bugWarningPeriod, "%s: step %s at %s, before the warning's notice period ended (%s)", c.Name, h.Step, h.Time, transfer)
 			}
 		}

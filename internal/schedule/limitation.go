@@ -1,6 +1,10 @@
 package schedule
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
+)
 
 // limitationYears is how long a claim can be collected after its due date or
 // the debtor's last acknowledgement (a payment counts): Norway 3 years
@@ -15,10 +19,10 @@ var limitationYears = map[string]struct{ consumer, business int }{
 // TimeBarredFrom returns the first day a claim is time-barred: the limitation
 // period after the due date, restarted by the latest acknowledgement.
 // Legal steps interrupt limitation; the caller does not apply it then.
-func TimeBarredFrom(jurisdiction string, business bool, due Date, acknowledged []Date) (Date, string, error) {
+func TimeBarredFrom(jurisdiction string, business bool, due civil.Date, acknowledged []civil.Date) (civil.Date, string, error) {
 	y, ok := limitationYears[jurisdiction]
 	if !ok {
-		return Date{}, "", fmt.Errorf("no limitation rule for jurisdiction %q", jurisdiction)
+		return civil.Date{}, "", fmt.Errorf("no limitation rule for jurisdiction %q", jurisdiction)
 	}
 	years := y.consumer
 	if business {
@@ -26,31 +30,15 @@ func TimeBarredFrom(jurisdiction string, business bool, due Date, acknowledged [
 	}
 	from, why := due, "the due date"
 	for _, a := range acknowledged {
-		if a.after(from) {
+		if a.After(from) {
 			from, why = a, "the last acknowledgement"
 		}
 	}
-	t := Date{from.Year + years, from.Month, from.Day}
+	t := civil.Date{Year: from.Year + years, Month: from.Month, Day: from.Day}
 	if from.Month == 2 && from.Day == 29 && !isLeap(t.Year) {
-		t = Date{t.Year, 3, 1}
+		t = civil.Date{Year: t.Year, Month: 3, Day: 1}
 	}
 	return t.AddDays(1), fmt.Sprintf("%d years after %s (%s)", years, why, from), nil
 }
 
-func (d Date) after(o Date) bool {
-	if d.Year != o.Year {
-		return d.Year > o.Year
-	}
-	if d.Month != o.Month {
-		return d.Month > o.Month
-	}
-	return d.Day > o.Day
-}
-
 func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
-
-// After reports whether d is a later day than o.
-func (d Date) After(o Date) bool { return d.after(o) }
-
-// Before reports whether d is an earlier day than o.
-func (d Date) Before(o Date) bool { return o.after(d) }

@@ -12,41 +12,10 @@
 package schedule
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 )
-
-// Date is a calendar date without time of day.
-type Date struct {
-	Year  int
-	Month time.Month
-	Day   int
-}
-
-// ParseDate reads YYYY-MM-DD.
-func ParseDate(s string) (Date, error) {
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return Date{}, fmt.Errorf("date %q is not YYYY-MM-DD: %w", s, err)
-	}
-	return Date{t.Year(), t.Month(), t.Day()}, nil
-}
-
-// DateOf returns the calendar date of t in loc.
-func DateOf(t time.Time, loc *time.Location) Date {
-	y, m, d := t.In(loc).Date()
-	return Date{y, m, d}
-}
-
-// AddDays returns the date n days later.
-func (d Date) AddDays(n int) Date {
-	t := time.Date(d.Year, d.Month, d.Day+n, 12, 0, 0, 0, time.UTC)
-	return Date{t.Year(), t.Month(), t.Day()}
-}
-
-func (d Date) String() string {
-	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
-}
 
 // Step is one step of a policy, as the engine sees it.
 type Step struct {
@@ -84,8 +53,8 @@ type Done struct {
 
 // Claim holds the facts of a claim that timing depends on.
 type Claim struct {
-	InvoiceDate Date
-	DueDate     Date
+	InvoiceDate civil.Date
+	DueDate     civil.Date
 	Done        []Done // completed steps, oldest first
 	// ShiftDays moves every due-date anchor later: the days collection was
 	// paused (suspended, disputed), so resuming shifts the remaining schedule.
@@ -118,17 +87,14 @@ type Plan struct {
 }
 
 // At returns the moment a step fires on day d: the policy's stepTime, local.
-func (p Policy) At(d Date) time.Time {
-	h := int(p.StepTime / time.Hour)
-	m := int(p.StepTime % time.Hour / time.Minute)
-	return time.Date(d.Year, d.Month, d.Day, h, m, 0, 0, p.Location)
+func (p Policy) At(d civil.Date) time.Time {
+	return d.At(p.Location, p.StepTime.Truncate(time.Minute)) // stepTime is HH:MM
 }
 
 // Compute returns the plan for c under p at now.
 func Compute(p Policy, c Claim, now time.Time) Plan {
-	due := c.DueDate.AddDays(1)
 	plan := Plan{
-		OverdueAt: time.Date(due.Year, due.Month, due.Day, 0, 0, 0, 0, p.Location),
+		OverdueAt: c.DueDate.AddDays(1).Midnight(p.Location),
 		Next:      -1,
 	}
 	plan.Overdue = !now.Before(plan.OverdueAt)
@@ -159,8 +125,7 @@ func Compute(p Policy, c Claim, now time.Time) Plan {
 // warnAt is when the creditor warning is due: WarnAfterDueDays after the
 // due date, and never before the claim is overdue.
 func (p Policy) warnAt(c Claim) time.Time {
-	due := c.DueDate.AddDays(1)
-	overdue := time.Date(due.Year, due.Month, due.Day, 0, 0, 0, 0, p.Location)
+	overdue := c.DueDate.AddDays(1).Midnight(p.Location)
 	return latest(p.At(c.DueDate.AddDays(p.WarnAfterDueDays+c.ShiftDays)), overdue)
 }
 
@@ -209,13 +174,13 @@ func (p Policy) stepAt(i int, c Claim, prev *Done) time.Time {
 			if warned.IsZero() {
 				warned = p.warnAt(c)
 			}
-			at = latest(at, p.At(DateOf(warned, p.Location).AddDays(p.TransferWarningDays)))
+			at = latest(at, p.At(civil.Of(warned, p.Location).AddDays(p.TransferWarningDays)))
 		}
 	}
 	if prev != nil {
-		at = latest(at, p.At(DateOf(prev.At, p.Location).AddDays(s.MinGapDays)), prev.At)
+		at = latest(at, p.At(civil.Of(prev.At, p.Location).AddDays(s.MinGapDays)), prev.At)
 		if s.DecisionWaitDays > 0 && !c.Decided {
-			at = latest(at, p.At(DateOf(prev.At, p.Location).AddDays(s.DecisionWaitDays)))
+			at = latest(at, p.At(civil.Of(prev.At, p.Location).AddDays(s.DecisionWaitDays)))
 		}
 	}
 	return at
@@ -224,7 +189,7 @@ func (p Policy) stepAt(i int, c Claim, prev *Done) time.Time {
 // RecheckAt is when a claim in surveillance is next credit-checked: days
 // after the last check (or the start of surveillance), at the step time.
 func (p Policy) RecheckAt(last time.Time, days int) time.Time {
-	return p.At(DateOf(last, p.Location).AddDays(days))
+	return p.At(civil.Of(last, p.Location).AddDays(days))
 }
 
 func latest(t time.Time, more ...time.Time) time.Time {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 )
 
 var oslo, _ = time.LoadLocation("Europe/Oslo")
@@ -25,8 +27,8 @@ func kravia() Policy {
 	return Policy{Steps: steps, Location: oslo, StepTime: 9 * time.Hour, MinDaysAfterDue: 14, MinDaysAfterInvoice: 14}
 }
 
-func d(s string) Date {
-	x, err := ParseDate(s)
+func d(s string) civil.Date {
+	x, err := civil.Parse(s)
 	if err != nil {
 		panic(err)
 	}
@@ -46,7 +48,7 @@ func walk(t *testing.T, p Policy, c Claim, start time.Time) []string {
 		}
 		if plan.Due {
 			c.Done = append(c.Done, Done{Step: p.Steps[plan.Next].Name, At: now})
-			fired = append(fired, DateOf(now, oslo).String())
+			fired = append(fired, civil.Of(now, oslo).String())
 			continue
 		}
 		if !plan.WakeAt.After(now) {
@@ -249,7 +251,7 @@ func TestFinishedAndRemovedSteps(t *testing.T) {
 }
 
 func TestParseDate(t *testing.T) {
-	if _, err := ParseDate("2026-02-30"); err == nil {
+	if _, err := civil.Parse("2026-02-30"); err == nil {
 		t.Fatal("2026-02-30 parsed")
 	}
 	if got := d("2026-12-31").AddDays(1).String(); got != "2027-01-01" {
@@ -281,7 +283,7 @@ func TestTimeBarred(t *testing.T) {
 		{"FI", false, "2024-02-29", nil, "2027-03-02"}, // leap day: 3 years later is 1 March
 	}
 	for _, tt := range tests {
-		var acks []Date
+		var acks []civil.Date
 		for _, a := range tt.acks {
 			acks = append(acks, d(a))
 		}
@@ -326,7 +328,7 @@ func FuzzSchedule(f *testing.F) {
 			p.CreditorWarning, p.WarnAfterDueDays, p.TransferWarningDays = true, next(5), next(10)
 		}
 
-		at := func(dd Date, days int) time.Time { return p.At(dd.AddDays(days)) }
+		at := func(dd civil.Date, days int) time.Time { return p.At(dd.AddDays(days)) }
 		for i := 0; i < 3*len(p.Steps)+3; i++ {
 			plan := Compute(p, c, now)
 			if again := Compute(p, c, now); again != plan {
@@ -370,13 +372,13 @@ func FuzzSchedule(f *testing.F) {
 				if c.WarnedAt.IsZero() {
 					t.Fatalf("transfer step %s fired before the creditor was warned", s.Name)
 				}
-				if fired.Before(at(DateOf(c.WarnedAt, oslo), p.TransferWarningDays)) {
+				if fired.Before(at(civil.Of(c.WarnedAt, oslo), p.TransferWarningDays)) {
 					t.Fatalf("transfer step %s fired %v, within %d days of the creditor warning at %v", s.Name, fired, p.TransferWarningDays, c.WarnedAt)
 				}
 			}
 			if n := len(c.Done); n > 0 {
 				prev := c.Done[n-1].At
-				if fired.Before(prev) || fired.Before(at(DateOf(prev, oslo), s.MinGapDays)) {
+				if fired.Before(prev) || fired.Before(at(civil.Of(prev, oslo), s.MinGapDays)) {
 					t.Fatalf("step %s fired %v, within %d days of the previous step at %v", s.Name, fired, s.MinGapDays, prev)
 				}
 			}
