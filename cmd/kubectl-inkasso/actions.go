@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 )
 
 // change reads the claim, applies edit and writes it back under the
@@ -81,7 +82,7 @@ func (c *cli) payCmd() *cobra.Command {
 			if !idRE.MatchString(id) {
 				return fmt.Errorf("--id %q: want the bank or ERP reference (letters, digits, . _ : / -)", id)
 			}
-			if _, err := time.Parse(time.DateOnly, date); err != nil {
+			if _, err := civil.Parse(date); err != nil {
 				return fmt.Errorf("--date %q: want YYYY-MM-DD", date)
 			}
 			return c.change(cmd.Context(), args[0], dryRun, func(cl *inkassov1.Claim) (string, error) {

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/report"
 )
 
@@ -80,19 +81,22 @@ func (c *cli) reportCmd() *cobra.Command {
 		Use:   "report",
 		Short: "Aging report (outstanding by days past due and currency) and the share of cases resolved within 90 days",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			day := time.Now()
+			// Today on this machine's clock, or the start of the day asked for.
+			now := time.Now()
+			day := civil.Of(now, time.Local)
 			if asOf != "" {
-				var err error
-				if day, err = time.Parse(time.DateOnly, asOf); err != nil {
+				d, err := civil.Parse(asOf)
+				if err != nil {
 					return fmt.Errorf("--as-of %q: want YYYY-MM-DD", asOf)
 				}
+				day, now = d, d.Midnight(time.UTC)
 			}
 			claims, err := c.listClaims(cmd.Context(), all)
 			if err != nil {
 				return err
 			}
 			aging := report.Aging(claims, day)
-			res := report.ResolvedWithin(claims, days, day)
+			res := report.ResolvedWithin(claims, days, now)
 			if format == "json" {
 				type row struct {
 					Currency string            `json:"currency"`
@@ -108,7 +112,7 @@ func (c *cli) reportCmd() *cobra.Command {
 						Cases    int     `json:"cases"`
 						Share    float64 `json:"share"`
 					} `json:"resolution"`
-				}{AsOf: day.Format(time.DateOnly)}
+				}{AsOf: day.String()}
 				for _, a := range aging {
 					r := row{Currency: a.Currency, Buckets: map[string]string{}, Total: a.Total.StringFixed(2)}
 					for i, b := range report.Buckets {
@@ -134,7 +138,7 @@ func (c *cli) reportCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(c.Out, "\nAs of %s (days past due). Cases resolved (paid or withdrawn) within %d days of transfer: %d of %d (%.0f%%)\n",
-				day.Format(time.DateOnly), res.Days, res.Resolved, res.Total, 100*res.Share())
+				day, res.Days, res.Resolved, res.Total, 100*res.Share())
 			return nil
 		},
 	}

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 )
 
 // PhaseRow is the claims in one phase and what they still owe, per currency.
@@ -107,16 +108,15 @@ type AgingRow struct {
 }
 
 // Aging sums what open claims still owe by how many days past due they
-// are on asOf (a calendar date). Terminal claims owe nothing collectable.
-func Aging(claims []inkassov1.Claim, asOf time.Time) []AgingRow {
-	asOf = time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC)
+// are on asOf. Terminal claims owe nothing collectable.
+func Aging(claims []inkassov1.Claim, asOf civil.Date) []AgingRow {
 	rows := map[string]*AgingRow{}
 	for i := range claims {
 		c := &claims[i]
 		if c.Status.Phase.Terminal() {
 			continue
 		}
-		due, err := time.Parse(time.DateOnly, string(c.Spec.DueDate))
+		due, err := civil.Parse(string(c.Spec.DueDate))
 		if err != nil {
 			continue
 		}
@@ -127,7 +127,7 @@ func Aging(claims []inkassov1.Claim, asOf time.Time) []AgingRow {
 			rows[cur] = r
 		}
 		o := outstanding(c)
-		b := bucket(int(asOf.Sub(due).Hours() / 24))
+		b := bucket(asOf.Sub(due))
 		r.Amounts[b] = r.Amounts[b].Add(o)
 		r.Total = r.Total.Add(o)
 	}

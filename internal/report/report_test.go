@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 )
 
 func claim(ns, caseID, due, cur, out string, phase inkassov1.ClaimPhase, started, ended string) inkassov1.Claim {
@@ -36,7 +37,7 @@ func TestAgingBucketsByDaysPastDue(t *testing.T) {
 		claim("a", "x", "2026-01-02", "SEK", "179.50", inkassov1.PhaseSurveillance, "", ""), // 179 days
 		claim("a", "x", "2026-01-02", "SEK", "999.00", inkassov1.PhasePaid, "", ""),         // terminal: not counted
 	}
-	got := Aging(claims, asOf)
+	got := Aging(claims, civil.Of(asOf, time.UTC))
 	want := map[string][]string{
 		"NOK": {"101.00", "30.00", "31.00", "90.00", "0.00", "211.00"},
 		"SEK": {"0.00", "0.00", "0.00", "0.00", "179.50", "0.00"},
