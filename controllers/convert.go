@@ -69,7 +69,7 @@ func convertPolicy(p *inkassov1.CollectionPolicy) (*collection.Policy, error) {
 	out := &collection.Policy{
 		Name: p.Name, Jurisdiction: string(s.Jurisdiction), Timing: tp,
 		Consolidation:          s.Consolidation == nil || *s.Consolidation,
-		CloseOnCreditorPayment: s.CreditorPayments == "CloseCase",
+		CloseOnCreditorPayment: s.CreditorPayments == inkassov1.CreditorPaymentsCloseCase,
 		FreeCancellationDays:   collection.DefaultFreeCancellationDays,
 		CreditorNotify:         map[collection.CreditorEvent]bool{},
 		FallbackChannel:        s.FallbackChannel,
@@ -86,7 +86,7 @@ func convertPolicy(p *inkassov1.CollectionPolicy) (*collection.Policy, error) {
 		out.RecheckDays, out.DefaultDecision = int(ca.RecheckDays), collection.CreditDecision(ca.DefaultDecision)
 	}
 	if pp := s.PaymentPlans; pp != nil {
-		out.PlanFee, out.PlanGraceDays = pp.Fee, int(pp.GraceDays)
+		out.PlanFee, out.PlanGraceDays = planFee(pp.Fee), int(pp.GraceDays)
 	}
 	if t, ok := interest.Tables[out.Jurisdiction]; ok {
 		out.Money.Interest = &t
@@ -116,6 +116,17 @@ func convertPolicy(p *inkassov1.CollectionPolicy) (*collection.Policy, error) {
 		out.Steps = append(out.Steps, step)
 	}
 	return out, nil
+}
+
+// planFee converts spec.paymentPlans.fee: None, Statutory or a fixed amount.
+func planFee(fee string) string {
+	switch fee {
+	case inkassov1.PlanFeeNone:
+		return collection.PlanFeeNone
+	case inkassov1.PlanFeeStatutory:
+		return collection.PlanFeeStatutory
+	}
+	return fee
 }
 
 func debtorFacts(d *inkassov1.Debtor) *collection.Debtor {

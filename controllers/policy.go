@@ -119,7 +119,7 @@ func timing(p *inkassov1.CollectionPolicy) (schedule.Policy, error) {
 	for _, s := range p.Spec.Steps {
 		st := schedule.Step{
 			Name:         s.Name,
-			Reminder:     s.Phase == "Reminder",
+			Reminder:     s.Phase == inkassov1.StepPhaseReminder,
 			AfterDueDays: int(s.AfterDueDays),
 			MinGapDays:   int(s.MinGapDays),
 		}
@@ -160,8 +160,9 @@ func debtorZone(d *inkassov1.Debtor, policyLoc *time.Location, policyCal *calend
 }
 
 var weekdays = map[inkassov1.Weekday]time.Weekday{
-	"Sunday": time.Sunday, "Monday": time.Monday, "Tuesday": time.Tuesday, "Wednesday": time.Wednesday,
-	"Thursday": time.Thursday, "Friday": time.Friday, "Saturday": time.Saturday,
+	inkassov1.WeekdaySunday: time.Sunday, inkassov1.WeekdayMonday: time.Monday, inkassov1.WeekdayTuesday: time.Tuesday,
+	inkassov1.WeekdayWednesday: time.Wednesday, inkassov1.WeekdayThursday: time.Thursday, inkassov1.WeekdayFriday: time.Friday,
+	inkassov1.WeekdaySaturday: time.Saturday,
 }
 
 // contactAllowedFrom is the first moment from now that the policy's contact

@@ -19,6 +19,15 @@ const (
 // +kubebuilder:validation:Enum=Reminder;Collection;Legal;Surveillance
 type StepPhase string
 
+// Step phases: the ClaimPhases a step can lead to.
+const (
+	// StepPhaseReminder: the claim's own reminders, before the transfer to collection.
+	StepPhaseReminder     StepPhase = "Reminder"
+	StepPhaseCollection   StepPhase = "Collection"
+	StepPhaseLegal        StepPhase = "Legal"
+	StepPhaseSurveillance StepPhase = "Surveillance"
+)
+
 // StepAction is what a step does.
 // +kubebuilder:validation:Enum=Notify;NotifyCreditor;CreditCheck;Escalate;Surveil;Forward
 type StepAction string
@@ -188,9 +197,26 @@ type PaymentPlans struct {
 	Fee string `json:"fee,omitempty"`
 }
 
+// Values of PaymentPlans.Fee besides a fixed amount.
+const (
+	PlanFeeNone      = "None"
+	PlanFeeStatutory = "Statutory"
+)
+
 // Weekday is a day of the week.
 // +kubebuilder:validation:Enum=Monday;Tuesday;Wednesday;Thursday;Friday;Saturday;Sunday
 type Weekday string
+
+// Days of the week.
+const (
+	WeekdayMonday    Weekday = "Monday"
+	WeekdayTuesday   Weekday = "Tuesday"
+	WeekdayWednesday Weekday = "Wednesday"
+	WeekdayThursday  Weekday = "Thursday"
+	WeekdayFriday    Weekday = "Friday"
+	WeekdaySaturday  Weekday = "Saturday"
+	WeekdaySunday    Weekday = "Sunday"
+)
 
 // ContactWindow is a span of local time on given days when debtors may be contacted.
 // +kubebuilder:validation:XValidation:rule="self.start < self.end",message="start must be before end",fieldPath=".end"
@@ -413,6 +439,12 @@ type CollectionPolicySpec struct {
 	// +required
 	Steps []PolicyStep `json:"steps"`
 }
+
+// Values of CollectionPolicySpec.CreditorPayments.
+const (
+	CreditorPaymentsKeepCollectingFees = "KeepCollectingFees"
+	CreditorPaymentsCloseCase          = "CloseCase"
+)
 
 // CollectionPolicyStatus is the observed state of a policy.
 type CollectionPolicyStatus struct {

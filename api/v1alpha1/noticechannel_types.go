@@ -59,6 +59,13 @@ type SMTPChannel struct {
 	TimeoutSeconds int32 `json:"timeoutSeconds,omitempty"`
 }
 
+// Values of SMTPChannel.TLS.
+const (
+	SMTPStartTLS    = "StartTLS"
+	SMTPImplicitTLS = "Implicit"
+	SMTPNoTLS       = "None"
+)
+
 // WebhookChannel POSTs notices as JSON to an HTTPS endpoint.
 type WebhookChannel struct {
 	// url of the endpoint; https, or http on a loopback address.

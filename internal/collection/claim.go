@@ -909,12 +909,12 @@ func (c *Claim) withPlan(p *PlanStatus) *Claim {
 // planFee is the fee the policy charges when a plan is agreed.
 func (x *decider) planFee() (money.Money, error) {
 	cur := x.c.Currency
-	if x.p.PlanFee == "" || x.p.PlanFee == "None" {
+	if x.p.PlanFee == "" || x.p.PlanFee == PlanFeeNone {
 		return money.Zero(cur), nil
 	}
 	in := fees.Input{Jurisdiction: x.p.Jurisdiction, Currency: cur, Principal: x.bal.Principal, On: x.now,
 		Business: x.f.Debtor != nil && x.f.Debtor.Business, Charged: Charged(x.p, x.f.Debtor, x.c)}
-	if x.p.PlanFee == "Statutory" {
+	if x.p.PlanFee == PlanFeeStatutory {
 		in.Kind = fees.PaymentPlan
 	} else {
 		in.Fixed = x.p.PlanFee

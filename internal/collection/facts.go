@@ -106,6 +106,12 @@ const (
 // PlanRemoved is the plan state after spec.paymentPlan was deleted while on track.
 const PlanRemoved plan.State = "Removed"
 
+// PlanFee values besides a fixed amount (the API's spec.paymentPlans.fee).
+const (
+	PlanFeeNone      = "None"
+	PlanFeeStatutory = "Statutory"
+)
+
 // RecheckStep is the history step of a periodic credit re-check in Surveillance.
 const RecheckStep = "credit-recheck"
 
@@ -165,7 +171,7 @@ type Policy struct {
 	FallbackChannel  string
 	RecheckDays      int
 	DefaultDecision  CreditDecision
-	// PlanFee is "", "None", "Statutory" or a fixed amount; PlanGraceDays
+	// PlanFee is "", PlanFeeNone, PlanFeeStatutory or a fixed amount; PlanGraceDays
 	// how late an installment may be.
 	PlanFee       string
 	PlanGraceDays int

@@ -166,15 +166,15 @@ func clientOptions(cfg *inkassov1.SMTPChannel, secret *corev1.Secret) ([]mail.Op
 	}
 	opts = append(opts, mail.WithTLSConfig(tlsCfg))
 	switch cfg.TLS {
-	case "Implicit":
+	case inkassov1.SMTPImplicitTLS:
 		opts = append(opts, mail.WithSSL())
-	case "None":
+	case inkassov1.SMTPNoTLS:
 		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
 	default:
 		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
 	}
 	if secret != nil && len(secret.Data[UsernameKey]) > 0 {
-		if cfg.TLS == "None" {
+		if cfg.TLS == inkassov1.SMTPNoTLS {
 			return nil, errors.New("refusing to send credentials without TLS (spec.smtp.tls None)")
 		}
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain),
