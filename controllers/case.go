@@ -124,7 +124,7 @@ func (r *DebtorReconciler) caseFacts(ctx context.Context, d *inkassov1.Debtor, c
 		if err == nil {
 			v.p, err = policyFacts(&p, now)
 		} else {
-			err = stall("PolicyNotFound", "%v", err)
+			err = stall(reasonPolicyNotFound, "%v", err)
 		}
 		if err != nil {
 			v.prob = problemOf(err)
@@ -177,7 +177,7 @@ func (r *DebtorReconciler) createCaseNotices(ctx context.Context, d *inkassov1.D
 	}
 	step, err := policyStep(&policy, w.Step.Name)
 	if err != nil {
-		return stall("InvalidPolicy", "%v", err)
+		return stall(collection.ReasonInvalidPolicy, "%v", err)
 	}
 	ref, err := collection.CaseReference(w.Policy, d.Namespace, w.Case.ID)
 	if err != nil {

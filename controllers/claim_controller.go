@@ -81,7 +81,7 @@ func (r *ClaimReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		}
 		err = nil
 	case err != nil:
-		conds.reconciling("Retrying", err.Error())
+		conds.reconciling(reasonRetrying, err.Error())
 	}
 	if err == nil {
 		claim.Status.ObservedGeneration = claim.Generation
@@ -244,7 +244,7 @@ func (r *ClaimReconciler) apply(ctx context.Context, claim *inkassov1.Claim, deb
 	for _, n := range dec.Notices {
 		step, err := policyStep(policy, n.Step.Name)
 		if err != nil {
-			return stall("InvalidPolicy", "%v", err)
+			return stall(collection.ReasonInvalidPolicy, "%v", err)
 		}
 		tp, err := timing(policy)
 		if err != nil {
@@ -262,7 +262,7 @@ func (r *ClaimReconciler) apply(ctx context.Context, claim *inkassov1.Claim, deb
 		}
 	}
 	for _, fl := range dec.Flags {
-		conds.flag(fl.Type, fl.On, fl.Reason, fl.Msg)
+		conds.flag(string(fl.Type), fl.On, fl.Reason, fl.Msg)
 	}
 	if dec.Balance != nil {
 		setBalance(&claim.Status, *dec.Balance) // the Settled message follows the final balance

@@ -7,6 +7,17 @@ import (
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 )
 
+// Condition reasons the controllers set in more than one place (those of
+// the decider are collection.Reason*).
+const (
+	reasonRetrying               = "Retrying"        // Reconciling: a transient error, retried
+	reasonDeletionBlocked        = "DeletionBlocked" // Ready False: a debtor with open claims is being deleted
+	reasonPolicyNotFound         = "PolicyNotFound"
+	reasonAmbiguousDefaultPolicy = "AmbiguousDefaultPolicy"
+	reasonInvalidDate            = "InvalidDate"
+	reasonTemplateError          = "TemplateError"
+)
+
 // conditionSetter writes conditions of one object at one generation and time,
 // following kstatus: Ready is always present; Reconciling and Stalled exist
 // only while True.

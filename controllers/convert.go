@@ -95,7 +95,7 @@ func convertPolicy(p *inkassov1.CollectionPolicy) (*collection.Policy, error) {
 		if o.LateInterestRate != "" {
 			r, err := decimal.NewFromString(string(o.LateInterestRate))
 			if err != nil {
-				return nil, stall("InvalidPolicy", "policy %s spec.overrides.lateInterestRate: %v", p.Name, err)
+				return nil, stall(collection.ReasonInvalidPolicy, "policy %s spec.overrides.lateInterestRate: %v", p.Name, err)
 			}
 			out.Money.Rate = &r
 		}
@@ -142,19 +142,19 @@ func claimFacts(c *inkassov1.Claim) (*collection.Claim, error) {
 		CreditDecision: collection.CreditDecision(c.Spec.CreditDecision)}
 	var err error
 	if out.Amount, err = money.Parse(string(c.Spec.Amount), cur); err != nil {
-		return nil, stall("InvalidAmount", "spec.amount: %v", err)
+		return nil, stall(collection.ReasonInvalidAmount, "spec.amount: %v", err)
 	}
 	if out.InvoiceDate, err = civil.Parse(string(c.Spec.InvoiceDate)); err != nil {
-		return nil, stall("InvalidDate", "spec.invoiceDate: %v", err)
+		return nil, stall(reasonInvalidDate, "spec.invoiceDate: %v", err)
 	}
 	if out.DueDate, err = civil.Parse(string(c.Spec.DueDate)); err != nil {
-		return nil, stall("InvalidDate", "spec.dueDate: %v", err)
+		return nil, stall(reasonInvalidDate, "spec.dueDate: %v", err)
 	}
 	for i, p := range c.Spec.Payments {
 		amt, err1 := money.Parse(string(p.Amount), cur)
 		day, err2 := civil.Parse(string(p.Date))
 		if err := firstErr(err1, err2); err != nil {
-			return nil, stall("InvalidAmount", "spec.payments[%d]: %v", i, err)
+			return nil, stall(collection.ReasonInvalidAmount, "spec.payments[%d]: %v", i, err)
 		}
 		out.Payments = append(out.Payments, collection.Payment{ID: p.ID, Amount: amt, Date: day, ByCreditor: p.ReceivedBy == inkassov1.ReceivedByCreditor})
 	}
@@ -162,7 +162,7 @@ func claimFacts(c *inkassov1.Claim) (*collection.Claim, error) {
 		amt, err1 := money.Parse(string(cr.Amount), cur)
 		day, err2 := civil.Parse(string(cr.Date))
 		if err := firstErr(err1, err2); err != nil {
-			return nil, stall("InvalidAmount", "spec.credits[%d]: %v", i, err)
+			return nil, stall(collection.ReasonInvalidAmount, "spec.credits[%d]: %v", i, err)
 		}
 		out.Credits = append(out.Credits, collection.Credit{ID: cr.ID, Amount: amt, Date: day})
 	}
@@ -175,11 +175,11 @@ func claimFacts(c *inkassov1.Claim) (*collection.Claim, error) {
 		for i, in := range pp.Installments {
 			amt, err := money.Parse(string(in.Amount), cur)
 			if err != nil {
-				return nil, stall("InvalidPaymentPlan", "spec.paymentPlan.installments[%d].amount: %v", i, err)
+				return nil, stall(collection.ReasonInvalidPaymentPlan, "spec.paymentPlan.installments[%d].amount: %v", i, err)
 			}
 			due, err := civil.Parse(string(in.DueDate))
 			if err != nil {
-				return nil, stall("InvalidPaymentPlan", "spec.paymentPlan.installments[%d].dueDate: %v", i, err)
+				return nil, stall(collection.ReasonInvalidPaymentPlan, "spec.paymentPlan.installments[%d].dueDate: %v", i, err)
 			}
 			out.Installments = append(out.Installments, plan.Installment{Due: due, Amount: amt})
 		}

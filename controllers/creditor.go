@@ -55,7 +55,7 @@ func notifyCreditor(ctx context.Context, c client.Client, claim *inkassov1.Claim
 	}
 	subject, body, err := notice.RenderCreditor(data)
 	if err != nil {
-		return stall("TemplateError", "creditor notice %s: %v", ev, err)
+		return stall(reasonTemplateError, "creditor notice %s: %v", ev, err)
 	}
 	recipient := inkassov1.Recipient{Name: "Creditor (" + claim.Namespace + ")"}
 	if cn.Recipient != nil {

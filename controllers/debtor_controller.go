@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -99,7 +100,7 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		if apierrors.IsConflict(caseErr) {
 			return reconcile.Result{RequeueAfter: 50 * time.Millisecond}, nil
 		}
-		conds.reconciling("Retrying", caseErr.Error())
+		conds.reconciling(reasonRetrying, caseErr.Error())
 	}
 	if deleting && st.OpenClaims > 0 {
 		var open []string
@@ -109,9 +110,9 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 			}
 		}
 		msg := fmt.Sprintf("deletion waits for %d open claim(s): %s; withdraw, settle or delete them first", len(open), strings.Join(open, ", "))
-		conds.set(inkassov1.ConditionReady, metav1.ConditionFalse, "DeletionBlocked", msg)
-		if c := meta.FindStatusCondition(orig.Status.Conditions, inkassov1.ConditionReady); c == nil || c.Reason != "DeletionBlocked" {
-			r.Recorder.Eventf(&d, nil, "Warning", "DeletionBlocked", "Delete", msg)
+		conds.set(inkassov1.ConditionReady, metav1.ConditionFalse, reasonDeletionBlocked, msg)
+		if c := meta.FindStatusCondition(orig.Status.Conditions, inkassov1.ConditionReady); c == nil || c.Reason != reasonDeletionBlocked {
+			r.Recorder.Eventf(&d, nil, corev1.EventTypeWarning, reasonDeletionBlocked, "Delete", msg)
 		}
 	}
 

@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/collection"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
 )
 
@@ -15,7 +16,7 @@ import (
 // the next reconcile finds nothing to rewrite.
 func setBalance(st *inkassov1.ClaimStatus, b ledger.Result) {
 	st.Balance, st.Ledger = toStatusBalance(b), toStatusLedger(b)
-	if c := meta.FindStatusCondition(st.Conditions, inkassov1.ConditionSettled); c != nil && c.Status == metav1.ConditionFalse && c.Reason == "Outstanding" {
+	if c := meta.FindStatusCondition(st.Conditions, inkassov1.ConditionSettled); c != nil && c.Status == metav1.ConditionFalse && c.Reason == collection.ReasonOutstanding {
 		c.Message = outstandingMessage(b)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/calendar"
 	"github.com/inkasso-operator/inkasso-operator/internal/civil"
+	"github.com/inkasso-operator/inkasso-operator/internal/collection"
 	"github.com/inkasso-operator/inkasso-operator/internal/contact"
 	"github.com/inkasso-operator/inkasso-operator/internal/interest"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
@@ -164,7 +165,7 @@ func requireChannelsOf(ctx context.Context, c client.Reader, namespace string, c
 		var nch inkassov1.NoticeChannel
 		err := c.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ch}, &nch)
 		if apierrors.IsNotFound(err) {
-			return stall("ChannelNotFound", "NoticeChannel %q used by %s does not exist in namespace %q", ch, usedBy, namespace)
+			return stall(collection.ReasonChannelNotFound, "NoticeChannel %q used by %s does not exist in namespace %q", ch, usedBy, namespace)
 		}
 		if err != nil {
 			return fmt.Errorf("getting channel %s: %w", ch, err)
@@ -197,7 +198,7 @@ func createNotices(ctx context.Context, c client.Client, in noticeInput) ([]stri
 		in.channel = ch
 		n, err := buildNotice(c.Scheme(), in)
 		if err != nil {
-			return nil, stall("TemplateError", "step %q of policy %q: %v", in.step.Name, in.policy.Name, err)
+			return nil, stall(reasonTemplateError, "step %q of policy %q: %v", in.step.Name, in.policy.Name, err)
 		}
 		// An earlier attempt may have made it: the cache tells without a write.
 		var existing inkassov1.Notice

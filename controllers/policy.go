@@ -12,6 +12,7 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/calendar"
+	"github.com/inkasso-operator/inkasso-operator/internal/collection"
 	"github.com/inkasso-operator/inkasso-operator/internal/contact"
 	"github.com/inkasso-operator/inkasso-operator/internal/schedule"
 )
@@ -42,7 +43,7 @@ func resolvePolicy(ctx context.Context, c client.Reader, claim *inkassov1.Claim)
 		var p inkassov1.CollectionPolicy
 		err := c.Get(ctx, types.NamespacedName{Namespace: claim.Namespace, Name: ref.Name}, &p)
 		if apierrors.IsNotFound(err) {
-			return nil, stall("PolicyNotFound", "CollectionPolicy %q named by spec.policyRef does not exist in namespace %q", ref.Name, claim.Namespace)
+			return nil, stall(reasonPolicyNotFound, "CollectionPolicy %q named by spec.policyRef does not exist in namespace %q", ref.Name, claim.Namespace)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("getting policy %s: %w", ref.Name, err)
@@ -63,13 +64,13 @@ func resolvePolicy(ctx context.Context, c client.Reader, claim *inkassov1.Claim)
 	case len(defaults) == 1:
 		return defaults[0], nil
 	case len(defaults) > 1:
-		return nil, stall("AmbiguousDefaultPolicy", "%d CollectionPolicies in namespace %q are annotated %s=true; keep one or set spec.policyRef", len(defaults), claim.Namespace, inkassov1.DefaultPolicyAnnotation)
+		return nil, stall(reasonAmbiguousDefaultPolicy, "%d CollectionPolicies in namespace %q are annotated %s=true; keep one or set spec.policyRef", len(defaults), claim.Namespace, inkassov1.DefaultPolicyAnnotation)
 	case len(list.Items) == 1:
 		return &list.Items[0], nil
 	case len(list.Items) == 0:
-		return nil, stall("PolicyNotFound", "no CollectionPolicy in namespace %q; create one or set spec.policyRef", claim.Namespace)
+		return nil, stall(reasonPolicyNotFound, "no CollectionPolicy in namespace %q; create one or set spec.policyRef", claim.Namespace)
 	}
-	return nil, stall("AmbiguousDefaultPolicy", "namespace %q has %d CollectionPolicies and none is annotated %s=true; set spec.policyRef", claim.Namespace, len(list.Items), inkassov1.DefaultPolicyAnnotation)
+	return nil, stall(reasonAmbiguousDefaultPolicy, "namespace %q has %d CollectionPolicies and none is annotated %s=true; set spec.policyRef", claim.Namespace, len(list.Items), inkassov1.DefaultPolicyAnnotation)
 }
 
 // locations caches time zones: time.LoadLocation reads and parses the zone
@@ -96,13 +97,13 @@ func timing(p *inkassov1.CollectionPolicy) (schedule.Policy, error) {
 	}
 	loc, err := loadLocation(zone)
 	if err != nil {
-		return schedule.Policy{}, stall("InvalidPolicy", "CollectionPolicy %q: spec.timeZone %q is not a known IANA time zone", p.Name, zone)
+		return schedule.Policy{}, stall(collection.ReasonInvalidPolicy, "CollectionPolicy %q: spec.timeZone %q is not a known IANA time zone", p.Name, zone)
 	}
 	stepTime := 9 * time.Hour
 	if p.Spec.StepTime != "" {
 		t, err := time.Parse("15:04", p.Spec.StepTime)
 		if err != nil {
-			return schedule.Policy{}, stall("InvalidPolicy", "CollectionPolicy %q: spec.stepTime %q is not HH:MM", p.Name, p.Spec.StepTime)
+			return schedule.Policy{}, stall(collection.ReasonInvalidPolicy, "CollectionPolicy %q: spec.stepTime %q is not HH:MM", p.Name, p.Spec.StepTime)
 		}
 		stepTime = time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
 	}
@@ -179,11 +180,11 @@ func contactAllowedFrom(p *inkassov1.CollectionPolicy, loc *time.Location, cal *
 		for i, w := range cw.Windows {
 			start, err := contact.ParseClock(w.Start)
 			if err != nil {
-				return now, stall("InvalidPolicy", "CollectionPolicy %q: spec.contactWindows.windows[%d].start: %v", p.Name, i, err)
+				return now, stall(collection.ReasonInvalidPolicy, "CollectionPolicy %q: spec.contactWindows.windows[%d].start: %v", p.Name, i, err)
 			}
 			end, err := contact.ParseClock(w.End)
 			if err != nil {
-				return now, stall("InvalidPolicy", "CollectionPolicy %q: spec.contactWindows.windows[%d].end: %v", p.Name, i, err)
+				return now, stall(collection.ReasonInvalidPolicy, "CollectionPolicy %q: spec.contactWindows.windows[%d].end: %v", p.Name, i, err)
 			}
 			cw := contact.Window{Start: start, End: end}
 			for _, d := range w.Days {
@@ -194,7 +195,7 @@ func contactAllowedFrom(p *inkassov1.CollectionPolicy, loc *time.Location, cal *
 	}
 	at := contact.NextAllowed(now, loc, windows, cal)
 	if at.IsZero() {
-		return now, stall("InvalidPolicy", "CollectionPolicy %q: spec.contactWindows allow no contact in the next two weeks", p.Name)
+		return now, stall(collection.ReasonInvalidPolicy, "CollectionPolicy %q: spec.contactWindows allow no contact in the next two weeks", p.Name)
 	}
 	return at, nil
 }

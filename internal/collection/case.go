@@ -32,7 +32,7 @@ func (x *decider) caseMember(pl schedule.Plan) (handled bool) {
 		st.CaseID, st.AwaitingCase = c.ID, false
 		ref, err := CaseReference(p, x.c.Namespace, c.ID)
 		if err != nil {
-			x.stall("InvalidReference", "payment reference: %v", err)
+			x.stall(ReasonInvalidReference, "payment reference: %v", err)
 			return true
 		}
 		st.PaymentReference = ref
@@ -40,7 +40,7 @@ func (x *decider) caseMember(pl schedule.Plan) (handled bool) {
 			return false // every case step is done: the claim's own timers (Surveillance) go on
 		}
 		st.NextStep, st.NextStepAt = c.NextStep, c.NextStepAt.UTC()
-		x.ready("Waiting", "collected in case "+c.ID+" of debtor "+x.f.Debtor.Name+"; next step "+c.NextStep+" at "+c.NextStepAt.UTC().Format(time.RFC3339))
+		x.ready(ReasonWaiting, "collected in case "+c.ID+" of debtor "+x.f.Debtor.Name+"; next step "+c.NextStep+" at "+c.NextStepAt.UTC().Format(time.RFC3339))
 		return true
 	}
 	if pl.Next < 0 || p.Steps[pl.Next].Reminder() || !pl.Due {
@@ -58,7 +58,7 @@ func (x *decider) caseMember(pl schedule.Plan) (handled bool) {
 	// waits only when its debtor has not acted for a while (a stalled
 	// Debtor controller): until then it keeps what it showed.
 	waited := x.now.Sub(pl.NextAt)
-	if prev := st.Ready; !st.AwaitingCase && waited < x.f.TransferGrace && prev != nil && prev.Reason == "Waiting" {
+	if prev := st.Ready; !st.AwaitingCase && waited < x.f.TransferGrace && prev != nil && prev.Reason == ReasonWaiting {
 		x.ready(prev.Reason, prev.Message)
 		x.d.Wake = pl.NextAt.Add(x.f.TransferGrace)
 		return true
@@ -87,7 +87,7 @@ func (x *decider) takeCaseSteps(c *Case) bool {
 		}
 		step, ok := x.p.StepNamed(rec.Step)
 		if !ok {
-			x.stall("InvalidPolicy", "case %s recorded step %q, which policy %q no longer has", c.ID, rec.Step, x.p.Name)
+			x.stall(ReasonInvalidPolicy, "case %s recorded step %q, which policy %q no longer has", c.ID, rec.Step, x.p.Name)
 			return false
 		}
 		names := noticeNames(c.ID, step)
@@ -96,7 +96,7 @@ func (x *decider) takeCaseSteps(c *Case) bool {
 				break
 			}
 			if _, ok := x.f.Notice(n); !ok {
-				x.ready("Waiting", "collected in case "+c.ID+"; waiting for the notices of step "+rec.Step)
+				x.ready(ReasonWaiting, "collected in case "+c.ID+"; waiting for the notices of step "+rec.Step)
 				x.d.RecheckSoon = true
 				return false
 			}
@@ -346,7 +346,7 @@ func decideCase(f CaseFacts, cur string, c *Case, claims []*Claim, out *CasesDec
 	for i, m := range members {
 		pv, b, err := Preview(m, policy, c, f.Debtor, now)
 		if err != nil {
-			out.Stalled = &Problem{Reason: "InvalidAmount", Message: err.Error()}
+			out.Stalled = &Problem{Reason: ReasonInvalidAmount, Message: err.Error()}
 			return c
 		}
 		previews[i], balances[i] = pv, b
@@ -491,7 +491,7 @@ func recordCaseStep(f CaseFacts, c *Case, p *Policy, step Step, members []*Claim
 	if f.ChannelExists != nil {
 		for _, ch := range step.Channels {
 			if !f.ChannelExists(ch) {
-				return CaseStep{}, &Problem{Reason: "ChannelNotFound",
+				return CaseStep{}, &Problem{Reason: ReasonChannelNotFound,
 					Message: fmt.Sprintf("NoticeChannel %q used by step %q of policy %q does not exist in namespace %q", ch, step.Name, p.Name, f.Namespace)}
 			}
 		}
@@ -504,22 +504,22 @@ func recordCaseStep(f CaseFacts, c *Case, p *Policy, step Step, members []*Claim
 		total = total.Add(principals[i])
 		a, err := Allowance(p, f.Debtor, m, step, principals[i], f.Now)
 		if err != nil {
-			return CaseStep{}, &Problem{Reason: "FeeUnavailable", Message: fmt.Sprintf("case %s step %q, claim %s: %v", c.ID, step.Name, m.Name, err)}
+			return CaseStep{}, &Problem{Reason: ReasonFeeUnavailable, Message: fmt.Sprintf("case %s step %q, claim %s: %v", c.ID, step.Name, m.Name, err)}
 		}
 		caps[i] = a.Amount
 	}
 	in, err := feeInput(p, f.Debtor, step, c.Currency, total, f.Now)
 	if err != nil {
-		return CaseStep{}, &Problem{Reason: "FeeUnavailable", Message: fmt.Sprintf("case %s step %q: %v", c.ID, step.Name, err)}
+		return CaseStep{}, &Problem{Reason: ReasonFeeUnavailable, Message: fmt.Sprintf("case %s step %q: %v", c.ID, step.Name, err)}
 	}
 	in.Charged = caseCharged(p, f.Debtor, c)
 	fee, err := fees.Compute(in)
 	if err != nil {
-		return CaseStep{}, &Problem{Reason: "FeeUnavailable", Message: fmt.Sprintf("case %s step %q: %v", c.ID, step.Name, err)}
+		return CaseStep{}, &Problem{Reason: ReasonFeeUnavailable, Message: fmt.Sprintf("case %s step %q: %v", c.ID, step.Name, err)}
 	}
 	shares, err := SplitCapped(fee, principals, caps)
 	if err != nil {
-		return CaseStep{}, &Problem{Reason: "FeeUnavailable", Message: fmt.Sprintf("case %s: %v", c.ID, err)}
+		return CaseStep{}, &Problem{Reason: ReasonFeeUnavailable, Message: fmt.Sprintf("case %s: %v", c.ID, err)}
 	}
 	rec := CaseStep{Step: step.Name, Time: f.Now.Truncate(time.Second), DueAt: pl.NextAt.UTC(), Shares: []money.Money{},
 		Fee: money.Zero(c.Currency), FeeKind: fees.CountedAs(in)}

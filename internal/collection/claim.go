@@ -40,7 +40,7 @@ type ClaimFacts struct {
 
 // Flag is a True/False condition (Settled, Disputed, Suspended, PaymentPlan).
 type Flag struct {
-	Type   string
+	Type   ConditionType
 	On     bool
 	Reason string
 	Msg    string
@@ -178,7 +178,7 @@ func (x *decider) event(warning bool, reason, action, format string, args ...any
 	x.d.Events = append(x.d.Events, Event{Warning: warning, Reason: reason, Action: action, Message: fmt.Sprintf(format, args...)})
 }
 
-func (x *decider) flag(t string, on bool, reason, msg string) {
+func (x *decider) flag(t ConditionType, on bool, reason, msg string) {
 	x.d.Flags = append(x.d.Flags, Flag{Type: t, On: on, Reason: reason, Msg: msg})
 }
 
@@ -209,14 +209,14 @@ func (x *decider) decide() {
 	// 2. Balance.
 	bal, err := Balance(x.c, x.p, x.f.Debtor, x.now)
 	if err != nil {
-		x.stall("InvalidAmount", "%v", err)
+		x.stall(ReasonInvalidAmount, "%v", err)
 		return
 	}
 	x.setBalance(bal)
 	if x.p != nil && st.PaymentReference == "" {
 		ref, err := reference.Generate(reference.ForJurisdiction(x.p.Jurisdiction), x.c.Namespace+"/"+st.CaseID)
 		if err != nil {
-			x.stall("InvalidReference", "payment reference: %v", err)
+			x.stall(ReasonInvalidReference, "payment reference: %v", err)
 			return
 		}
 		st.PaymentReference = ref
@@ -235,35 +235,35 @@ func (x *decider) decide() {
 			msg = "over-paid by " + x.bal.Overpaid.String() + " " + x.c.Currency + ": refund or re-allocate it"
 			x.event(true, "Overpaid", "Settle", "%s", msg)
 		}
-		x.flag("Settled", true, "Paid", msg)
-		x.end(PhasePaid, "Paid", "the claim is paid in full")
+		x.flag(ConditionSettled, true, ReasonPaid, msg)
+		x.end(PhasePaid, ReasonPaid, "the claim is paid in full")
 		return
 	}
-	x.flag("Settled", false, "Outstanding", outstandingMessage(x.bal))
+	x.flag(ConditionSettled, false, ReasonOutstanding, outstandingMessage(x.bal))
 	// 4. Dispute.
 	if dp := x.c.Dispute; dp != nil {
 		switch dp.Resolution {
 		case ResolutionDebtor:
-			x.flag("Disputed", false, "ResolvedForDebtor", "the dispute was resolved in the debtor's favour")
-			x.end(PhaseWrittenOff, "ResolvedForDebtor", "the dispute was resolved in the debtor's favour")
+			x.flag(ConditionDisputed, false, ReasonResolvedForDebtor, "the dispute was resolved in the debtor's favour")
+			x.end(PhaseWrittenOff, ReasonResolvedForDebtor, "the dispute was resolved in the debtor's favour")
 			return
 		case ResolutionCreditor:
-			x.flag("Disputed", false, "ResolvedForCreditor", "the dispute was resolved in the creditor's favour; collection resumes")
+			x.flag(ConditionDisputed, false, "ResolvedForCreditor", "the dispute was resolved in the creditor's favour; collection resumes")
 		default:
-			x.flag("Disputed", true, "Objection", "the debtor disputes the claim (raised "+dp.RaisedOn.String()+"); collection waits for the resolution")
+			x.flag(ConditionDisputed, true, "Objection", "the debtor disputes the claim (raised "+dp.RaisedOn.String()+"); collection waits for the resolution")
 			x.hold(PhaseDisputed, "Disputed", "waiting for the dispute to be resolved")
 			return
 		}
 	} else {
-		x.flag("Disputed", false, "NoDispute", "no dispute")
+		x.flag(ConditionDisputed, false, "NoDispute", "no dispute")
 	}
 	// 5. Suspend.
 	if x.c.Suspend {
-		x.flag("Suspended", true, "Suspended", "spec.suspend is true")
+		x.flag(ConditionSuspended, true, "Suspended", "spec.suspend is true")
 		x.hold(PhaseSuspended, "Suspended", "collection is paused by spec.suspend")
 		return
 	}
-	x.flag("Suspended", false, "Active", "collection is not suspended")
+	x.flag(ConditionSuspended, false, "Active", "collection is not suspended")
 	// 6. Payment plan.
 	if x.paymentPlan() {
 		return
@@ -304,7 +304,7 @@ func (x *decider) collect() {
 		}
 		from, why, err := schedule.TimeBarredFrom(p.Jurisdiction, debtor.Business, x.c.DueDate, acks)
 		if err != nil {
-			x.stall("InvalidPolicy", "%v", err)
+			x.stall(ReasonInvalidPolicy, "%v", err)
 			return
 		}
 		barredAt = from.Midnight(p.Timing.Location)
@@ -403,7 +403,7 @@ func (x *decider) collect() {
 		x.ready(string(st.Phase), "every step of policy "+p.Name+" is done; the claim is in "+string(st.Phase))
 		return
 	}
-	x.ready("Waiting", "next step "+st.NextStep+" at "+st.NextStepAt.UTC().Format(time.RFC3339))
+	x.ready(ReasonWaiting, "next step "+st.NextStep+" at "+st.NextStepAt.UTC().Format(time.RFC3339))
 }
 
 func (x *decider) setBalance(b ledger.Result) {
@@ -570,7 +570,7 @@ func (x *decider) channelsExist(channels []string, usedBy string) bool {
 	}
 	for _, ch := range channels {
 		if !x.f.ChannelExists(ch) {
-			x.stall("ChannelNotFound", "NoticeChannel %q used by %s does not exist in namespace %q", ch, usedBy, x.c.Namespace)
+			x.stall(ReasonChannelNotFound, "NoticeChannel %q used by %s does not exist in namespace %q", ch, usedBy, x.c.Namespace)
 			return false
 		}
 	}
@@ -594,7 +594,7 @@ func (x *decider) doStep(pl schedule.Plan) bool {
 	}
 	fee, err := Allowance(p, debtor, x.c, step, x.bal.Principal, x.now)
 	if err != nil {
-		x.stall("FeeUnavailable", "step %q of policy %q: %v", step.Name, p.Name, err)
+		x.stall(ReasonFeeUnavailable, "step %q of policy %q: %v", step.Name, p.Name, err)
 		return false
 	}
 	phase, msg := stepPhase(x.c, p, step)
@@ -838,7 +838,7 @@ func (x *decider) paymentPlan() bool {
 			st.Plan.Message = "spec.paymentPlan was removed; collection resumes"
 			x.event(false, "PaymentPlanRemoved", "PaymentPlan", "%s", st.Plan.Message)
 		}
-		x.flag("PaymentPlan", false, "NoPlan", "no payment plan")
+		x.flag(ConditionPaymentPlan, false, "NoPlan", "no payment plan")
 		return false
 	}
 	if x.p == nil {
@@ -850,13 +850,13 @@ func (x *decider) paymentPlan() bool {
 	}
 	v, err := plan.Evaluate(c.Installments, pays, civil.Of(x.now, location(x.p)), x.p.PlanGraceDays)
 	if err != nil {
-		x.stall("InvalidPaymentPlan", "spec.paymentPlan: %v", err)
+		x.stall(ReasonInvalidPaymentPlan, "spec.paymentPlan: %v", err)
 		return true
 	}
 	if st.Plan == nil {
 		fee, err := x.planFee()
 		if err != nil {
-			x.stall("FeeUnavailable", "spec.paymentPlans.fee of policy %q: %v", x.p.Name, err)
+			x.stall(ReasonFeeUnavailable, "spec.paymentPlans.fee of policy %q: %v", x.p.Name, err)
 			return true
 		}
 		st.Plan = &PlanStatus{AgreedAt: x.at(), Fee: fee, HasFee: true, Installment: -1}
@@ -879,7 +879,7 @@ func (x *decider) paymentPlan() bool {
 		pst.Installment = i
 		pst.Message = fmt.Sprintf("installment %d of %d (%s %s) is due %s; escalation is stopped while installments are met",
 			i+1, len(inst), inst[i].Amount, c.Currency, inst[i].Due.String())
-		x.flag("PaymentPlan", true, "OnTrack", pst.Message)
+		x.flag(ConditionPaymentPlan, true, string(plan.OnTrack), pst.Message)
 		x.hold(PhasePaymentPlan, "PaymentPlan", pst.Message)
 		st.NextStep = ""
 		x.d.Wake = v.CheckOn.Midnight(location(x.p))
@@ -889,13 +889,13 @@ func (x *decider) paymentPlan() bool {
 		pst.Installment = i
 		pst.Message = fmt.Sprintf("installment %d of %d (due %s) was not met: %s %s short; the plan is broken and collection resumes at the step it left",
 			i+1, len(inst), inst[i].Due.String(), v.Shortfall, c.Currency)
-		x.flag("PaymentPlan", false, "InstallmentMissed", pst.Message)
+		x.flag(ConditionPaymentPlan, false, "InstallmentMissed", pst.Message)
 		if was != plan.Missed {
 			x.event(true, "PaymentPlanBroken", "PaymentPlan", "%s", pst.Message)
 		}
 	case plan.Completed:
 		pst.Message = "every installment was met; what remains (" + x.bal.Outstanding.String() + " " + c.Currency + ") is collected by the policy"
-		x.flag("PaymentPlan", false, "Completed", pst.Message)
+		x.flag(ConditionPaymentPlan, false, string(plan.Completed), pst.Message)
 	}
 	return false
 }

@@ -112,6 +112,35 @@ const (
 	PlanFeeStatutory = "Statutory"
 )
 
+// ConditionType names a True/False condition a decision sets on the claim
+// (a Flag): the API's condition type of the same name.
+type ConditionType string
+
+// Conditions a decision flags.
+const (
+	ConditionSettled     ConditionType = "Settled"
+	ConditionDisputed    ConditionType = "Disputed"
+	ConditionSuspended   ConditionType = "Suspended"
+	ConditionPaymentPlan ConditionType = "PaymentPlan"
+)
+
+// Condition reasons used by more than one rule, or read back by the
+// controllers (reasons are plain strings, as in metav1.Condition).
+const (
+	ReasonWaiting           = "Waiting"     // Ready: the next step is scheduled
+	ReasonPaid              = "Paid"        // Ready and Settled: paid in full
+	ReasonOutstanding       = "Outstanding" // Settled False: money is owed
+	ReasonResolvedForDebtor = "ResolvedForDebtor"
+
+	// Stalled reasons.
+	ReasonInvalidPolicy      = "InvalidPolicy"
+	ReasonInvalidAmount      = "InvalidAmount"
+	ReasonInvalidPaymentPlan = "InvalidPaymentPlan"
+	ReasonInvalidReference   = "InvalidReference"
+	ReasonFeeUnavailable     = "FeeUnavailable"
+	ReasonChannelNotFound    = "ChannelNotFound"
+)
+
 // RecheckStep is the history step of a periodic credit re-check in Surveillance.
 const RecheckStep = "credit-recheck"
 

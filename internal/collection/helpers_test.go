@@ -272,7 +272,7 @@ func hasEvent(dec Decision, reason string) int {
 	return n
 }
 
-func flagOf(dec Decision, typ string) (Flag, bool) {
+func flagOf(dec Decision, typ ConditionType) (Flag, bool) {
 	for _, f := range dec.Flags {
 		if f.Type == typ {
 			return f, true
