@@ -251,6 +251,9 @@ type Result struct {
 	Samples        []sample           `json:"samples"`
 }
 
+// nullController is the bench's channel controller: it accepts every notice at once.
+const nullController = "bench.inkasso.dev/null"
+
 func run(c config) error {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
@@ -337,7 +340,7 @@ func run(c config) error {
 	}
 	clk := simclock.New(start, c.scale, clock.RealClock{})
 	// A provider that accepts at once: what is measured is the operator.
-	null := &channelkit.Controller{ControllerName: "bench.inkasso.dev/null", MaxConcurrentSends: c.concurrency,
+	null := &channelkit.Controller{ControllerName: nullController, MaxConcurrentSends: c.concurrency,
 		Send: func(_ context.Context, r channelkit.Request) (string, error) {
 			return "ok-" + r.IdempotencyKey[:8], nil
 		}}
@@ -597,7 +600,7 @@ func populate(ctx context.Context, k client.Client, root string, c config) error
 	objs := []client.Object{&p}
 	for _, ch := range []string{"letter", "sms", "phone"} {
 		objs = append(objs, &inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Namespace: "bench", Name: ch},
-			Spec: inkassov1.NoticeChannelSpec{ControllerName: "bench.inkasso.dev/null"}})
+			Spec: inkassov1.NoticeChannelSpec{ControllerName: nullController}})
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for d := 0; d < c.debtors; d++ {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -49,7 +50,7 @@ func (r *DebtorReconciler) reconcileCases(ctx context.Context, d, orig *inkassov
 		}
 	}
 	for _, e := range dec.Events {
-		r.Recorder.Eventf(d, nil, "Normal", e.Reason, e.Action, "%s", e.Message)
+		r.Recorder.Eventf(d, nil, corev1.EventTypeNormal, e.Reason, e.Action, "%s", e.Message)
 	}
 	if dec.Stalled != nil {
 		// One case stalled (say, the EUR one) never holds another back: the

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -77,7 +78,7 @@ func (r *ClaimReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	case errors.As(err, &st):
 		conds.stalled(st.reason, st.msg)
 		if !isStalled(orig, st.reason) {
-			buf.Eventf(&claim, nil, "Warning", st.reason, "Stall", "%s", st.msg)
+			buf.Eventf(&claim, nil, corev1.EventTypeWarning, st.reason, "Stall", "%s", st.msg)
 		}
 		err = nil
 	case err != nil:
@@ -108,7 +109,7 @@ func (r *ClaimReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 			// One event per step: the phase it moved the claim to goes with it.
 			step.note += "; " + change
 		} else {
-			buf.Eventf(&claim, nil, "Normal", "Phase"+string(claim.Status.Phase), "PhaseChange", "%s", change)
+			buf.Eventf(&claim, nil, corev1.EventTypeNormal, "Phase"+string(claim.Status.Phase), "PhaseChange", "%s", change)
 		}
 	}
 	buf.flush()
@@ -271,9 +272,9 @@ func (r *ClaimReconciler) apply(ctx context.Context, claim *inkassov1.Claim, deb
 		conds.ready(dec.Ready.Reason, dec.Ready.Message)
 	}
 	for _, e := range dec.Events {
-		kind := "Normal"
+		kind := corev1.EventTypeNormal
 		if e.Warning {
-			kind = "Warning"
+			kind = corev1.EventTypeWarning
 		}
 		buf.Eventf(claim, nil, kind, e.Reason, e.Action, "%s", e.Message)
 	}
@@ -291,7 +292,7 @@ func (r *ClaimReconciler) createFallback(ctx context.Context, claim *inkassov1.C
 		return fmt.Errorf("reading notice %s: %w", fb.Of, err)
 	}
 	cp := &inkassov1.Notice{ObjectMeta: metav1.ObjectMeta{Name: fb.Copy, Namespace: n.Namespace, Labels: n.Labels,
-		OwnerReferences: n.OwnerReferences, Annotations: map[string]string{"collection.inkasso.dev/fallback-for": n.Name}}, Spec: n.Spec}
+		OwnerReferences: n.OwnerReferences, Annotations: map[string]string{fallbackForAnnotation: n.Name}}, Spec: n.Spec}
 	cp.Spec.ChannelRef = inkassov1.LocalObjectReference{Name: fb.Channel}
 	if cp.Spec.NotBefore != nil && cp.Spec.NotBefore.Time.Before(now) {
 		cp.Spec.NotBefore = nil

@@ -68,7 +68,7 @@ func notifyCreditor(ctx context.Context, c client.Client, claim *inkassov1.Claim
 			ObjectMeta: metav1.ObjectMeta{
 				Name:      notice.Name(claim.Name, step, ch),
 				Namespace: claim.Namespace,
-				Labels:    map[string]string{stepLabel: step, recipientLabel: "creditor"},
+				Labels:    map[string]string{stepLabel: step, recipientLabel: recipientCreditor},
 			},
 			Spec: inkassov1.NoticeSpec{
 				ChannelRef: inkassov1.LocalObjectReference{Name: ch},

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shopspring/decimal"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -69,7 +70,7 @@ func (s stateCollector) Collect(ch chan<- prometheus.Metric) {
 		count, owed, stalled := map[key]int{}, map[key]decimal.Decimal{}, map[key]int{}
 		for i := range claims.Items {
 			c := &claims.Items[i]
-			if st := meta.FindStatusCondition(c.Status.Conditions, inkassov1.ConditionStalled); st != nil && st.Status == "True" {
+			if st := meta.FindStatusCondition(c.Status.Conditions, inkassov1.ConditionStalled); st != nil && st.Status == metav1.ConditionTrue {
 				stalled[key{c.Namespace, st.Reason, ""}]++
 			}
 			phase := string(c.Status.Phase)

@@ -56,9 +56,13 @@ const (
 	stepLabel = "collection.inkasso.dev/step"
 	// caseLabel names the case a notice belongs to.
 	caseLabel = "collection.inkasso.dev/case"
-	// recipientLabel marks notices to the creditor.
-	recipientLabel = "collection.inkasso.dev/recipient"
+	// recipientLabel marks notices to the creditor (value recipientCreditor).
+	recipientLabel    = "collection.inkasso.dev/recipient"
+	recipientCreditor = "creditor"
 )
+
+// fallbackForAnnotation on a fallback copy names the failed notice it copies.
+const fallbackForAnnotation = "collection.inkasso.dev/fallback-for"
 
 // buildNotice renders the notice; its name is deterministic per (case, step,
 // channel) so that creating it again can never send twice.

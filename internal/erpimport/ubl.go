@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/shopspring/decimal"
+
+	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 )
 
 // The parts of a PEPPOL BIS Billing 3.0 (EHF 3) Invoice or CreditNote the
@@ -84,7 +86,7 @@ func (im *Import) ReadUBL(file string, r io.Reader) error {
 		"invoice_number": doc.ID, "invoice_date": doc.IssueDate, "due_date": cmpOr(doc.DueDate, doc.PaymentDue), "currency": doc.Currency,
 	}
 	if p.CompanyID != "" {
-		row["customer_type"] = "Business"
+		row["customer_type"] = string(inkassov1.DebtorBusiness)
 	}
 	var lines []string
 	for _, l := range []string{p.Address.Street, p.Address.Additional, p.Address.Line} {

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -85,6 +86,10 @@ type Controller struct {
 }
 
 const channelIndex = "spec.channelRef.name"
+
+// actionDeliver is the action of the events a delivery records; their
+// reasons are the notice's Ready reasons (Sent, Failed) or Retrying.
+const actionDeliver = "Deliver"
 
 // SetupWithManager registers the controller and its index with mgr.
 func (c *Controller) SetupWithManager(mgr ctrl.Manager) error {
@@ -204,7 +209,7 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		}
 		c.setReady(&n, metav1.ConditionFalse, inkassov1.NoticeReasonFailed, msg)
 		deliveries.WithLabelValues(c.ControllerName, "expired").Inc()
-		c.Recorder.Eventf(&n, nil, "Warning", "Failed", "Deliver", msg)
+		c.Recorder.Eventf(&n, nil, corev1.EventTypeWarning, inkassov1.NoticeReasonFailed, actionDeliver, msg)
 		return reconcile.Result{}, c.patch(ctx, orig, &n)
 	}
 	if n.Spec.NotBefore != nil && now.Before(n.Spec.NotBefore.Time) {
@@ -239,20 +244,20 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 			// Closes the Retrying warnings. A first-attempt delivery is
 			// recorded in status only: an event per notice was a fifth of
 			// the operator's events at scale, and events expire in an hour.
-			c.Recorder.Eventf(&n, nil, "Normal", "Sent", "Deliver", "delivered by %s on attempt %d", c.ControllerName, n.Status.Attempts)
+			c.Recorder.Eventf(&n, nil, corev1.EventTypeNormal, inkassov1.NoticeReasonSent, actionDeliver, "delivered by %s on attempt %d", c.ControllerName, n.Status.Attempts)
 		}
 		logger.V(1).Info("notice sent", "notice", n.Name, "deliveryID", id)
 		return reconcile.Result{}, c.patch(ctx, orig, &n)
 	case IsPermanent(err):
 		c.setReady(&n, metav1.ConditionFalse, inkassov1.NoticeReasonFailed, err.Error())
 		deliveries.WithLabelValues(c.ControllerName, "failed").Inc()
-		c.Recorder.Eventf(&n, nil, "Warning", "Failed", "Deliver", "%s: %v", c.ControllerName, err)
+		c.Recorder.Eventf(&n, nil, corev1.EventTypeWarning, inkassov1.NoticeReasonFailed, actionDeliver, "%s: %v", c.ControllerName, err)
 		logger.Info("notice failed permanently", "notice", n.Name, "error", err.Error())
 		return reconcile.Result{}, c.patch(ctx, orig, &n)
 	default:
 		c.setReady(&n, metav1.ConditionFalse, inkassov1.NoticeReasonPending, fmt.Sprintf("attempt %d failed, retrying: %v", n.Status.Attempts, err))
 		deliveries.WithLabelValues(c.ControllerName, "retry").Inc()
-		c.Recorder.Eventf(&n, nil, "Warning", "Retrying", "Deliver", "attempt %d: %v", n.Status.Attempts, err)
+		c.Recorder.Eventf(&n, nil, corev1.EventTypeWarning, "Retrying", actionDeliver, "attempt %d: %v", n.Status.Attempts, err)
 		if perr := c.patch(ctx, orig, &n); perr != nil {
 			return reconcile.Result{}, perr
 		}
