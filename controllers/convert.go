@@ -55,7 +55,7 @@ func policyFacts(p *inkassov1.CollectionPolicy, now time.Time) (*collection.Poli
 		for i, pr := range probs {
 			msgs[i] = pr.Message
 		}
-		return nil, stall("InvalidPolicy", "%s", strings.Join(msgs, "; "))
+		return nil, stall(collection.ReasonInvalidPolicy, "%s", strings.Join(msgs, "; "))
 	}
 	return out, nil
 }

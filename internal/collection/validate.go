@@ -74,7 +74,7 @@ func ValidatePolicy(p *Policy, creditorName string, t time.Time) []Problem {
 	m := MinimumsOn(p.Jurisdiction, t)
 	var out []Problem
 	bad := func(step, format string, args ...any) {
-		out = append(out, Problem{Reason: "InvalidPolicy", Message: fmt.Sprintf("policy %s step %q: ", p.Name, step) + fmt.Sprintf(format, args...)})
+		out = append(out, Problem{Reason: ReasonInvalidPolicy, Message: fmt.Sprintf("policy %s step %q: ", p.Name, step) + fmt.Sprintf(format, args...)})
 	}
 	// Distances are counted in minGapDays, the gaps the schedule keeps even
 	// for a claim created long after its due date.
