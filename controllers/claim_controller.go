@@ -233,10 +233,12 @@ func operatorDuration(c clock.PassiveClock, wall time.Duration) time.Duration {
 // then the state, balance, conditions and events, written by the caller.
 func (r *ClaimReconciler) apply(ctx context.Context, claim *inkassov1.Claim, debtor *inkassov1.Debtor, policy *inkassov1.CollectionPolicy,
 	dec collection.Decision, now time.Time, conds conditionSetter, buf *eventBuffer) error {
+	// A decision that records nothing keeps the stored balance when only
+	// interest accrued since: a claim's incidental write (joining its case,
+	// a condition) would otherwise carry the accrual to its debtor's totals
+	// and cost the debtor a write. status.balance.asOf says the day.
+	writeBalance := dec.Balance != nil && (dec.Record != nil || !balanceAccrualOnly(&claim.Status, *dec.Balance))
 	applyState(claim, dec.State, dec.HistoryLimit)
-	if dec.Balance != nil {
-		setBalance(&claim.Status, *dec.Balance)
-	}
 	for _, fb := range dec.Fallbacks {
 		if err := r.createFallback(ctx, claim, policy, fb, now); err != nil {
 			return err
@@ -265,8 +267,11 @@ func (r *ClaimReconciler) apply(ctx context.Context, claim *inkassov1.Claim, deb
 	for _, fl := range dec.Flags {
 		conds.flag(string(fl.Type), fl.On, fl.Reason, fl.Msg)
 	}
-	if dec.Balance != nil {
+	switch {
+	case writeBalance:
 		setBalance(&claim.Status, *dec.Balance) // the Settled message follows the final balance
+	case claim.Status.Balance != nil:
+		syncSettledMessage(&claim.Status, string(claim.Spec.Currency))
 	}
 	if dec.Stalled == nil {
 		conds.ready(dec.Ready.Reason, dec.Ready.Message)
@@ -302,6 +307,18 @@ func (r *ClaimReconciler) createFallback(ctx context.Context, claim *inkassov1.C
 		return fmt.Errorf("creating fallback notice %s: %w", fb.Copy, err)
 	}
 	return nil
+}
+
+// balanceAccrualOnly reports whether b differs from the stored balance and
+// ledger only by interest accrued since.
+func balanceAccrualOnly(stored *inkassov1.ClaimStatus, b ledger.Result) bool {
+	if stored.Balance == nil {
+		return false
+	}
+	a := inkassov1.ClaimStatus{Balance: stored.Balance.DeepCopy(), Ledger: slices.Clone(stored.Ledger)}
+	c := inkassov1.ClaimStatus{}
+	setBalance(&c, b)
+	return accrualOnly(&a, &c) || apiequality.Semantic.DeepEqual(a.Balance, c.Balance) && apiequality.Semantic.DeepEqual(a.Ledger, c.Ledger)
 }
 
 // accrualOnly reports whether the status differs from the stored one only

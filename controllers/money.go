@@ -21,6 +21,15 @@ func setBalance(st *inkassov1.ClaimStatus, b ledger.Result) {
 	}
 }
 
+// syncSettledMessage keeps the Settled condition's "outstanding" message in
+// step with the balance kept in status.
+func syncSettledMessage(st *inkassov1.ClaimStatus, currency string) {
+	if c := meta.FindStatusCondition(st.Conditions, inkassov1.ConditionSettled); c != nil && c.Status == metav1.ConditionFalse &&
+		c.Reason == collection.ReasonOutstanding && st.Balance != nil {
+		c.Message = st.Balance.Outstanding + " " + currency + " outstanding"
+	}
+}
+
 func outstandingMessage(b ledger.Result) string {
 	return b.Outstanding.String() + " " + b.Outstanding.Currency + " outstanding"
 }

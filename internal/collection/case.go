@@ -77,6 +77,18 @@ func (x *decider) caseMember(pl schedule.Plan) (handled bool) {
 // debtor keeps creating them, so the claim must not record the step
 // first). False: the claim waits or stalled.
 func (x *decider) takeCaseSteps(c *Case) bool {
+	var took time.Time
+	defer func() {
+		if took.IsZero() {
+			return
+		}
+		// The balance as of the case step, as the debtor previewed it for
+		// its totals: the claim's write then leaves the debtor nothing to
+		// rewrite (interest accrued since goes with the next real change).
+		if b, err := Balance(x.c.withHistory(x.st.History), x.p, x.f.Debtor, took); err == nil {
+			x.setBalance(b)
+		}
+	}()
 	for _, rec := range c.History {
 		if rec.Shares == nil || x.c.HasStep(rec.Step) {
 			continue
@@ -96,13 +108,21 @@ func (x *decider) takeCaseSteps(c *Case) bool {
 				break
 			}
 			if _, ok := x.f.Notice(n); !ok {
-				x.ready(ReasonWaiting, "collected in case "+c.ID+"; waiting for the notices of step "+rec.Step)
+				// Normally a matter of milliseconds (the notice's create is
+				// on its way to the cache): keep what the claim showed, so
+				// the wait costs no write.
+				if prev := x.st.Ready; prev != nil {
+					x.ready(prev.Reason, prev.Message)
+				} else {
+					x.ready(ReasonWaiting, "collected in case "+c.ID+"; waiting for the notices of step "+rec.Step)
+				}
 				x.d.RecheckSoon = true
 				return false
 			}
 		}
 		e := caseEntry(x.c, x.p, c, rec, step, share)
 		x.record(e)
+		took = rec.Time
 		x.event(false, "StepCompleted", "Step", "step %s done in case %s: %d notice(s), fee share %s %s",
 			rec.Step, c.ID, len(names), share.String(), x.c.Currency)
 	}
@@ -121,6 +141,7 @@ func caseEntry(cl *Claim, p *Policy, c *Case, rec CaseStep, step Step, share mon
 func Preview(cl *Claim, p *Policy, c *Case, d *Debtor, now time.Time) (*Claim, ledger.Result, error) {
 	out := *cl
 	out.State.History = slices.Clone(cl.State.History)
+	asOf := now
 	for _, rec := range c.History {
 		share, ok := rec.ShareOf(cl.Name)
 		if rec.Shares == nil || !ok || out.HasStep(rec.Step) {
@@ -133,8 +154,9 @@ func Preview(cl *Claim, p *Policy, c *Case, d *Debtor, now time.Time) (*Claim, l
 		e := caseEntry(cl, p, c, rec, step, share)
 		out.State.History = append(out.State.History, e)
 		out.State.Step, out.State.Phase = e.Step, e.Phase
+		asOf = rec.Time // as the claim will compute it when it takes the step
 	}
-	b, err := Balance(&out, p, d, now)
+	b, err := Balance(&out, p, d, asOf)
 	return &out, b, err
 }
 
