@@ -131,7 +131,7 @@ func planFee(fee string) string {
 
 func debtorFacts(d *inkassov1.Debtor) *collection.Debtor {
 	return &collection.Debtor{Name: d.Name, Business: d.Spec.Type == inkassov1.DebtorBusiness, Country: string(d.Spec.Country),
-		AutoCollection: d.AutoCollectionEnabled()}
+		AutoCollection: d.AutoCollectionEnabled(), ReminderFeeAgreed: d.Spec.ReminderFeeAgreed != nil && *d.Spec.ReminderFeeAgreed}
 }
 
 // claimFacts converts a Claim; a value that does not parse stalls it.
@@ -139,7 +139,7 @@ func claimFacts(c *inkassov1.Claim) (*collection.Claim, error) {
 	cur := string(c.Spec.Currency)
 	out := &collection.Claim{Name: c.Name, Namespace: c.Namespace, InvoiceNumber: c.Spec.InvoiceNumber, Currency: cur,
 		Withdraw: c.Spec.Withdraw, Suspend: c.Spec.Suspend, AutoCollection: c.AutoCollectionEnabled(),
-		CreditDecision: collection.CreditDecision(c.Spec.CreditDecision)}
+		CreditDecision: collection.CreditDecision(c.Spec.CreditDecision), ReminderFeeAgreed: c.Spec.ReminderFeeAgreed}
 	var err error
 	if out.Amount, err = money.Parse(string(c.Spec.Amount), cur); err != nil {
 		return nil, stall(collection.ReasonInvalidAmount, "spec.amount: %v", err)
@@ -158,6 +158,13 @@ func claimFacts(c *inkassov1.Claim) (*collection.Claim, error) {
 		}
 		out.Payments = append(out.Payments, collection.Payment{ID: p.ID, Amount: amt, Date: day, ByCreditor: p.ReceivedBy == inkassov1.ReceivedByCreditor})
 	}
+	for i, a := range c.Spec.Acknowledgements {
+		day, err := civil.Parse(string(a.Date))
+		if err != nil {
+			return nil, stall(reasonInvalidDate, "spec.acknowledgements[%d].date: %v", i, err)
+		}
+		out.Acknowledgements = append(out.Acknowledgements, day)
+	}
 	for i, cr := range c.Spec.Credits {
 		amt, err1 := money.Parse(string(cr.Amount), cur)
 		day, err2 := civil.Parse(string(cr.Date))
@@ -169,6 +176,11 @@ func claimFacts(c *inkassov1.Claim) (*collection.Claim, error) {
 	if dp := c.Spec.Dispute; dp != nil {
 		raised, _ := civil.Parse(string(dp.RaisedOn))
 		out.Dispute = &collection.Dispute{RaisedOn: raised, Resolution: collection.Resolution(dp.Resolution)}
+		if dp.JudgmentDate != nil {
+			if out.Dispute.JudgmentDate, err = civil.Parse(string(*dp.JudgmentDate)); err != nil {
+				return nil, stall(reasonInvalidDate, "spec.dispute.judgmentDate: %v", err)
+			}
+		}
 	}
 	if pp := c.Spec.PaymentPlan; pp != nil {
 		out.HasPlan = true
@@ -217,7 +229,7 @@ func stateFacts(c *inkassov1.Claim) collection.State {
 	cur := string(c.Spec.Currency)
 	out := collection.State{Phase: collection.Phase(st.Phase), Step: st.Step, NextStep: st.NextStep, NextStepAt: timeOf(st.NextStepAt),
 		HeldSince: timeOf(st.HeldSince), PausedDays: int(st.PausedDays), CollectionStartedAt: timeOf(st.CollectionStartedAt),
-		CaseID: st.CaseID, PaymentReference: st.PaymentReference, AwaitingCase: st.AwaitingCase,
+		CaseID: st.CaseID, PaymentReference: st.PaymentReference, PaymentReferences: slices.Clone(st.PaymentReferences), AwaitingCase: st.AwaitingCase,
 		CreditorNotices: map[collection.CreditorEvent]time.Time{}}
 	for _, h := range st.History {
 		out.History = append(out.History, entryFacts(h, cur))
@@ -339,6 +351,9 @@ func applyState(claim *inkassov1.Claim, s collection.State, historyLimit int) {
 	st.HeldSince, st.CollectionStartedAt = metaTime(s.HeldSince), metaTime(s.CollectionStartedAt)
 	st.PausedDays = int32(s.PausedDays)
 	st.CaseID, st.PaymentReference, st.AwaitingCase = s.CaseID, s.PaymentReference, s.AwaitingCase
+	if !slices.Equal(st.PaymentReferences, s.PaymentReferences) {
+		st.PaymentReferences = slices.Clone(s.PaymentReferences)
+	}
 	for i, e := range s.History {
 		if i < len(st.History) {
 			if !slices.Equal(st.History[i].Notices, e.Notices) {

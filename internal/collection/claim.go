@@ -221,13 +221,17 @@ func (x *decider) decide() {
 		}
 		st.PaymentReference = ref
 	}
-	// 3. Ending by the creditor, or paid.
+	x.keepReference(st.PaymentReference)
+	// 3. Ending by the creditor, credited, or paid.
 	switch {
 	case x.c.Withdraw:
 		x.endByCreditor("Withdrawn", "the creditor withdrew the claim")
 		return
 	case paidToCreditor(x.bal) && x.p != nil && x.p.CloseOnCreditorPayment:
 		x.endByCreditor("ClosedByCreditor", "the debtor paid the creditor directly and the policy closes the case")
+		return
+	case !x.bal.Principal.IsPositive() && len(x.c.Credits) > 0:
+		x.credited()
 		return
 	case !x.bal.Outstanding.IsPositive() && (len(x.c.Payments) > 0 || len(x.c.Credits) > 0):
 		msg := "nothing remains to be paid"
@@ -466,6 +470,40 @@ func (x *decider) freeUntil() (civil.Date, bool) {
 	return civil.Of(at, location(x.p)).AddDays(x.p.FreeCancellationDays - 1), true
 }
 
+// credited ends a claim whose credit notes took its principal to zero: no
+// debt is left, so nothing more is charged and the debtor owes nothing.
+// Fees already incurred go to the creditor unless inside the
+// free-cancellation window (seed 004: crediting after the transfer stops
+// collection, "restbeløpet og eventuelle gebyrer vil bli belastet deg").
+func (x *decider) credited() {
+	day := civil.Of(x.now, location(x.p))
+	free := x.freeToEnd()
+	charge := x.bal.ChargeCreditor(day, free)
+	x.bal.WriteOff(day)
+	x.setBalance(x.bal)
+	msg := "credit notes took the principal to zero: nothing is owed"
+	switch {
+	case free:
+		msg += "; inside the free-cancellation window: no cost to the creditor"
+	case charge.IsPositive():
+		msg += "; fees of " + charge.String() + " " + charge.Currency + " are charged to the creditor"
+	}
+	if x.bal.Overpaid.IsPositive() {
+		msg += "; over-paid by " + x.bal.Overpaid.String() + " " + x.c.Currency + ": refund it"
+		x.event(true, "Overpaid", "Settle", "%s", msg)
+	}
+	x.flag(ConditionSettled, true, "Credited", msg)
+	x.end(PhaseCredited, "Credited", msg)
+}
+
+// keepReference records a payment reference the claim has had: every
+// reference a notice printed stays valid for the claim.
+func (x *decider) keepReference(ref string) {
+	if ref != "" && !slices.Contains(x.st.PaymentReferences, ref) {
+		x.st.PaymentReferences = append(x.st.PaymentReferences, ref)
+	}
+}
+
 // hold interrupts collection: the schedule shifts by the days held.
 func (x *decider) hold(phase Phase, reason, msg string) {
 	x.st.Phase = phase
@@ -551,6 +589,13 @@ func stepPhase(c *Claim, p *Policy, s Step) (Phase, string) {
 	return s.Phase, ""
 }
 
+// branchCharges reports whether a step's fee applies to the branch taken:
+// an Escalate step's fee (a court or enforcement fee) only when the claim
+// goes to Legal, never when the credit assessment sends it to Surveillance.
+func branchCharges(s Step, phase Phase) bool {
+	return s.Action != ActionEscalate || phase == PhaseLegal
+}
+
 // noticeNames are the deterministic names of a step's notices: creating
 // one again finds it, so a retry never sends twice.
 func noticeNames(caseID string, s Step) []string {
@@ -598,6 +643,9 @@ func (x *decider) doStep(pl schedule.Plan) bool {
 		return false
 	}
 	phase, msg := stepPhase(x.c, p, step)
+	if !branchCharges(step, phase) {
+		fee.Amount = money.Zero(x.c.Currency)
+	}
 	names := noticeNames(st.CaseID, step)
 	x.record(Entry{Step: step.Name, Phase: phase, Time: x.at(), DueAt: pl.NextAt.UTC(), Notices: names,
 		Fee: fee.Amount, HasFee: true, FeeKind: fee.Kind, Message: msg})
@@ -906,10 +954,12 @@ func (c *Claim) withPlan(p *PlanStatus) *Claim {
 	return &out
 }
 
-// planFee is the fee the policy charges when a plan is agreed.
+// planFee is the fee the policy charges when a plan is agreed: only on a
+// debt in collection (a plan agreed with the creditor before the transfer
+// is the creditor's own arrangement, not a collection cost).
 func (x *decider) planFee() (money.Money, error) {
 	cur := x.c.Currency
-	if x.p.PlanFee == "" || x.p.PlanFee == PlanFeeNone {
+	if x.p.PlanFee == "" || x.p.PlanFee == PlanFeeNone || !transferred(x.p, x.st.History) {
 		return money.Zero(cur), nil
 	}
 	in := fees.Input{Jurisdiction: x.p.Jurisdiction, Currency: cur, Principal: x.bal.Principal, On: x.now,

@@ -262,11 +262,16 @@ func TestDecideClaimBalanceAndEnding(t *testing.T) {
 				t.Errorf("Overpaid event on an exact payment")
 			}
 		}},
-		{"settled by a credit note", func() ClaimFacts {
+		{"credited to zero: Credited, nothing owed", func() ClaimFacts {
 			c := kReminded(p())
 			c.Credits = []Credit{{ID: "cn1", Amount: nok("1000.00"), Date: ymd(2025, 3, 15)}}
 			return facts(p(), consumer("ola", "NO"), c, at)
-		}, func(t *testing.T, f ClaimFacts, dec Decision) { wantReady(t, dec, "Paid") }},
+		}, func(t *testing.T, f ClaimFacts, dec Decision) {
+			wantReady(t, dec, "Credited")
+			if dec.State.Phase != PhaseCredited || !dec.Balance.Outstanding.IsZero() {
+				t.Errorf("phase %s, outstanding %s: want Credited and nothing owed", dec.State.Phase, dec.Balance.Outstanding)
+			}
+		}},
 		{"over-paid: Paid with a Warning event", func() ClaimFacts {
 			pc := p()
 			pc.Money.Interest = nil
@@ -514,11 +519,13 @@ func TestDecideClaimPaymentPlan(t *testing.T) {
 	})
 }
 
-// The Swedish statutory plan fee (170 SEK, domain.md) is charged once, when the plan is agreed.
+// The Swedish statutory plan fee (170 SEK, domain.md) is charged once, when
+// the plan is agreed on a debt in collection.
 func TestDecideClaimPlanFeeOnce(t *testing.T) {
 	p := swedenPolicy()
 	p.PlanFee = "Statutory"
 	c := newClaim("f-1", "SEK", "5000.00", ymd(2025, 3, 14))
+	did(c, p, "collection-demand", local(stockholm, 2025, 3, 18, 9, 0), sek("180"))
 	c.HasPlan = true
 	c.Installments = []plan.Installment{
 		{Due: civil.New(2025, 5, 1), Amount: sek("2500.00")},
@@ -529,7 +536,7 @@ func TestDecideClaimPlanFeeOnce(t *testing.T) {
 	if dec.State.Plan == nil || dec.State.Plan.Fee.String() != "170.00" {
 		t.Fatalf("plan %+v, want fee 170.00", dec.State.Plan)
 	}
-	wantMoney(t, "fees in the balance", dec.Balance.Fees, "170.00")
+	wantMoney(t, "fees in the balance", dec.Balance.Fees, "350.00") // the demand's 180 and the plan's 170
 	for i := 0; i < 3; i++ {
 		applyDecision(c, dec)
 		f.Now = f.Now.AddDate(0, 0, 5)
@@ -538,7 +545,7 @@ func TestDecideClaimPlanFeeOnce(t *testing.T) {
 			t.Errorf("plan agreed again on reconcile %d", i+2)
 		}
 		wantMoney(t, "plan fee", dec.State.Plan.Fee, "170.00")
-		wantMoney(t, "fees in the balance", dec.Balance.Fees, "170.00")
+		wantMoney(t, "fees in the balance", dec.Balance.Fees, "350.00")
 	}
 }
 
@@ -873,7 +880,9 @@ func TestDecideClaimCreditorNotices(t *testing.T) {
 // the Transferred notice and the withdrawal agree.
 func TestFreeCancellationDayAgreesWithWithdrawal(t *testing.T) {
 	p := alone(collectorsPolicy())
-	c := kClaim()
+	// Due 16 days before the transfer, so its reminder may charge a fee
+	// (inkassoforskriften § 1-2: at least 14 days after the due date).
+	c := newClaim("inv-1", "NOK", "1000.00", ymd(2025, 3, 10))
 	c.State.CreditorNotices[CreditorOverdueWarning] = local(oslo, 2025, 3, 16, 10, 0)
 	dec := DecideClaim(facts(p, consumer("ola", "NO"), c, local(oslo, 2025, 3, 26, 9, 30)))
 	if len(dec.Creditor) != 1 || dec.Creditor[0].Event != CreditorTransferred {
@@ -1239,7 +1248,7 @@ func TestDecideClaimOwnStep(t *testing.T) {
 			// The collection notice waits minGapDays 7 after the reminder.
 			wantTime(t, "NextStepAt", dec.State.NextStepAt, local(oslo, 2025, 9, 8, 9, 0))
 		}},
-		{"escalation with the default decision: Surveillance and the heavy salær", func() ClaimFacts {
+		{"escalation with the default decision: Surveillance, no heavy salær (branch fees only on the branch taken)", func() ClaimFacts {
 			pc := alone(p())
 			c := kReminded(pc)
 			did(c, pc, "collection-notice", kNoticeAt, nok("35"))
@@ -1250,11 +1259,12 @@ func TestDecideClaimOwnStep(t *testing.T) {
 			return facts(pc, consumer("ola", "NO"), c, local(oslo, 2025, 5, 28, 9, 1))
 		}, func(t *testing.T, f ClaimFacts, dec Decision) {
 			e := record(t, dec)
-			if e.Step != "handover" || e.Phase != PhaseSurveillance || e.FeeKind != fees.HeavySalary {
+			if e.Step != "handover" || e.Phase != PhaseSurveillance {
 				t.Errorf("record %+v", e)
 			}
-			// Heavy salær maximum for principal <= 1,000: 2 x 245 = 490, less the 245 light salær charged.
-			wantMoney(t, "fee", e.Fee, "245.00")
+			// The handover's heavy salær belongs to the Legal branch: nothing
+			// when the assessment sends the claim to Surveillance.
+			wantMoney(t, "fee", e.Fee, "0.00")
 			// The first re-check is written with the step.
 			if dec.State.NextStep != RecheckStep {
 				t.Errorf("next %s", dec.State.NextStep)

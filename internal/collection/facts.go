@@ -232,6 +232,8 @@ type Debtor struct {
 	Business       bool
 	Country        string
 	AutoCollection bool
+	// ReminderFeeAgreed: the customer's terms allow reminder fees (Sweden).
+	ReminderFeeAgreed bool
 }
 
 // Payment is money received for a claim.
@@ -253,6 +255,8 @@ type Credit struct {
 type Dispute struct {
 	RaisedOn   civil.Date
 	Resolution Resolution
+	// JudgmentDate is when a court decided for the creditor (zero: none).
+	JudgmentDate civil.Date
 }
 
 // Entry is one record of a claim's history.
@@ -298,7 +302,9 @@ type State struct {
 	CollectionStartedAt time.Time
 	CaseID              string
 	PaymentReference    string
-	AwaitingCase        bool
+	// PaymentReferences are every reference the claim has had: each stays valid.
+	PaymentReferences []string
+	AwaitingCase      bool
 	Plan                *PlanStatus
 	// CreditorNotices records when each creditor event was notified.
 	CreditorNotices map[CreditorEvent]time.Time
@@ -324,7 +330,12 @@ type Claim struct {
 	Installments   []plan.Installment
 	HasPlan        bool
 	CreditDecision CreditDecision
-	State          State
+	// ReminderFeeAgreed is the claim's own record that a reminder fee was
+	// agreed when the debt arose (nil: the debtor's says).
+	ReminderFeeAgreed *bool
+	// Acknowledgements are the debtor's written acknowledgements (restart limitation).
+	Acknowledgements []civil.Date
+	State            State
 }
 
 // HasStep reports whether the claim's history records the step.

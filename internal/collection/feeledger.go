@@ -6,6 +6,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
 )
@@ -119,12 +120,53 @@ func Allowance(p *Policy, d *Debtor, c *Claim, step Step, principal money.Money,
 		return Fee{}, err
 	}
 	in.Charged = Charged(p, d, c)
+	kind := fees.CountedAs(in)
+	if why := reminderFeeRefused(p, d, c, kind, on); why != "" {
+		return Fee{Amount: money.Zero(c.Currency), Kind: kind, Basis: why}, nil
+	}
 	amt, err := fees.Compute(in)
 	if err != nil {
 		return Fee{}, err
 	}
-	kind := fees.CountedAs(in)
 	return Fee{Amount: amt, Kind: kind, Basis: feeBasis(p.Jurisdiction, kind, step.FixedFee != "")}, nil
+}
+
+// reminderFeeRefused says why the law allows no reminder-type fee on a
+// letter sent on day on ("": it allows one): Norway only on a reminder sent
+// at least 14 days after the due date (inkassoforskriften § 1-2); Finnish
+// consumers likewise, and 14 days after the previous reminder fee
+// (perintälaki 10 e §); Sweden only when agreed when the debt arose (lag
+// om ersättning för inkassokostnader m.m. 2 §).
+func reminderFeeRefused(p *Policy, d *Debtor, c *Claim, kind fees.Kind, on time.Time) string {
+	if kind != fees.Reminder {
+		return ""
+	}
+	m := MinimumsOn(p.Jurisdiction, on)
+	sent := civil.Of(on, location(p))
+	business := d != nil && d.Business
+	consumerRule := p.Jurisdiction != "FI" || !business
+	if n := m.ReminderFeeAfterDueDays; n > 0 && consumerRule && sent.Before(c.DueDate.AddDays(n)) {
+		return fmt.Sprintf("no reminder fee: sent %s, less than %d days after the due date %s", sent, n, c.DueDate)
+	}
+	if n := m.ReminderFeeGapDays; n > 0 && consumerRule {
+		for _, h := range c.State.History {
+			if h.HasFee && h.Fee.IsPositive() && kindOf(p, d, h.Step, h.FeeKind) == fees.Reminder {
+				if last := civil.Of(h.Time, location(p)); sent.Before(last.AddDays(n)) {
+					return fmt.Sprintf("no reminder fee: less than %d days after the reminder fee of %s", n, last)
+				}
+			}
+		}
+	}
+	if m.ReminderFeeNeedsAgreement {
+		agreed := d != nil && d.ReminderFeeAgreed
+		if c.ReminderFeeAgreed != nil {
+			agreed = *c.ReminderFeeAgreed
+		}
+		if !agreed {
+			return "no reminder fee: not agreed when the debt arose (spec.reminderFeeAgreed of the claim or debtor)"
+		}
+	}
+	return ""
 }
 
 // caseCharged is what the case's own records charged, by kind.

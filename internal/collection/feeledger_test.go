@@ -151,6 +151,7 @@ func TestAllowance(t *testing.T) {
 		t.Run(r.name, func(t *testing.T) {
 			c := newClaim("inv-1", r.currency, "1.00", ymd(2025, 3, 1))
 			c.State.History = r.history
+			c.ReminderFeeAgreed = ptrTo(true) // Sweden's condition; TestReminderFeeConditions covers it
 			step, ok := r.p.StepNamed(r.step)
 			if !ok {
 				t.Fatalf("no step %s", r.step)
@@ -230,6 +231,7 @@ func TestSwedishBusinessCompensationOnceOverLegacyRecords(t *testing.T) {
 func TestSwedishBusinessClaimAlonePaysCompensationOnce(t *testing.T) {
 	p := alone(swedenPolicy())
 	c := newClaim("f-1", "SEK", "5000.00", ymd(2025, 3, 14))
+	c.CreditDecision = Solvent // to Legal: the payment order's Kronofogden fee applies
 	runAlone(t, p, business("ab", "SE"), c, local(stockholm, 2025, 3, 14, 12, 0), 120)
 	n, sum := feesOfKind(p, c, fees.Compensation)
 	if n != 1 || sum.String() != "450.00" {
@@ -244,13 +246,23 @@ func TestSwedishBusinessClaimAlonePaysCompensationOnce(t *testing.T) {
 	wantMoney(t, "every fee", feeSum(c), "750.00") // 450 + 300 (Kronofogden application)
 }
 
-// A Swedish consumer pays one 60 SEK reminder fee and one 180 SEK demand fee.
+// A Swedish consumer who agreed to reminder fees pays one 60 SEK reminder
+// fee and one 180 SEK demand fee, and Kronofogden's 300 when handed to
+// Legal; without the agreement and sent to Surveillance, only the 180.
 func TestSwedishConsumerClaimAlone(t *testing.T) {
 	p := alone(swedenPolicy())
 	c := newClaim("f-2", "SEK", "5000.00", ymd(2025, 3, 14))
+	c.ReminderFeeAgreed, c.CreditDecision = ptrTo(true), Solvent
 	runAlone(t, p, consumer("sven", "SE"), c, local(stockholm, 2025, 3, 14, 12, 0), 120)
 	wantMoney(t, "every fee", feeSum(c), "540.00") // 60 + 180 + 300
+
+	plain := newClaim("f-3", "SEK", "5000.00", ymd(2025, 3, 14))
+	plain.CreditDecision = Insolvent
+	runAlone(t, p, consumer("sven", "SE"), plain, local(stockholm, 2025, 3, 14, 12, 0), 120)
+	wantMoney(t, "every fee", feeSum(plain), "180.00") // no agreement: no reminder fee; Surveillance: no Kronofogden fee
 }
+
+func ptrTo[T any](v T) *T { return &v }
 
 // A Norwegian claim under a policy with three reminder-type steps pays two.
 func TestNorwegianClaimAlonePaysTwoReminderTypeFees(t *testing.T) {
@@ -508,4 +520,55 @@ func FuzzSplitCapped(f *testing.F) {
 
 func nokMinor(units int64) money.Money {
 	return money.Money{Currency: "NOK", Amount: decimal.New(units, -2)}
+}
+
+// When the law allows a reminder-type fee at all (domain.md): Norway only
+// on a reminder sent at least 14 days after the due date (inkassoforskriften
+// § 1-2); Finnish consumers likewise and 14 days after the previous reminder
+// fee; Sweden only when agreed when the debt arose, on the claim or, failing
+// that, the debtor.
+func TestReminderFeeConditions(t *testing.T) {
+	due := ymd(2025, 3, 1)
+	no, se, fi := threeReminderPolicy(), swedenPolicy(), finlandPolicy()
+	agreedDebtor := consumer("sven", "SE")
+	agreedDebtor.ReminderFeeAgreed = true
+	for _, tc := range []struct {
+		name    string
+		p       *Policy
+		d       *Debtor
+		cur     string
+		step    string
+		on      time.Time
+		agreed  *bool
+		history []Entry
+		want    string
+	}{
+		{"NO 13 days after due: none", no, consumer("ola", "NO"), "NOK", "reminder", local(oslo, 2025, 3, 14, 9, 0), nil, nil, "0.00"},
+		{"NO 14 days after due: 35", no, consumer("ola", "NO"), "NOK", "reminder", local(oslo, 2025, 3, 15, 9, 0), nil, nil, "35.00"},
+		{"NO business, 13 days: none", no, business("as", "NO"), "NOK", "reminder", local(oslo, 2025, 3, 14, 9, 0), nil, nil, "0.00"},
+		{"SE not agreed: none", se, consumer("sven", "SE"), "SEK", "reminder", local(stockholm, 2025, 3, 20, 9, 0), nil, nil, "0.00"},
+		{"SE agreed on the debtor: 60", se, agreedDebtor, "SEK", "reminder", local(stockholm, 2025, 3, 20, 9, 0), nil, nil, "60.00"},
+		{"SE agreed on the claim: 60", se, consumer("sven", "SE"), "SEK", "reminder", local(stockholm, 2025, 3, 20, 9, 0), ptrTo(true), nil, "60.00"},
+		{"SE the claim says not agreed: none", se, agreedDebtor, "SEK", "reminder", local(stockholm, 2025, 3, 20, 9, 0), ptrTo(false), nil, "0.00"},
+		{"FI consumer 13 days after due: none", fi, consumer("liisa", "FI"), "EUR", "reminder", local(helsinki, 2025, 3, 14, 9, 0), nil, nil, "0.00"},
+		{"FI consumer second fee 13 days after the first: none", fi, consumer("liisa", "FI"), "EUR", "second-reminder", local(helsinki, 2025, 3, 28, 9, 0), nil,
+			[]Entry{{Step: "reminder", Time: local(helsinki, 2025, 3, 15, 9, 0), Fee: eur("5"), HasFee: true, FeeKind: fees.Reminder}}, "0.00"},
+		{"FI consumer second fee 14 days after the first: 5", fi, consumer("liisa", "FI"), "EUR", "second-reminder", local(helsinki, 2025, 3, 29, 9, 0), nil,
+			[]Entry{{Step: "reminder", Time: local(helsinki, 2025, 3, 15, 9, 0), Fee: eur("5"), HasFee: true, FeeKind: fees.Reminder}}, "5.00"},
+		{"FI business 13 days after due: 12", fi, business("oy", "FI"), "EUR", "reminder", local(helsinki, 2025, 3, 14, 9, 0), nil, nil, "12.00"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClaim("inv-1", tc.cur, "1000.00", due)
+			c.ReminderFeeAgreed, c.State.History = tc.agreed, tc.history
+			step, _ := tc.p.StepNamed(tc.step)
+			got, err := Allowance(tc.p, tc.d, c, step, money.MustParse("1000", tc.cur), tc.on)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantMoney(t, "allowance", got.Amount, tc.want)
+			if got.Amount.IsZero() && !strings.HasPrefix(got.Basis, "no reminder fee") {
+				t.Errorf("basis %q: want the reason no fee is allowed", got.Basis)
+			}
+		})
+	}
 }

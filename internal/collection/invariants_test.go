@@ -129,6 +129,9 @@ func newSim(t testing.TB, seed int64) *sim {
 		c := newClaim(fmt.Sprintf("c%d", i), cur, amounts[rng.Intn(len(amounts))], due)
 		c.InvoiceDate = due.AddDays(-rng.Intn(31))
 		c.AutoCollection = rng.Intn(12) != 0
+		if rng.Intn(2) == 0 {
+			c.ReminderFeeAgreed = ptrTo(true) // Sweden: the reminder fee was agreed when the debt arose
+		}
 		claims = append(claims, c)
 		if t := local(loc, due.Year, due.Month, due.Day, 0, 0); t.Before(first) {
 			first = t

@@ -39,6 +39,9 @@ const (
 	// KindCreditorCharge: fees left unpaid that the creditor owes the agency
 	// because it ended collection.
 	KindCreditorCharge Kind = "CreditorCharge"
+	// KindWriteOff: what the debtor no longer owes because the claim was
+	// credited to zero (fees and interest left unpaid).
+	KindWriteOff Kind = "WriteOff"
 )
 
 // Event is a dated money event of the claim.
@@ -162,8 +165,12 @@ func Compute(in Input) (Result, error) {
 		}
 		// Interest runs through the event's day (days = event date - due
 		// date), so paying the balance shown as of day X on day X settles it.
-		if err := accrue(e.Date); err != nil {
-			return r, err
+		// A fee changes no principal: accruing (and rounding) at it would
+		// make the interest depend on when fees were booked.
+		if e.Kind != KindFee {
+			if err := accrue(e.Date); err != nil {
+				return r, err
+			}
 		}
 		entry := Entry{Date: e.Date, Kind: e.Kind, Ref: e.Ref, Amount: e.Amount, ReceivedByCreditor: e.ReceivedByCreditor,
 			ToFees: zero, ToInterest: zero, ToPrincipal: zero, Overpaid: zero, Creditor: zero, Agency: zero}
@@ -242,4 +249,22 @@ func (r *Result) ChargeCreditor(day civil.Date, free bool) money.Money {
 		ToFees: zero, ToInterest: zero, ToPrincipal: zero, Overpaid: zero})
 	r.CreditorCharge = charge
 	return charge
+}
+
+// WriteOff records on day that the debtor owes nothing more: the fees and
+// interest left unpaid are written off (a claim credited to zero; the
+// creditor may be charged the fees by ChargeCreditor). It returns what was
+// written off.
+func (r *Result) WriteOff(day civil.Date) money.Money {
+	zero := money.Zero(r.FeesDue.Currency)
+	off := r.FeesDue.Add(r.InterestDue).Add(r.PrincipalDue)
+	if !off.IsPositive() {
+		return zero
+	}
+	r.Entries = append(r.Entries, Entry{Date: day, Kind: KindWriteOff, Amount: off,
+		Agency: zero.Sub(r.FeesDue), Creditor: zero.Sub(r.InterestDue.Add(r.PrincipalDue)),
+		ToFees: r.FeesDue, ToInterest: r.InterestDue, ToPrincipal: r.PrincipalDue, Overpaid: zero})
+	r.FeesDue, r.InterestDue, r.PrincipalDue = zero, zero, zero
+	r.Outstanding = r.Outstanding.Sub(off)
+	return off
 }

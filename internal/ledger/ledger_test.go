@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"github.com/shopspring/decimal"
+
 	"testing"
 
 	"github.com/inkasso-operator/inkasso-operator/internal/civil"
@@ -19,18 +21,21 @@ func day(s string) civil.Date {
 func nok(s string) money.Money { return money.MustParse(s, "NOK") }
 
 // A claim of 10,000 NOK due 2026-01-31 at 12 %, a notice fee, a light salær
-// and two partial payments, worked by hand (each interest accrual rounded to
-// the øre at the event that ends it). Interest runs through an event's day
-// (days = event date - due date, as forsinkelsesrenteloven counts them), so
-// a payment of the balance shown on day X, made on day X, settles it:
+// and two partial payments, worked by hand. Interest is simple interest on
+// the principal, accrued between the events that change the principal
+// (payments, credit notes) and rounded to the øre there: a fee booking
+// changes nothing, so the interest never depends on when fees were booked.
+// Interest runs through an event's day (days = event date - due date, as
+// forsinkelsesrenteloven counts them), so a payment of the balance shown on
+// day X, made on day X, settles it:
 //
-//	02-01..02-14  14 d x 10,000.00  = 46.03   fee 37.50 on 02-14
-//	02-15..02-20   6 d x 10,000.00  = 19.73   payment 2,000 on 02-20: fees 37.50, interest 65.76, principal 1,896.74
-//	02-21..03-03  11 d x  8,103.26  = 29.30   fee 600.00 on 03-03
-//	03-04..03-15  12 d x  8,103.26  = 31.97   payment 3,000 on 03-15: fees 600, interest 61.27, principal 2,338.73
-//	03-16..03-31  16 d x  5,764.53  = 30.32
+//	02-01..02-20  20 d x 10,000.00 = 65.75   (fee 37.50 on 02-14) payment 2,000 on 02-20: fees 37.50, interest 65.75, principal 1,896.75
+//	02-21..03-15  23 d x  8,103.25 = 61.27   (fee 600.00 on 03-03) payment 3,000 on 03-15: fees 600, interest 61.27, principal 2,338.73
+//	03-16..03-31  16 d x  5,764.52 = 30.32
 //
-// interest 157.35; outstanding 10,000 + 637.50 + 157.35 - 5,000 = 5,794.85.
+// interest 157.34; outstanding 10,000 + 637.50 + 157.34 - 5,000 = 5,794.84.
+// (Rounded at each fee booking instead, it was 46.03 + 19.73 = 65.76 for
+// the first period, and 157.35 in all.)
 func TestHandComputedClaim(t *testing.T) {
 	no := interest.Tables["NO"]
 	r, err := Compute(Input{
@@ -50,8 +55,8 @@ func TestHandComputedClaim(t *testing.T) {
 		got  money.Money
 		want string
 	}{
-		{"principal", r.Principal, "10000.00"}, {"fees", r.Fees, "637.50"}, {"interest", r.Interest, "157.35"},
-		{"paid", r.Paid, "5000.00"}, {"outstanding", r.Outstanding, "5794.85"}, {"principal due", r.PrincipalDue, "5764.53"},
+		{"principal", r.Principal, "10000.00"}, {"fees", r.Fees, "637.50"}, {"interest", r.Interest, "157.34"},
+		{"paid", r.Paid, "5000.00"}, {"outstanding", r.Outstanding, "5794.84"}, {"principal due", r.PrincipalDue, "5764.52"},
 		{"interest due", r.InterestDue, "30.32"}, {"fees due", r.FeesDue, "0.00"}, {"overpaid", r.Overpaid, "0.00"},
 	} {
 		if c.got.String() != c.want {
@@ -64,7 +69,7 @@ func TestHandComputedClaim(t *testing.T) {
 			p1 = &r.Entries[i]
 		}
 	}
-	if p1 == nil || p1.ToFees.String() != "37.50" || p1.ToInterest.String() != "65.76" || p1.ToPrincipal.String() != "1896.74" ||
+	if p1 == nil || p1.ToFees.String() != "37.50" || p1.ToInterest.String() != "65.75" || p1.ToPrincipal.String() != "1896.75" ||
 		p1.Agency.String() != "37.50" || p1.Creditor.String() != "1962.50" {
 		t.Errorf("payment p1 allocation %+v", p1)
 	}
@@ -187,4 +192,25 @@ func FuzzAllocation(f *testing.F) {
 			t.Fatalf("outstanding %s != parts due %s - overpaid", r.Outstanding, due2)
 		}
 	})
+}
+
+// Issue 19's figure: 1,007 NOK at 12 % for 45 days is 1007 x 0.12 x 45/365 =
+// 14.898 -> 14.90, with or without fees booked in between.
+func TestInterestIndependentOfFeeBookings(t *testing.T) {
+	rate := decimal.RequireFromString("12")
+	for _, events := range [][]Event{
+		nil,
+		{{Date: day("2026-01-15"), Kind: KindFee, Ref: "notice", Amount: nok("37.50")},
+			{Date: day("2026-02-01"), Kind: KindFee, Ref: "demand", Amount: nok("280")}},
+	} {
+		no := interest.Tables["NO"]
+		r, err := Compute(Input{Currency: "NOK", Amount: nok("1007"), DueDate: day("2026-01-01"), AsOf: day("2026-02-15"),
+			Interest: &no, Rate: &rate, Events: events})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Interest.String() != "14.90" {
+			t.Errorf("with %d fee bookings: interest %s, want 14.90", len(events), r.Interest)
+		}
+	}
 }
