@@ -36,6 +36,7 @@ func (x *decider) caseMember(pl schedule.Plan) (handled bool) {
 			return true
 		}
 		st.PaymentReference = ref
+		x.keepReference(ref) // the claim's own earlier reference stays valid too
 		if c.NextStep == "" {
 			return false // every case step is done: the claim's own timers (Surveillance) go on
 		}
@@ -47,10 +48,20 @@ func (x *decider) caseMember(pl schedule.Plan) (handled bool) {
 		return false
 	}
 	if c != nil && c.Policy != p.Name {
+		st.AwaitingCase = false
 		return false // the debtor's case follows another policy: collected alone
 	}
 	if !transferred(p, st.History) && x.f.Debtor.Country != p.Jurisdiction {
 		return false // forwarded by its own step
+	}
+	if c != nil && c.NextStep != p.Steps[pl.Next].Name {
+		// The case is at another step than the claim. A claim never skips
+		// a step the law requires: one that missed the case's collection
+		// notice gets its own, with its own deadline, before any demand or
+		// salær (inkassoloven §§ 9-10). It is collected alone until its own
+		// next step is the case's next step, and joins the case then.
+		st.AwaitingCase = false
+		return false
 	}
 	x.setNext(pl)
 	// The debtor's own timer takes the claim in when its transfer is due,
@@ -323,13 +334,14 @@ func decideCase(f CaseFacts, cur string, c *Case, claims []*Claim, out *CasesDec
 		case c != nil && c.Lists(cl.Name):
 			members = append(members, cl)
 		case !samePolicy(f, cl, policy):
-		case cl.State.AwaitingCase:
-			awaiting = append(awaiting, cl)
 		default:
-			at, ok := TransferAt(cl, f.Debtor, policy, now)
+			step, at, ok := nextCaseStep(cl, f.Debtor, policy, now)
 			switch {
 			case !ok:
-			case !now.Before(at):
+			case c != nil && step != c.NextStep:
+				// Behind (or ahead of) the case: collected alone until its
+				// own next step is the case's (no required step skipped).
+			case !now.Before(at) || cl.State.AwaitingCase:
 				awaiting = append(awaiting, cl)
 			default:
 				joinAt = Earliest(joinAt, at)
@@ -345,6 +357,12 @@ func decideCase(f CaseFacts, cur string, c *Case, claims []*Claim, out *CasesDec
 	}
 	if c == nil {
 		opener := awaiting[0] // active, and so awaiting, is sorted by due date when no case is open
+		// Claims open a case together only at the same step.
+		openerStep, _, _ := nextCaseStep(opener, f.Debtor, policy, now)
+		awaiting = slices.DeleteFunc(awaiting, func(cl *Claim) bool {
+			step, _, _ := nextCaseStep(cl, f.Debtor, policy, now)
+			return step != openerStep
+		})
 		c = &Case{ID: CaseID(f.Debtor.Name, opener.Name), Policy: policy.Name, Currency: cur, DueDate: opener.DueDate, OpenedAt: now.Truncate(time.Second)}
 		// The case goes on from where its opener is: steps it already had count as done.
 		for _, h := range opener.State.History {
@@ -462,24 +480,31 @@ func samePolicy(f CaseFacts, cl *Claim, p *Policy) bool {
 // alone brings the transfer (reminders first, automatic collection off, a
 // debtor abroad forwarded by the claim itself).
 func TransferAt(cl *Claim, d *Debtor, p *Policy, now time.Time) (time.Time, bool) {
+	_, at, ok := nextCaseStep(cl, d, p, now)
+	return at, ok
+}
+
+// nextCaseStep is the claim's own next step when it is a case step, and
+// when it is due; ok is false when no time alone brings one.
+func nextCaseStep(cl *Claim, d *Debtor, p *Policy, now time.Time) (string, time.Time, bool) {
 	if !(cl.AutoCollection && d.AutoCollection) && len(cl.State.History) == 0 {
-		return time.Time{}, false
+		return "", time.Time{}, false
 	}
 	if !transferred(p, cl.State.History) && d.Country != p.Jurisdiction {
-		return time.Time{}, false
+		return "", time.Time{}, false
 	}
 	if _, warned := cl.State.CreditorNotices[CreditorOverdueWarning]; p.Timing.CreditorWarning && !warned && !transferred(p, cl.State.History) {
 		// The claim warns the creditor itself, and the transfer waits the
 		// warning's notice period from when it actually went out (seed 004):
 		// the claim's write of the warning brings the debtor back.
-		return time.Time{}, false
+		return "", time.Time{}, false
 	}
 	x := decider{c: cl, p: p, st: &cl.State}
 	pl := schedule.Compute(p.Timing, x.scheduleFacts(), now)
 	if pl.Next < 0 || !p.IsCaseStep(p.Steps[pl.Next].Name) {
-		return time.Time{}, false
+		return "", time.Time{}, false
 	}
-	return pl.NextAt, true
+	return p.Steps[pl.Next].Name, pl.NextAt, true
 }
 
 // caseTiming is the policy's timing for case steps: those after the
@@ -529,6 +554,9 @@ func recordCaseStep(f CaseFacts, c *Case, p *Policy, step Step, members []*Claim
 			return CaseStep{}, &Problem{Reason: ReasonFeeUnavailable, Message: fmt.Sprintf("case %s step %q, claim %s: %v", c.ID, step.Name, m.Name, err)}
 		}
 		caps[i] = a.Amount
+		if phase, _ := stepPhase(m, p, step); !branchCharges(step, phase) {
+			caps[i] = money.Zero(c.Currency) // this claim takes the branch without the fee
+		}
 	}
 	in, err := feeInput(p, f.Debtor, step, c.Currency, total, f.Now)
 	if err != nil {
