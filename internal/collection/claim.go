@@ -306,7 +306,13 @@ func (x *decider) collect() {
 		for _, py := range x.c.Payments {
 			acks = append(acks, py.Date)
 		}
-		from, why, err := schedule.TimeBarredFrom(p.Jurisdiction, debtor.Business, x.c.DueDate, acks)
+		acks = append(acks, x.c.Acknowledgements...)
+		var judgment civil.Date
+		if dp := x.c.Dispute; dp != nil && dp.Resolution == ResolutionCreditor {
+			judgment = dp.JudgmentDate
+		}
+		from, why, err := schedule.TimeBarredFrom(p.Jurisdiction, debtor.Business, x.c.DueDate, acks, judgment,
+			MinimumsOn(p.Jurisdiction, x.now).PostJudgmentYears)
 		if err != nil {
 			x.stall(ReasonInvalidPolicy, "%v", err)
 			return

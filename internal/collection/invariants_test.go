@@ -313,7 +313,7 @@ func (s *sim) check(c *Claim) {
 		for _, py := range c.Payments {
 			acks = append(acks, py.Date)
 		}
-		from, _, _ := schedule.TimeBarredFrom(p.Jurisdiction, d.Business, c.DueDate, acks)
+		from, _, _ := schedule.TimeBarredFrom(p.Jurisdiction, d.Business, c.DueDate, acks, civil.Date{}, 0)
 		if barred := local(p.Timing.Location, from.Year, from.Month, from.Day, 0, 0); !s.w.now.Before(barred) {
 			s.fail("%s recorded %s at %s, time-barred from %s", c.Name, dec.Record.Step, s.w.now, from)
 		}

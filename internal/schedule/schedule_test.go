@@ -274,25 +274,34 @@ func TestTimeBarred(t *testing.T) {
 		business bool
 		due      string
 		acks     []string
+		judgment string
 		want     string
 	}{
-		{"NO", false, "2026-01-15", nil, "2029-01-16"},
-		{"NO", false, "2026-01-15", []string{"2027-06-01", "2026-03-01"}, "2030-06-02"},
-		{"SE", false, "2026-01-15", nil, "2029-01-16"},
-		{"SE", true, "2026-01-15", nil, "2036-01-16"},
-		{"FI", false, "2024-02-29", nil, "2027-03-02"}, // leap day: 3 years later is 1 March
+		{"NO", false, "2026-01-15", nil, "", "2029-01-16"},
+		{"NO", false, "2026-01-15", []string{"2027-06-01", "2026-03-01"}, "", "2030-06-02"},
+		{"SE", false, "2026-01-15", nil, "", "2029-01-16"},
+		{"SE", true, "2026-01-15", nil, "", "2036-01-16"},
+		{"FI", false, "2024-02-29", nil, "", "2027-03-02"}, // leap day: 3 years later is 1 March
+		// foreldelsesloven § 21: 10 years after a judgment.
+		{"NO", false, "2026-01-15", nil, "2027-05-10", "2037-05-11"},
+		// an acknowledgement after the judgment's 10 years does not shorten them
+		{"NO", false, "2026-01-15", []string{"2030-01-01"}, "2027-05-10", "2037-05-11"},
 	}
 	for _, tt := range tests {
 		var acks []civil.Date
 		for _, a := range tt.acks {
 			acks = append(acks, d(a))
 		}
-		got, why, err := TimeBarredFrom(tt.j, tt.business, d(tt.due), acks)
+		var judgment civil.Date
+		if tt.judgment != "" {
+			judgment = d(tt.judgment)
+		}
+		got, why, err := TimeBarredFrom(tt.j, tt.business, d(tt.due), acks, judgment, 10)
 		if err != nil || got.String() != tt.want || why == "" {
 			t.Errorf("%s business=%v due %s acks %v: %s (%s) %v, want %s", tt.j, tt.business, tt.due, tt.acks, got, why, err, tt.want)
 		}
 	}
-	if _, _, err := TimeBarredFrom("DK", false, d("2026-01-01"), nil); err == nil {
+	if _, _, err := TimeBarredFrom("DK", false, d("2026-01-01"), nil, civil.Date{}, 0); err == nil {
 		t.Error("DK accepted")
 	}
 }

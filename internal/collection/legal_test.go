@@ -1,0 +1,109 @@
+package collection
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
+	"github.com/inkasso-operator/inkasso-operator/internal/plan"
+)
+
+// Issue 19, point 3: the free-cancellation window (seed 004: 10 days) runs
+// from the transfer, not from a reminder before it: a kravia claim reminded
+// on 2025-03-16 and transferred (collection notice) on 2025-03-29 may be
+// withdrawn free through 2025-04-07.
+func TestFreeCancellationFromTheTransferNotTheReminder(t *testing.T) {
+	p := alone(kraviaPolicy())
+	p.FreeCancellationDays = 10
+	c := kReminded(p)
+	did(c, p, "collection-notice", kNoticeAt, nok("35.00"))
+	c.Withdraw = true
+	for _, tc := range []struct {
+		at   time.Time
+		want string
+	}{
+		{local(oslo, 2025, 4, 7, 22, 0), "0.00"}, // the transfer's day and nine more
+		{local(oslo, 2025, 4, 8, 8, 0), "35.00"},
+	} {
+		dec := DecideClaim(facts(p, consumer("ola", "NO"), c, tc.at))
+		wantMoney(t, "creditor charge on "+tc.at.Format(time.DateOnly), dec.Balance.CreditorCharge, tc.want)
+	}
+}
+
+// Point 7: a payment plan agreed before the claim is in collection costs
+// the debtor nothing; agreed after the transfer, Sweden's 170 SEK.
+func TestPlanFeeOnlyOnADebtInCollection(t *testing.T) {
+	p := swedenPolicy()
+	p.PlanFee = PlanFeeStatutory
+	for _, tc := range []struct {
+		name        string
+		transferred bool
+		want        string
+	}{{"in the reminder phase", false, "0.00"}, {"in collection", true, "170.00"}} {
+		c := newClaim("f-1", "SEK", "5000.00", ymd(2025, 3, 14))
+		did(c, p, "reminder", local(stockholm, 2025, 3, 22, 9, 0), sek("0"))
+		if tc.transferred {
+			did(c, p, "collection-demand", local(stockholm, 2025, 4, 5, 9, 0), sek("180"))
+		}
+		c.HasPlan = true
+		c.Installments = []plan.Installment{{Due: civil.New(2025, 6, 1), Amount: sek("5000.00")}}
+		dec := DecideClaim(facts(p, consumer("sven", "SE"), c, local(stockholm, 2025, 4, 10, 10, 0)))
+		if dec.State.Plan == nil {
+			t.Fatalf("%s: no plan", tc.name)
+		}
+		wantMoney(t, tc.name+": plan fee", dec.State.Plan.Fee, tc.want)
+	}
+}
+
+// Point 9: a claim keeps every payment reference it had when it joins its
+// debtor's case.
+func TestPaymentReferencesKeptOnJoining(t *testing.T) {
+	p := kraviaPolicy()
+	a := newClaim("inv-a", "NOK", "1000.00", kDue)
+	did(a, p, "reminder", kReminderAt, nok("0"))
+	a.State.PaymentReference = "1234567890"
+	cs := openCase(p, a)
+	dec := DecideClaim(ClaimFacts{Claim: a, Debtor: consumer("ola", "NO"), Policy: p, Case: &cs, Now: kNoticeAt.Add(time.Hour),
+		Notice: allNotices, TransferGrace: 10 * time.Minute})
+	refs := dec.State.PaymentReferences
+	if dec.State.PaymentReference == "1234567890" || !slices.Contains(refs, "1234567890") || !slices.Contains(refs, dec.State.PaymentReference) {
+		t.Errorf("reference %s, references %v: want the case's and the claim's own", dec.State.PaymentReference, refs)
+	}
+}
+
+// Point 11: limitation (foreldelsesloven) 3 years after the due date,
+// restarted by a written acknowledgement (§ 14) and 10 years after a
+// judgment for the creditor (§ 21).
+func TestLimitationRestarts(t *testing.T) {
+	p := alone(kraviaPolicy())
+	now := local(oslo, 2029, 6, 1, 12, 0) // more than 3 years after the due date 2025-03-15
+	for _, tc := range []struct {
+		name   string
+		setup  func(c *Claim)
+		barred bool
+		why    string
+	}{
+		{"3 years after due", func(c *Claim) {}, true, "3 years after the due date"},
+		{"acknowledged 2027-01-10", func(c *Claim) { c.Acknowledgements = []civil.Date{civil.New(2027, 1, 10)} }, false, ""},
+		{"judgment 2026-02-01", func(c *Claim) {
+			c.Dispute = &Dispute{RaisedOn: civil.New(2025, 4, 1), Resolution: ResolutionCreditor, JudgmentDate: civil.New(2026, 2, 1)}
+		}, false, ""},
+	} {
+		c := kReminded(p)
+		tc.setup(c)
+		dec := DecideClaim(facts(p, consumer("ola", "NO"), c, now))
+		barred := dec.State.Phase == PhaseTimeBarred
+		if barred != tc.barred || (tc.why != "" && !strings.Contains(dec.Ready.Message, tc.why)) {
+			t.Errorf("%s: phase %s (%s), want time-barred %v", tc.name, dec.State.Phase, dec.Ready.Message, tc.barred)
+		}
+	}
+	// Ten years after the judgment it is time-barred after all.
+	c := kReminded(p)
+	c.Dispute = &Dispute{RaisedOn: civil.New(2025, 4, 1), Resolution: ResolutionCreditor, JudgmentDate: civil.New(2026, 2, 1)}
+	if dec := DecideClaim(facts(p, consumer("ola", "NO"), c, local(oslo, 2036, 2, 2, 12, 0))); dec.State.Phase != PhaseTimeBarred ||
+		!strings.Contains(dec.Ready.Message, "10 years after the judgment") {
+		t.Errorf("2036-02-02: phase %s (%s), want time-barred 10 years after the judgment", dec.State.Phase, dec.Ready.Message)
+	}
+}
