@@ -295,3 +295,44 @@ func (s *sampleCase) balances(t *testing.T, now time.Time) []ledger.Result {
 	}
 	return out
 }
+
+// TestNoticeDataPayBy: a notice's deadline counts from its release to the
+// channel (a contact window or the weekly cap may hold it), never shorter
+// than the jurisdiction's minimum (Norway 14 days, inkassoloven §§ 9-10),
+// and moves to the next bank day.
+func TestNoticeDataPayBy(t *testing.T) {
+	policy := loadSample[inkassov1.CollectionPolicy](t, "collection_v1alpha1_collectionpolicy_kravia.yaml")[0]
+	policy.Namespace = "acme"
+	tp, err := timing(&policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSampleCase(t, &policy, sampleDebtors(t)[0], 1)
+	notice, _ := policyStep(&policy, "collection-notice")
+	oslo := tp.Location
+	stepAt := time.Date(2026, 1, 19, 9, 0, 0, 0, oslo) // a Monday
+	for _, tc := range []struct {
+		name    string
+		days    int32
+		release time.Time
+		want    string
+	}{
+		{"released at once", 14, time.Time{}, "2026-02-02"},                                // Monday + 14 = Monday
+		{"held four days by the weekly cap", 14, stepAt.AddDate(0, 0, 4), "2026-02-06"},    // Friday + 14 = Friday
+		{"held five days: lands on a Saturday", 14, stepAt.AddDate(0, 0, 5), "2026-02-09"}, // Saturday + 14 -> Monday
+		{"a policy asking 10 days still gives 14", 10, time.Time{}, "2026-02-02"},          // the statutory minimum
+		{"released before the step time counts from the step", 14, stepAt.Add(-time.Hour), "2026-02-02"},
+	} {
+		step := notice
+		step.PaymentDeadlineDays = tc.days
+		in := noticeInput{caseID: s.caseID, debtor: s.debtor, policy: &policy, tp: tp, step: step, channel: "letter",
+			claims: s.claims, balances: s.balances(t, stepAt), owner: s.owner(), now: stepAt, release: tc.release}
+		data, err := noticeData(in, money.Money{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if data.PayBy != tc.want {
+			t.Errorf("%s: pay by %s, want %s", tc.name, data.PayBy, tc.want)
+		}
+	}
+}

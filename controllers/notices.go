@@ -46,6 +46,9 @@ type noticeInput struct {
 	// notice)" line; reference the payment reference to print.
 	fee       money.Money
 	reference string
+	// release is when the notice may first be delivered (notBefore): its
+	// payment deadline counts from then.
+	release time.Time
 }
 
 // Label keys the operator sets on notices.
@@ -95,6 +98,9 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 		}
 	}
 
+	if in.step.Action != inkassov1.ActionNotifyCreditor {
+		in.release = notBefore // the debtor's deadline counts from here
+	}
 	data, err := noticeData(in, in.fee)
 	if err != nil {
 		return nil, err
