@@ -305,7 +305,7 @@ type State struct {
 	// PaymentReferences are every reference the claim has had: each stays valid.
 	PaymentReferences []string
 	AwaitingCase      bool
-	Plan                *PlanStatus
+	Plan              *PlanStatus
 	// CreditorNotices records when each creditor event was notified.
 	CreditorNotices map[CreditorEvent]time.Time
 	// Ready is the Ready condition last written, when True.
