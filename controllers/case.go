@@ -172,6 +172,10 @@ func (r *DebtorReconciler) createCaseNotices(ctx context.Context, d *inkassov1.D
 	if !w.Step.Action.Sends() || len(w.Members) == 0 {
 		return nil
 	}
+	key := w.Case.ID + "/" + w.Record.Step
+	if at, ok := r.created.Load(key); ok && time.Since(at.(time.Time)) < createdFresh {
+		return nil
+	}
 	var policy inkassov1.CollectionPolicy
 	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: d.Namespace, Name: w.Policy.Name}, &policy); err != nil {
 		return fmt.Errorf("policy %s of case %s: %w", w.Policy.Name, w.Case.ID, err)
@@ -193,7 +197,16 @@ func (r *DebtorReconciler) createCaseNotices(ctx context.Context, d *inkassov1.D
 		}
 		listed, balances = append(listed, cl), append(balances, w.Balances[i])
 	}
-	_, err = createNotices(ctx, r.Client, noticeInput{caseID: w.Case.ID, debtor: d, policy: &policy, tp: w.Policy.Timing, step: step,
-		claims: listed, balances: balances, owner: d, now: w.Record.Time, fee: w.Record.Fee, reference: ref})
-	return err
+	if _, err = createNotices(ctx, r.Client, noticeInput{caseID: w.Case.ID, debtor: d, policy: &policy, tp: w.Policy.Timing, step: step,
+		claims: listed, balances: balances, owner: d, now: w.Record.Time, fee: w.Record.Fee, reference: ref}); err != nil {
+		return err
+	}
+	r.created.Store(key, time.Now())
+	r.created.Range(func(k, v any) bool { // forget old ones: the map stays small
+		if time.Since(v.(time.Time)) > createdFresh {
+			r.created.Delete(k)
+		}
+		return true
+	})
+	return nil
 }

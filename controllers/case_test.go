@@ -14,16 +14,18 @@ import (
 )
 
 // TestThreeClaimCase: two overdue claims of one debtor open a collection
-// case together; a third, due later, joins the open case when its own
-// transfer is due, at the case's current step. Each case step sends one
-// notice per channel listing the claims in the case, and its fee is computed
-// on the case's total principal and split over the claims in proportion.
+// case together; a third, due three days later, misses the case's
+// collection notice, so it gets its own with its own 14 days to pay
+// (inkassoloven § 9) and joins the case at its payment demand, once that
+// deadline has run out. Each case step sends one notice per channel listing
+// the claims in the case, and its fee is computed on the case's total
+// principal and split over the claims in proportion.
 func TestThreeClaimCase(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)
 	create(t, samplePolicy(t, ns), logChannel(ns, "letter"), logChannel(ns, "sms"), logChannel(ns, "phone"),
 		debtor(ns, "trio", inkassov1.DebtorConsumer))
-	create(t, claimDue(ns, "a", "trio", "1000.00", -2), claimDue(ns, "b", "trio", "3000.00", -2), claimDue(ns, "c", "trio", "6000.00", 10))
+	create(t, claimDue(ns, "a", "trio", "1000.00", -2), claimDue(ns, "b", "trio", "3000.00", -2), claimDue(ns, "c", "trio", "6000.00", 1))
 	driveAllToEnd(t, ns, "a", "b", "c")
 
 	a, b, c := getClaim(t, ns, "a"), getClaim(t, ns, "b"), getClaim(t, ns, "c")
@@ -41,12 +43,12 @@ func TestThreeClaimCase(t *testing.T) {
 		return strings.Join(s, " ")
 	}
 	// Collection notice (reminder fee 37.50 on 4,000: 9.38 + 28.12, the odd
-	// øre to the larger remainder, ties to the first), then the payment
-	// demand with light salær on the 10,000 total: 0.80 x 750 = 600 split
-	// 1:3:6. c joined after the collection notice.
+	// øre to the larger remainder, ties to the first); c's own notice alone
+	// (37.50); then the payment demand with light salær on the 10,000
+	// total: 0.80 x 750 = 600 split 1:3:6.
 	wantA := "reminder=0.00 collection-notice=9.38 payment-demand=60.00"
 	wantB := "reminder=0.00 collection-notice=28.12 payment-demand=180.00"
-	wantC := "reminder=0.00 payment-demand=360.00"
+	wantC := "reminder=0.00 collection-notice=37.50 payment-demand=360.00"
 	for _, x := range []struct {
 		cl   *inkassov1.Claim
 		want string
@@ -80,12 +82,13 @@ func TestThreeClaimCase(t *testing.T) {
 	}
 	for step, want := range map[string]string{
 		"reminder":          "[a b c]", // one per claim, before transfer
-		"collection-notice": "[a,b]",
-		"payment-demand":    "[a,b,c]",
-		"heavy-fee-sms":     "[a,b,c]",
+		"collection-notice": "[a,b c]", // the case's, and c's own
+
+		"payment-demand": "[a,b,c]",
+		"heavy-fee-sms":  "[a,b,c]",
 	} {
 		got := byStep[step]
-		if step == "reminder" {
+		if step == "reminder" || step == "collection-notice" {
 			got = sortedCopy(got)
 		}
 		if fmt.Sprint(got) != want {

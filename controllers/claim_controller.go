@@ -239,6 +239,9 @@ func (r *ClaimReconciler) apply(ctx context.Context, claim *inkassov1.Claim, deb
 	// and cost the debtor a write. status.balance.asOf says the day.
 	writeBalance := dec.Balance != nil && (dec.Record != nil || !balanceAccrualOnly(&claim.Status, *dec.Balance))
 	applyState(claim, dec.State, dec.HistoryLimit)
+	if writeBalance {
+		setBalance(&claim.Status, *dec.Balance) // before the creditor's notices, which state it
+	}
 	for _, fb := range dec.Fallbacks {
 		if err := r.createFallback(ctx, claim, policy, fb, now); err != nil {
 			return err

@@ -75,21 +75,22 @@ func TestClaimWalksEveryStepOfTheNorwegianPolicy(t *testing.T) {
 	}
 
 	// Fees at the 2026 inkassosats (750): notice fee 1/20, light salær by
-	// band, heavy salær charged as the difference to light.
+	// band; inv-1's debtor is assessed insolvent, so the handover sends it
+	// to Surveillance, and the heavy salær of the Legal branch is not charged.
 	c := getClaim(t, ns, "inv-1")
 	fees := map[string]string{}
 	for _, h := range c.Status.History {
 		fees[h.Step] = h.Fee
 	}
-	for step, want := range map[string]string{"reminder": "0.00", "collection-notice": "37.50", "payment-demand": "300.00", "handover": "300.00"} {
+	for step, want := range map[string]string{"reminder": "0.00", "collection-notice": "37.50", "payment-demand": "300.00", "handover": "0.00"} {
 		if fees[step] != want {
 			t.Errorf("inv-1 fee at %s = %s, want %s", step, fees[step], want)
 		}
 	}
 	// Late interest at 12.00 % (1H2026), actual/365, for the 74 days from the
 	// day after due to the handover: 1250 x 12 x 74 / 36500 = 30.41.
-	if b := c.Status.Balance; b == nil || b.Principal != "1250.00" || b.Fees != "637.50" || b.Interest != "30.41" || b.Outstanding != "1917.91" {
-		t.Errorf("inv-1 balance %+v, want principal 1250.00 fees 637.50 interest 30.41 outstanding 1917.91", c.Status.Balance)
+	if b := c.Status.Balance; b == nil || b.Principal != "1250.00" || b.Fees != "337.50" || b.Interest != "30.41" || b.Outstanding != "1617.91" {
+		t.Errorf("inv-1 balance %+v, want principal 1250.00 fees 337.50 interest 30.41 outstanding 1617.91", c.Status.Balance)
 	}
 	if c.Status.PaymentReference == "" || len(c.Status.PaymentReference) != 11 {
 		t.Errorf("inv-1 payment reference %q, want an 11-digit KID", c.Status.PaymentReference)
@@ -167,7 +168,7 @@ func TestClaimWalksEveryStepOfTheNorwegianPolicy(t *testing.T) {
 			return err
 		}
 		if d.Status.OpenClaims != 1 || d.Status.Phase != inkassov1.PhaseSurveillance ||
-			len(d.Status.Outstanding) != 1 || d.Status.Outstanding[0].Amount != "1917.91" {
+			len(d.Status.Outstanding) != 1 || d.Status.Outstanding[0].Amount != "1617.91" {
 			return fmt.Errorf("debtor status %+v", d.Status)
 		}
 		return expectCondition(d.Status.Conditions, inkassov1.ConditionReady, metav1.ConditionTrue, "")

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -48,7 +49,17 @@ type DebtorReconciler struct {
 	// write refused while the apiserver is down (default
 	// channelkit.DefaultMaxRetryDelay).
 	MaxRetryDelay time.Duration
+
+	// created remembers the case steps whose notices this process created
+	// (key: case/step, value: wall time), so a reconcile that still sees a
+	// member without the step (its write not in the cache yet) does not
+	// create them again only to be told they exist. A restart forgets it:
+	// the creates are idempotent.
+	created sync.Map
 }
+
+// createdFresh is how long a remembered creation spares a second create.
+const createdFresh = time.Minute
 
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=debtors,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=debtors/status,verbs=get;update;patch

@@ -134,6 +134,7 @@ func nextStep(t *testing.T, ns, name string, c *inkassov1.Claim) {
 	t.Helper()
 	before := len(c.Status.History)
 	if at := c.Status.NextStepAt.Time; at.After(fclock.Now()) {
+		waitNoticesDelivered(t, ns, at)
 		fclock.SetTime(at)
 	}
 	wakeClaim(ns, name)
@@ -228,6 +229,9 @@ func driveAllToEnd(t *testing.T, ns string, names ...string) {
 			}
 		}
 		if next.After(fclock.Now()) {
+			// Time never jumps days in a millisecond on a cluster: let the
+			// channels deliver what is due before the clock moves on.
+			waitNoticesDelivered(t, ns, next)
 			fclock.SetTime(next)
 		}
 		eventually(t, 10*time.Second, func() error {
@@ -244,6 +248,69 @@ func driveAllToEnd(t *testing.T, ns string, names ...string) {
 		})
 	}
 	t.Fatalf("claims %v did not finish in 100 rounds", names)
+}
+
+// waitNoticesDelivered paces the fake clock before it jumps to until, as
+// days pass on a cluster: every notice still waiting that may be sent by
+// then (its notBefore passed) is released at its notBefore, its channel
+// poked, and given up to two seconds to deliver it. A provider that keeps
+// refusing is left to the test.
+func waitNoticesDelivered(t *testing.T, ns string, until time.Time) {
+	t.Helper()
+	for range 20 {
+		var list inkassov1.NoticeList
+		if err := k8s.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+			return
+		}
+		var first time.Time
+		channels := map[string]bool{}
+		for _, n := range list.Items {
+			if c := condition(n.Status.Conditions, inkassov1.ConditionReady); c != nil && c.Reason != inkassov1.NoticeReasonPending {
+				continue
+			}
+			at := fclock.Now()
+			if n.Spec.NotBefore != nil && n.Spec.NotBefore.Time.After(at) {
+				at = n.Spec.NotBefore.Time
+			}
+			if at.After(until) {
+				continue
+			}
+			channels[n.Spec.ChannelRef.Name] = true
+			if first.IsZero() || at.Before(first) {
+				first = at
+			}
+		}
+		if first.IsZero() {
+			return
+		}
+		if first.After(fclock.Now()) {
+			fclock.SetTime(first)
+		}
+		for ch := range channels {
+			p := fmt.Sprintf(`{"metadata":{"annotations":{"test/poke":"%d"}}}`, time.Now().UnixNano())
+			_ = k8s.Patch(context.Background(), &inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ch}},
+				client.RawPatch("application/merge-patch+json", []byte(p)))
+		}
+		handled := func() bool {
+			var now inkassov1.NoticeList
+			if err := k8s.List(context.Background(), &now, client.InNamespace(ns)); err != nil {
+				return true
+			}
+			for _, n := range now.Items {
+				c := condition(n.Status.Conditions, inkassov1.ConditionReady)
+				if (c == nil || c.Reason == inkassov1.NoticeReasonPending) && (n.Spec.NotBefore == nil || !n.Spec.NotBefore.Time.After(fclock.Now())) {
+					return false
+				}
+			}
+			return true
+		}
+		for deadline := time.Now().Add(2 * time.Second); !handled() && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if !handled() {
+			return // a channel that refuses or retries: the test sees to it
+		}
+	}
 }
 
 // debtorsState describes the namespace's debtors for failure messages.

@@ -147,14 +147,18 @@ func TestSwedishPlanFee(t *testing.T) {
 			_ = k8s.Create(context.Background(), logChannel(ns, name))
 		}
 	}
+	// Agreed the day after the due date, before the claim is in collection:
+	// the plan is the creditor's own arrangement and costs the debtor
+	// nothing (the 170 SEK plan fee is a collection cost; a plan agreed in
+	// collection pays it: TestPaymentPlanFeeOnlyInCollection).
 	c := advance(t, ns, "se", 0, func(c *inkassov1.Claim) error {
-		if c.Status.PaymentPlan == nil || c.Status.Balance == nil || c.Status.Balance.Fees != "170.00" {
-			return fmt.Errorf("plan %+v balance %+v: want the 170 SEK plan fee", c.Status.PaymentPlan, c.Status.Balance)
+		if c.Status.PaymentPlan == nil || c.Status.Balance == nil || c.Status.Phase != inkassov1.PhasePaymentPlan {
+			return fmt.Errorf("plan %+v balance %+v phase %s: want the claim held by its plan", c.Status.PaymentPlan, c.Status.Balance, c.Status.Phase)
 		}
 		return nil
 	})
-	if c.Status.PaymentPlan.Fee != "170.00" || c.Status.Phase != inkassov1.PhasePaymentPlan {
-		t.Errorf("plan %+v phase %s", c.Status.PaymentPlan, c.Status.Phase)
+	if c.Status.PaymentPlan.Fee != "0.00" || c.Status.Balance.Fees != "0.00" {
+		t.Errorf("plan %+v balance %+v: want no plan fee before the claim is in collection", c.Status.PaymentPlan, c.Status.Balance)
 	}
 }
 

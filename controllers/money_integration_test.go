@@ -18,15 +18,15 @@ import (
 //
 // (2027 carries the last known sats, 750, forward.)
 //
-// Interest runs through each event's day (days = event date - due date):
+// Interest runs through each event's day (days = event date - due date), as
+// simple interest on the principal, rounded where the principal changes
+// (a payment), never at a fee booking:
 //
-//	10-01..10-14  14 d x 10,000.00 = 38.36   notice fee 37.50 on 10-14 (1/20 of 750)
-//	10-15..10-20   6 d x 10,000.00 = 16.44   payment 2,000 on 10-20: fees 37.50, interest 54.80, principal 1,907.70
-//	10-21..10-28   8 d x  8,092.30 = 17.74   light salær 600.00 on 10-28 (0.80 x 750)
-//	10-29..11-09  12 d x  8,092.30 = 26.60   payment 3,000 on 11-09: fees 600, interest 44.34, principal 2,355.66
-//	11-10..11-14   5 d x  5,736.64 =  7.86   last step on 11-14
+//	10-01..10-20  20 d x 10,000.00 = 54.79   (notice fee 37.50 on 10-14, 1/20 of 750) payment 2,000 on 10-20: fees 37.50, interest 54.79, principal 1,907.71
+//	10-21..11-09  20 d x  8,092.29 = 44.34   (light salær 600.00 on 10-28, 0.80 x 750) payment 3,000 on 11-09: fees 600, interest 44.34, principal 2,355.66
+//	11-10..11-14   5 d x  5,736.63 =  7.86   last step on 11-14
 //
-// interest 107.00, fees 637.50, paid 5,000, outstanding 5,744.50.
+// interest 106.99, fees 637.50, paid 5,000, outstanding 5,744.49.
 func TestBalanceAfterFeesInterestAndTwoPartialPayments(t *testing.T) {
 	start := time.Date(2027, 9, 29, 12, 0, 0, 0, oslo)
 	if fclock.Now().After(start) {
@@ -69,7 +69,7 @@ func TestBalanceAfterFeesInterestAndTwoPartialPayments(t *testing.T) {
 	if fmt.Sprint(fired) != "[2027-10-14/37.50 2027-10-28/600.00 2027-11-14/0.00]" {
 		t.Fatalf("steps fired %v", fired)
 	}
-	want := inkassov1.Balance{Principal: "10000.00", Fees: "637.50", Interest: "107.00", Paid: "5000.00", Outstanding: "5744.50", AsOf: "2027-11-14"}
+	want := inkassov1.Balance{Principal: "10000.00", Fees: "637.50", Interest: "106.99", Paid: "5000.00", Outstanding: "5744.49", AsOf: "2027-11-14"}
 	if c.Status.Balance == nil || *c.Status.Balance != want {
 		t.Fatalf("balance %+v, want %+v", c.Status.Balance, want)
 	}
@@ -105,7 +105,7 @@ func TestBalanceAfterFeesInterestAndTwoPartialPayments(t *testing.T) {
 	}
 	eventually(t, 10*time.Second, func() error {
 		b := getClaim(t, ns, claim.Name).Status.Balance
-		if b == nil || b.AsOf != "2027-12-04" || b.Paid != "6000.00" || b.Interest == "107.00" {
+		if b == nil || b.AsOf != "2027-12-04" || b.Paid != "6000.00" || b.Interest == "106.99" {
 			return fmt.Errorf("balance %+v, want it refreshed to 2027-12-04 with 6000.00 paid", b)
 		}
 		return nil

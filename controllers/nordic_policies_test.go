@@ -15,7 +15,10 @@ func TestSwedishAndFinnishSamplePolicies(t *testing.T) {
 		wantFees                          string // step=fee in history order
 		wantPhase                         inkassov1.ClaimPhase
 	}{
-		{"sweden", "SE", "SEK", "2500.00", "reminder=60.00 collection-demand=180.00 sms-reminder=0.00 credit-assessment=0.00 payment-order=300.00", inkassov1.PhaseSurveillance},
+		// No reminder fee: the debtor did not agree to one when the debt
+		// arose; no Kronofogden fee: the payment order's branch (Legal) is not
+		// taken by an insolvent debtor, who goes to Surveillance.
+		{"sweden", "SE", "SEK", "2500.00", "reminder=0.00 collection-demand=180.00 sms-reminder=0.00 credit-assessment=0.00 payment-order=0.00", inkassov1.PhaseSurveillance},
 		{"finland", "FI", "EUR", "800.00", "reminder=5.00 second-reminder=5.00 demand-letter=24.00 credit-assessment=0.00 legal-collection=0.00", inkassov1.PhaseSurveillance},
 	} {
 		t.Run(tc.policy, func(t *testing.T) {

@@ -102,7 +102,9 @@ func TestFreeCancellationRunsFromTheTransfer(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)
 	create(t, samplePolicyFile(t, ns, "collectors"), logChannel(ns, "letter"), debtor(ns, "fc", inkassov1.DebtorConsumer))
-	create(t, claimIn(ns, "free", "fc", "1000.00", "NOK", "collectors", -1), claimIn(ns, "costly", "fc", "1000.00", "NOK", "collectors", -1))
+	// Due 20 days ago: the first step after the transfer may charge its
+	// reminder fee (sent at least 14 days after the due date).
+	create(t, claimIn(ns, "free", "fc", "1000.00", "NOK", "collectors", -20), claimIn(ns, "costly", "fc", "1000.00", "NOK", "collectors", -20))
 	for _, n := range []string{"free", "costly"} {
 		driveToStep(t, ns, n, "reminder") // the first step past the reminders: the transfer
 	}
@@ -135,8 +137,9 @@ func TestFreeCancellationRunsFromTheTransfer(t *testing.T) {
 	mustPatchClaim(t, ns, "costly", `{"spec":{"withdraw":true}}`)
 	eventually(t, 10*time.Second, func() error {
 		c := getClaim(t, ns, "costly")
-		if c.Status.Phase != inkassov1.PhaseWithdrawn || c.Status.Balance.CreditorCharge == "0.00" || c.Status.Balance.CreditorCharge == "" {
-			return fmt.Errorf("withdrawn the day after: phase %s, creditor charge %q, want the unpaid fees", c.Status.Phase, c.Status.Balance.CreditorCharge)
+		// Its share of the case's reminder fee: 37.50 (1/20 of 750) split 1:1.
+		if c.Status.Phase != inkassov1.PhaseWithdrawn || c.Status.Balance.CreditorCharge != "18.75" {
+			return fmt.Errorf("withdrawn the day after: phase %s, creditor charge %q, want its unpaid fee share 18.75", c.Status.Phase, c.Status.Balance.CreditorCharge)
 		}
 		return nil
 	})

@@ -44,7 +44,7 @@ func (x *decider) caseMember(pl schedule.Plan) (handled bool) {
 		x.ready(ReasonWaiting, "collected in case "+c.ID+" of debtor "+x.f.Debtor.Name+"; next step "+c.NextStep+" at "+c.NextStepAt.UTC().Format(time.RFC3339))
 		return true
 	}
-	if pl.Next < 0 || p.Steps[pl.Next].Reminder() || !pl.Due {
+	if pl.Next < 0 || p.Steps[pl.Next].Reminder() {
 		return false
 	}
 	if c != nil && c.Policy != p.Name {
@@ -54,22 +54,26 @@ func (x *decider) caseMember(pl schedule.Plan) (handled bool) {
 	if !transferred(p, st.History) && x.f.Debtor.Country != p.Jurisdiction {
 		return false // forwarded by its own step
 	}
-	if c != nil && c.NextStep != p.Steps[pl.Next].Name {
-		// The case is at another step than the claim. A claim never skips
-		// a step the law requires: one that missed the case's collection
-		// notice gets its own, with its own deadline, before any demand or
-		// salær (inkassoloven §§ 9-10). It is collected alone until its own
-		// next step is the case's next step, and joins the case then.
+	switch {
+	case c != nil && (c.NextStep == "" || !MayJoin(p, x.c, c.NextStep, c.NextStepAt)):
+		// A claim never skips a step the law requires: one that missed the
+		// case's collection notice (or demand) gets its own, with its own
+		// deadline, before any demand or salær (inkassoloven §§ 9-10). It
+		// is collected alone until it may join the case's next step.
 		st.AwaitingCase = false
 		return false
+	case c == nil && !pl.Due:
+		return false
 	}
+	// Due to open a case, or free to join the open one: the debtor takes
+	// the claim in; meanwhile it takes no step of its own.
 	x.setNext(pl)
 	// The debtor's own timer takes the claim in when its transfer is due,
 	// so asking would cost a claim write per transfer. The claim says it
 	// waits only when its debtor has not acted for a while (a stalled
 	// Debtor controller): until then it keeps what it showed.
 	waited := x.now.Sub(pl.NextAt)
-	if prev := st.Ready; !st.AwaitingCase && waited < x.f.TransferGrace && prev != nil && prev.Reason == ReasonWaiting {
+	if prev := st.Ready; !st.AwaitingCase && waited < x.f.TransferGrace && prev != nil && (prev.Reason == ReasonWaiting || c != nil) {
 		x.ready(prev.Reason, prev.Message)
 		x.d.Wake = pl.NextAt.Add(x.f.TransferGrace)
 		return true
@@ -136,6 +140,52 @@ func (x *decider) takeCaseSteps(c *Case) bool {
 		took = rec.Time
 		x.event(false, "StepCompleted", "Step", "step %s done in case %s: %d notice(s), fee share %s %s",
 			rec.Step, c.ID, len(names), share.String(), x.c.Currency)
+	}
+	return true
+}
+
+// MayJoin reports whether a claim may join a case whose next step is next,
+// due at: it has had every step before it that the law requires (each
+// notice that gives the debtor a deadline, and the payment demand), each
+// deadline has run out by then (inkassoloven §§ 9-10), heavy salær comes
+// more than 28 days after its own demand's deadline (inkassoforskriften
+// § 2-3), and it has not gone past the case. Steps without legal weight
+// (an SMS, a call) it may skip.
+func MayJoin(p *Policy, cl *Claim, next string, at time.Time) bool {
+	idx := slices.IndexFunc(p.Steps, func(s Step) bool { return s.Name == next })
+	if idx < 0 {
+		return false
+	}
+	for _, s := range p.Steps[idx:] {
+		if cl.HasStep(s.Name) {
+			return false // ahead of the case
+		}
+	}
+	var demandAt time.Time
+	demandDays := 0
+	for _, s := range p.Steps[:idx] {
+		demand := s.Fee == fees.LightSalary && s.FixedFee == ""
+		if s.Reminder() || !(s.PaymentDeadlineDays > 0 || demand) {
+			continue
+		}
+		var done *Entry
+		for i := range cl.State.History {
+			if cl.State.History[i].Step == s.Name {
+				done = &cl.State.History[i]
+			}
+		}
+		if done == nil || at.Before(done.Time.AddDate(0, 0, s.PaymentDeadlineDays)) {
+			return false
+		}
+		if demand {
+			demandAt, demandDays = done.Time, s.PaymentDeadlineDays
+		}
+	}
+	if s := p.Steps[idx]; s.Fee == fees.HeavySalary && s.FixedFee == "" {
+		m := MinimumsOn(p.Jurisdiction, at)
+		if demandAt.IsZero() || !at.After(demandAt.AddDate(0, 0, demandDays+m.HeavyAfterDemandDeadlineDays)) {
+			return false
+		}
 	}
 	return true
 }
@@ -315,11 +365,31 @@ func decideCase(f CaseFacts, cur string, c *Case, claims []*Claim, out *CasesDec
 			}
 			return active[i].Name < active[j].Name
 		})
-		p, prob := f.PolicyOf(active[0])
-		if prob != nil {
-			return nil // the claim itself stalls and says why
+		// The opener is the earliest-due claim whose transfer is due now;
+		// the case follows its policy. Claims that will not transfer (every
+		// step done, automatic collection off, a policy that does not
+		// consolidate, one that cannot be found: the claim says why) open
+		// nothing.
+		for _, cl := range active {
+			q, prob := f.PolicyOf(cl)
+			if prob != nil || !q.Consolidation {
+				continue
+			}
+			_, at, ok := nextCaseStep(cl, f.Debtor, q, now)
+			switch {
+			case !ok:
+			case !now.Before(at) || cl.State.AwaitingCase:
+				policy = q
+			default:
+				out.Wake = Earliest(out.Wake, at)
+			}
+			if policy != nil {
+				break
+			}
 		}
-		policy = p
+		if policy == nil {
+			return nil
+		}
 	}
 	if !policy.Consolidation {
 		return c
@@ -334,13 +404,24 @@ func decideCase(f CaseFacts, cur string, c *Case, claims []*Claim, out *CasesDec
 		case c != nil && c.Lists(cl.Name):
 			members = append(members, cl)
 		case !samePolicy(f, cl, policy):
+			// Collected alone while this case is open; once it closes, the
+			// claim's transfer may open a case of its own policy, so the
+			// debtor wakes then too.
+			if q, prob := f.PolicyOf(cl); prob == nil && q.Consolidation {
+				if _, at, ok := nextCaseStep(cl, f.Debtor, q, now); ok && at.After(now) {
+					joinAt = Earliest(joinAt, at)
+				}
+			}
 		default:
-			step, at, ok := nextCaseStep(cl, f.Debtor, policy, now)
+			_, at, ok := nextCaseStep(cl, f.Debtor, policy, now)
 			switch {
 			case !ok:
-			case c != nil && step != c.NextStep:
-				// Behind (or ahead of) the case: collected alone until its
-				// own next step is the case's (no required step skipped).
+			case c != nil:
+				// Joins the open case as soon as it may without skipping a
+				// step the law requires; until then collected alone.
+				if c.NextStep != "" && MayJoin(policy, cl, c.NextStep, c.NextStepAt) {
+					awaiting = append(awaiting, cl)
+				}
 			case !now.Before(at) || cl.State.AwaitingCase:
 				awaiting = append(awaiting, cl)
 			default:
@@ -357,11 +438,10 @@ func decideCase(f CaseFacts, cur string, c *Case, claims []*Claim, out *CasesDec
 	}
 	if c == nil {
 		opener := awaiting[0] // active, and so awaiting, is sorted by due date when no case is open
-		// Claims open a case together only at the same step.
+		// Claims open a case together only where none skips a required step.
 		openerStep, _, _ := nextCaseStep(opener, f.Debtor, policy, now)
 		awaiting = slices.DeleteFunc(awaiting, func(cl *Claim) bool {
-			step, _, _ := nextCaseStep(cl, f.Debtor, policy, now)
-			return step != openerStep
+			return cl != opener && !MayJoin(policy, cl, openerStep, now)
 		})
 		c = &Case{ID: CaseID(f.Debtor.Name, opener.Name), Policy: policy.Name, Currency: cur, DueDate: opener.DueDate, OpenedAt: now.Truncate(time.Second)}
 		// The case goes on from where its opener is: steps it already had count as done.

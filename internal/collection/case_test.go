@@ -252,18 +252,27 @@ func TestDecideCasesJoiningClaim(t *testing.T) {
 	if dec := DecideCases(f); !slices.Equal(dec.Cases[0].Claims, []string{"inv-a"}) {
 		t.Errorf("a claim behind the case was taken in: %v", dec.Cases[0].Claims)
 	}
-	// inv-c had its own collection notice a day after the case's: its own
-	// payment demand falls due with the case's, and it joins then.
+	// inv-c had its own collection notice a day after the case's; its
+	// deadline (14 days) runs out before the case's payment demand, so it
+	// joins the case at once, and the demand covers it.
 	c := newClaim("inv-c", "NOK", "2000.00", kDue)
 	did(c, p, "reminder", kReminderAt, nok("0"))
 	did(c, p, "collection-notice", kNoticeAt.AddDate(0, 0, 1), nok("35.00"))
 	f = casesFor(p, consumer("ola", "NO"), kDemandAt.Add(-time.Hour), a, c)
 	f.Cases = []Case{cs}
 	dec := DecideCases(f)
-	if !slices.Equal(dec.Cases[0].Claims, []string{"inv-a"}) {
-		t.Errorf("joined early: %v", dec.Cases[0].Claims)
+	if !slices.Equal(dec.Cases[0].Claims, []string{"inv-a", "inv-c"}) || dec.Recorded {
+		t.Errorf("claims %v, recorded %v: want inv-c taken in, no step before the case's demand is due", dec.Cases[0].Claims, dec.Recorded)
 	}
-	wantTime(t, "wake at the join", dec.Wake, kDemandAt)
+	wantTime(t, "wake at the case's demand", dec.Wake, kDemandAt)
+	// Had its notice been a week later, its deadline would still run at the
+	// case's demand: it stays alone.
+	late := newClaim("inv-d", "NOK", "2000.00", kDue)
+	did(late, p, "reminder", kReminderAt, nok("0"))
+	did(late, p, "collection-notice", kNoticeAt.AddDate(0, 0, 7), nok("35.00"))
+	if MayJoin(p, late, "payment-demand", kDemandAt) {
+		t.Errorf("inv-d may join the payment demand %v although its notice's deadline runs to %v", kDemandAt, kNoticeAt.AddDate(0, 0, 21))
+	}
 	f.Now = kDemandAt.Add(time.Minute)
 	dec = DecideCases(f)
 	if len(dec.Cases) != 1 || !slices.Equal(dec.Cases[0].Claims, []string{"inv-a", "inv-c"}) {
