@@ -56,7 +56,16 @@ type DebtorReconciler struct {
 	// create them again only to be told they exist. A restart forgets it:
 	// the creates are idempotent.
 	created sync.Map
+	// totalsWritten is when each debtor's status was last written (wall
+	// time): a change of its totals alone (open claims, outstanding, phase)
+	// waits until totalsDelay has passed, so a burst of claim steps costs
+	// one debtor write, not one each.
+	totalsWritten sync.Map
 }
+
+// totalsDelay is how long a debtor's totals may lag its claims. The case
+// record, conditions and deletion are never delayed.
+const totalsDelay = 2 * time.Second
 
 // createdFresh is how long a remembered creation spares a second create.
 const createdFresh = time.Minute
@@ -127,6 +136,14 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		}
 	}
 
+	var later time.Duration
+	if !deleting && caseErr == nil && totalsOnly(&orig.Status, &d.Status) {
+		if at, ok := r.totalsWritten.Load(req.NamespacedName); ok {
+			if wait := totalsDelay - time.Since(at.(time.Time)); wait > 0 {
+				d.Status, later = *orig.Status.DeepCopy(), wait
+			}
+		}
+	}
 	if !apiequality.Semantic.DeepEqual(orig.Status, d.Status) {
 		// Optimistic lock: the case history must never be written from a stale read.
 		if err := r.Client.Status().Patch(ctx, &d, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
@@ -135,6 +152,7 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 			}
 			return reconcile.Result{}, errors.Join(caseErr, fmt.Errorf("writing debtor status: %w", err))
 		}
+		r.totalsWritten.Store(req.NamespacedName, time.Now())
 	}
 	if caseErr != nil {
 		return reconcile.Result{}, caseErr
@@ -153,10 +171,31 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if finErr != nil {
 		return reconcile.Result{}, finErr
 	}
-	if wake.IsZero() {
-		return reconcile.Result{}, nil
+	res := reconcile.Result{}
+	if !wake.IsZero() {
+		res.RequeueAfter = max(simclock.RealDuration(r.Clock, wake.Sub(now)), time.Millisecond)
 	}
-	return reconcile.Result{RequeueAfter: max(simclock.RealDuration(r.Clock, wake.Sub(now)), time.Millisecond)}, nil
+	if later > 0 && (res.RequeueAfter == 0 || later < res.RequeueAfter) {
+		res.RequeueAfter = later // the totals held back above
+	}
+	return res, nil
+}
+
+// totalsOnly reports whether the debtor's status differs from the stored
+// one only in its totals: open claims, outstanding amounts, phase (and the
+// Ready message that counts the open claims).
+func totalsOnly(stored, computed *inkassov1.DebtorStatus) bool {
+	if apiequality.Semantic.DeepEqual(stored, computed) {
+		return false
+	}
+	a, b := stored.DeepCopy(), computed.DeepCopy()
+	for _, st := range []*inkassov1.DebtorStatus{a, b} {
+		st.OpenClaims, st.Outstanding, st.Phase = 0, nil, ""
+		if c := meta.FindStatusCondition(st.Conditions, inkassov1.ConditionReady); c != nil && c.Reason == "Aggregated" {
+			c.Message = ""
+		}
+	}
+	return apiequality.Semantic.DeepEqual(a, b)
 }
 
 func (r *DebtorReconciler) patchFinalizer(ctx context.Context, d *inkassov1.Debtor, add bool) error {
