@@ -107,12 +107,7 @@ func convertPolicy(p *inkassov1.CollectionPolicy) (*collection.Policy, error) {
 	for _, st := range s.Steps {
 		step := collection.Step{Name: st.Name, Phase: collection.Phase(st.Phase), Action: collection.Action(st.Action),
 			Channels: st.Channels, Template: st.Template, PaymentDeadlineDays: int(st.PaymentDeadlineDays)}
-		switch fees.Kind(st.Fee) {
-		case "", fees.None, fees.Reminder, fees.LightSalary, fees.HeavySalary, fees.Compensation:
-			step.Fee = fees.Kind(st.Fee)
-		default:
-			step.FixedFee = st.Fee
-		}
+		step.Fee, step.FixedFee = collection.FeeOf(st.Fee)
 		out.Steps = append(out.Steps, step)
 	}
 	return out, nil

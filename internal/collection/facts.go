@@ -164,6 +164,15 @@ type Step struct {
 	PaymentDeadlineDays int
 }
 
+// FeeOf reads a policy step's fee: a fee kind, or else a fixed amount.
+func FeeOf(fee string) (kind fees.Kind, fixed string) {
+	switch k := fees.Kind(fee); k {
+	case "", fees.None, fees.Reminder, fees.LightSalary, fees.HeavySalary, fees.Compensation:
+		return k, ""
+	}
+	return "", fee
+}
+
 // Reminder reports a reminder-phase step: the claim's own, before transfer.
 func (s Step) Reminder() bool { return s.Phase == PhaseReminder }
 

@@ -71,12 +71,7 @@ func newPolicy(name, jurisdiction string, loc *time.Location, minDue, minInvoice
 	}
 	for _, d := range defs {
 		s := Step{Name: d.name, Phase: d.phase, Action: d.action, Channels: d.channels, PaymentDeadlineDays: d.deadline}
-		switch fees.Kind(d.fee) {
-		case "", fees.None, fees.Reminder, fees.LightSalary, fees.HeavySalary, fees.Compensation:
-			s.Fee = fees.Kind(d.fee)
-		default:
-			s.FixedFee = d.fee
-		}
+		s.Fee, s.FixedFee = FeeOf(d.fee)
 		p.Steps = append(p.Steps, s)
 		p.Timing.Steps = append(p.Timing.Steps, schedule.Step{Name: d.name, Reminder: d.phase == PhaseReminder, AfterDueDays: d.after, MinGapDays: d.gap})
 	}
