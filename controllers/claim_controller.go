@@ -30,6 +30,7 @@ import (
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/collection"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
+	"github.com/inkasso-operator/inkasso-operator/internal/money"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
 )
@@ -243,7 +244,7 @@ func (r *ClaimReconciler) apply(ctx context.Context, claim *inkassov1.Claim, deb
 		setBalance(&claim.Status, *dec.Balance) // before the creditor's notices, which state it
 	}
 	for _, fb := range dec.Fallbacks {
-		if err := r.createFallback(ctx, claim, policy, fb, now); err != nil {
+		if err := r.createFallback(ctx, claim, debtor, policy, fb, now); err != nil {
 			return err
 		}
 	}
@@ -293,23 +294,63 @@ func (r *ClaimReconciler) apply(ctx context.Context, claim *inkassov1.Claim, deb
 	return nil
 }
 
-// createFallback copies a failed debtor notice to the fallback channel.
-func (r *ClaimReconciler) createFallback(ctx context.Context, claim *inkassov1.Claim, policy *inkassov1.CollectionPolicy, fb collection.Fallback, now time.Time) error {
+// createFallback sends a failed debtor notice again through the policy's
+// fallback channel. The copy is rendered anew, released now: its payment
+// deadline counts from its own release (never shorter than the law's
+// minimum), and it states the claims' balances of today.
+func (r *ClaimReconciler) createFallback(ctx context.Context, claim *inkassov1.Claim, debtor *inkassov1.Debtor, policy *inkassov1.CollectionPolicy,
+	fb collection.Fallback, now time.Time) error {
 	var n inkassov1.Notice
 	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: claim.Namespace, Name: fb.Of}, &n); err != nil {
 		return fmt.Errorf("reading notice %s: %w", fb.Of, err)
 	}
-	cp := &inkassov1.Notice{ObjectMeta: metav1.ObjectMeta{Name: fb.Copy, Namespace: n.Namespace, Labels: n.Labels,
-		OwnerReferences: n.OwnerReferences, Annotations: map[string]string{fallbackForAnnotation: n.Name}}, Spec: n.Spec}
-	cp.Spec.ChannelRef = inkassov1.LocalObjectReference{Name: fb.Channel}
-	if cp.Spec.NotBefore != nil && cp.Spec.NotBefore.Time.Before(now) {
-		cp.Spec.NotBefore = nil
+	step, err := policyStep(policy, n.Spec.Step)
+	if err != nil {
+		return stall(collection.ReasonInvalidPolicy, "fallback for notice %s: %v", n.Name, err)
 	}
-	cp.Spec.Deadline = deliveryDeadline(policy, now)
-	if err := r.Client.Create(ctx, cp); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("creating fallback notice %s: %w", fb.Copy, err)
+	tp, err := timing(policy)
+	if err != nil {
+		return err
 	}
-	return nil
+	pf, err := policyFacts(policy, now)
+	if err != nil {
+		return err
+	}
+	var claims []*inkassov1.Claim
+	var balances []ledger.Result
+	fee := money.Zero(string(claim.Spec.Currency))
+	for _, ref := range n.Spec.ClaimRefs {
+		cl := claim
+		if ref.Name != claim.Name {
+			cl = &inkassov1.Claim{}
+			if err := r.Client.Get(ctx, types.NamespacedName{Namespace: claim.Namespace, Name: ref.Name}, cl); err != nil {
+				return fmt.Errorf("reading claim %s of notice %s: %w", ref.Name, n.Name, err)
+			}
+		}
+		cf, err := claimFacts(cl)
+		if err != nil {
+			return err
+		}
+		b, err := collection.Balance(cf, pf, debtorFacts(debtor), now)
+		if err != nil {
+			return stall(collection.ReasonInvalidAmount, "%v", err)
+		}
+		claims, balances = append(claims, cl), append(balances, b)
+		for _, h := range cf.State.History {
+			if h.Step == n.Spec.Step && h.HasFee && h.Fee.Currency == fee.Currency {
+				fee = fee.Add(h.Fee)
+			}
+		}
+	}
+	var owner client.Object = claim
+	if len(n.OwnerReferences) > 0 && n.OwnerReferences[0].Kind == "Debtor" {
+		owner = debtor
+	}
+	step.Channels = []string{fb.Channel}
+	_, err = createNotices(ctx, r.Client, noticeInput{caseID: n.Spec.CaseID, debtor: debtor, policy: policy, tp: tp, step: step,
+		claims: claims, balances: balances, owner: owner, now: now, fee: fee, reference: n.Spec.PaymentReference,
+		annotations: map[string]string{fallbackForAnnotation: n.Name}})
+	return err
 }
 
 // balanceAccrualOnly reports whether b differs from the stored balance and

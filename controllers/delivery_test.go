@@ -154,8 +154,19 @@ func TestFallbackChannelTakesOverAFailedNotice(t *testing.T) {
 		}
 	}
 	cp := waitNotice(t, ns, copyName, func(n *inkassov1.Notice) error { return readyReason(n, inkassov1.NoticeReasonSent) })
-	if cp.Spec.ChannelRef.Name != "post" || cp.Annotations["collection.inkasso.dev/fallback-for"] != failed || cp.Spec.Body != getNotice(t, ns, failed).Spec.Body {
-		t.Errorf("fallback notice %s: channel %s, annotations %v: want a copy of %s on channel post", cp.Name, cp.Spec.ChannelRef.Name, cp.Annotations, failed)
+	orig := getNotice(t, ns, failed)
+	if cp.Spec.ChannelRef.Name != "post" || cp.Annotations["collection.inkasso.dev/fallback-for"] != failed || cp.Spec.Step != orig.Spec.Step ||
+		cp.Spec.PaymentReference != orig.Spec.PaymentReference || len(cp.Spec.ClaimRefs) != len(orig.Spec.ClaimRefs) {
+		t.Errorf("fallback notice %s: channel %s, annotations %v: want %s sent again on channel post", cp.Name, cp.Spec.ChannelRef.Name, cp.Annotations, failed)
+	}
+	// Rendered anew when released: its deadline counts from its own
+	// release, never from the failed original's (the reminder gives 10 days).
+	released := fclock.Now()
+	if cp.Spec.NotBefore != nil {
+		released = cp.Spec.NotBefore.Time
+	}
+	if min := released.In(oslo).AddDate(0, 0, 10).Format(time.DateOnly); string(cp.Spec.PayBy) < min {
+		t.Errorf("fallback pays by %s, less than 10 days after its release (%s)", cp.Spec.PayBy, min)
 	}
 	if s := meta.FindStatusCondition(getClaim(t, ns, "fbc").Status.Conditions, inkassov1.ConditionStalled); s != nil && s.Status == metav1.ConditionTrue {
 		t.Errorf("claim stalled although the fallback delivered: %s", s.Message)

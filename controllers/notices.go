@@ -49,6 +49,8 @@ type noticeInput struct {
 	// release is when the notice may first be delivered (notBefore): its
 	// payment deadline counts from then.
 	release time.Time
+	// annotations to set on the notice (a fallback copy names the original).
+	annotations map[string]string
 }
 
 // Label keys the operator sets on notices.
@@ -157,6 +159,9 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 	n.Spec.Deadline = deliveryDeadline(in.policy, from)
 	if len(in.caseID) <= 63 {
 		n.Labels[caseLabel] = in.caseID
+	}
+	if len(in.annotations) > 0 {
+		n.Annotations = in.annotations
 	}
 	if err := controllerutil.SetOwnerReference(in.owner, n, scheme); err != nil {
 		return nil, fmt.Errorf("owner reference: %w", err)
