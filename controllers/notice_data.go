@@ -5,11 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/calendar"
-	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/collection"
-	"github.com/inkasso-operator/inkasso-operator/internal/fees"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
 	"github.com/inkasso-operator/inkasso-operator/internal/notice"
@@ -34,23 +31,10 @@ func noticeData(in noticeInput, feeCharged money.Money) (notice.Data, error) {
 		return notice.Data{}, err
 	}
 	payBy := ""
-	if days := int(in.step.PaymentDeadlineDays); days > 0 {
-		// Counted from when the notice is released to its channel (a contact
-		// window or the weekly cap may hold it), never shorter than the
-		// jurisdiction's minimum, and moved to the next bank day when it
-		// lands on a weekend or holiday.
-		from := in.now
-		if in.release.After(from) {
-			from = in.release
-		}
-		if in.step.Phase != inkassov1.StepPhaseReminder {
-			m := collection.MinimumsOn(string(in.policy.Spec.Jurisdiction), from)
-			days = max(days, m.NoticeDeadlineDays)
-			if in.step.Fee == string(fees.LightSalary) {
-				days = max(days, m.DemandDeadlineDays)
-			}
-		}
-		payBy = cal.NextBankDay(civil.Of(from, in.tp.Location).AddDays(days)).String()
+	step := collection.Step{Name: in.step.Name, Phase: collection.Phase(in.step.Phase), PaymentDeadlineDays: int(in.step.PaymentDeadlineDays)}
+	step.Fee, step.FixedFee = collection.FeeOf(in.step.Fee)
+	if d, ok := collection.PayBy(string(in.policy.Spec.Jurisdiction), step, in.now, in.release, in.tp.Location, cal); ok {
+		payBy = d.String()
 	}
 
 	cur := string(in.claims[0].Spec.Currency)

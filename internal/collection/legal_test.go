@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inkasso-operator/inkasso-operator/internal/calendar"
 	"github.com/inkasso-operator/inkasso-operator/internal/civil"
+	"github.com/inkasso-operator/inkasso-operator/internal/fees"
 	"github.com/inkasso-operator/inkasso-operator/internal/plan"
 )
 
@@ -105,5 +107,48 @@ func TestLimitationRestarts(t *testing.T) {
 	if dec := DecideClaim(facts(p, consumer("ola", "NO"), c, local(oslo, 2036, 2, 2, 12, 0))); dec.State.Phase != PhaseTimeBarred ||
 		!strings.Contains(dec.Ready.Message, "10 years after the judgment") {
 		t.Errorf("2036-02-02: phase %s (%s), want time-barred 10 years after the judgment", dec.State.Phase, dec.Ready.Message)
+	}
+}
+
+// Point 6: a notice's deadline counts from its release to the channel, is
+// never shorter than the minimum (Norway: 14 days after the reminders,
+// inkassoloven §§ 9-10; Sweden: 8 days for the inkassokrav) and moves to
+// the next bank day (Norwegian holidays included).
+func TestPayByFromTheRelease(t *testing.T) {
+	no, err := calendar.For("NO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	se, _ := calendar.For("SE")
+	notice := Step{Name: "collection-notice", Phase: PhaseCollection, PaymentDeadlineDays: 14, Fee: fees.Reminder}
+	stepAt := local(oslo, 2026, 1, 19, 9, 0) // a Monday
+	for _, tc := range []struct {
+		name    string
+		j       string
+		step    Step
+		release time.Time
+		cal     *calendar.Calendar
+		loc     *time.Location
+		want    string
+	}{
+		{"released at the step", "NO", notice, time.Time{}, no, oslo, "2026-02-02"},
+		{"held four days by the weekly cap", "NO", notice, stepAt.AddDate(0, 0, 4), no, oslo, "2026-02-06"},
+		{"held five days: a Saturday, so Monday", "NO", notice, stepAt.AddDate(0, 0, 5), no, oslo, "2026-02-09"},
+		{"a policy asking 10 days still gives 14", "NO", Step{Name: "n", Phase: PhaseCollection, PaymentDeadlineDays: 10}, time.Time{}, no, oslo, "2026-02-02"},
+		{"a reminder keeps its own days", "NO", Step{Name: "r", Phase: PhaseReminder, PaymentDeadlineDays: 10}, time.Time{}, no, oslo, "2026-01-29"},
+		{"Easter: 14 days land on Good Friday, moved past Easter Monday", "NO", notice, local(oslo, 2026, 3, 20, 9, 0), no, oslo, "2026-04-07"},
+		{"SE inkassokrav asking 5 days gives 8", "SE", Step{Name: "krav", Phase: PhaseCollection, PaymentDeadlineDays: 5, Fee: fees.LightSalary},
+			local(stockholm, 2026, 1, 19, 9, 0), se, stockholm, "2026-01-27"},
+	} {
+		got, ok := PayBy(tc.j, tc.step, stepAt, tc.release, tc.loc, tc.cal)
+		if tc.release.After(stepAt.AddDate(0, 1, 0)) {
+			got, ok = PayBy(tc.j, tc.step, tc.release, time.Time{}, tc.loc, tc.cal)
+		}
+		if !ok || got.String() != tc.want {
+			t.Errorf("%s: pay by %s (%v), want %s", tc.name, got, ok, tc.want)
+		}
+	}
+	if _, ok := PayBy("NO", Step{Name: "sms", Phase: PhaseCollection}, stepAt, time.Time{}, oslo, no); ok {
+		t.Error("a step without a deadline got one")
 	}
 }

@@ -1,0 +1,35 @@
+package collection
+
+import (
+	"time"
+
+	"github.com/inkasso-operator/inkasso-operator/internal/calendar"
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
+	"github.com/inkasso-operator/inkasso-operator/internal/fees"
+)
+
+// PayBy is the deadline a step's notice states (ok false: the step gives
+// none). It counts from when the notice is released to its channel (a
+// contact window, the weekly cap or a fallback channel may hold it past
+// the step), never gives fewer days than the jurisdiction's minimum
+// (inkassoloven §§ 9-10: 14 days for a notice after the reminders and for
+// a demand; inkassolagen 5 §: 8 days for an inkassokrav), and moves to the
+// next bank day when it lands on a weekend or public holiday.
+func PayBy(jurisdiction string, s Step, stepAt, release time.Time, loc *time.Location, cal *calendar.Calendar) (civil.Date, bool) {
+	days := s.PaymentDeadlineDays
+	if days <= 0 {
+		return civil.Date{}, false
+	}
+	from := stepAt
+	if release.After(from) {
+		from = release
+	}
+	if !s.Reminder() {
+		m := MinimumsOn(jurisdiction, from)
+		days = max(days, m.NoticeDeadlineDays)
+		if s.Fee == fees.LightSalary && s.FixedFee == "" {
+			days = max(days, m.DemandDeadlineDays)
+		}
+	}
+	return cal.NextBankDay(civil.Of(from, loc).AddDays(days)), true
+}
