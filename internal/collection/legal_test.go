@@ -10,6 +10,7 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
 	"github.com/inkasso-operator/inkasso-operator/internal/plan"
+	"github.com/shopspring/decimal"
 )
 
 // Issue 19, point 3: the free-cancellation window (seed 004: 10 days) runs
@@ -150,5 +151,29 @@ func TestPayByFromTheRelease(t *testing.T) {
 	}
 	if _, ok := PayBy("NO", Step{Name: "sms", Phase: PhaseCollection}, stepAt, time.Time{}, oslo, no); ok {
 		t.Error("a step without a deadline got one")
+	}
+}
+
+// Point 8: the claim's balance has the same interest whether or not fees
+// were booked in between: 1,007 NOK at 12 % for 45 days = 1007 x 0.12 x
+// 45/365 = 14.898 -> 14.90 (forsinkelsesrenteloven: simple interest on the
+// principal).
+func TestBalanceInterestIndependentOfFees(t *testing.T) {
+	p := alone(kraviaPolicy())
+	rate := decimal.RequireFromString("12")
+	p.Money.Rate = &rate
+	due := civil.New(2026, 1, 1)
+	asOf := local(oslo, 2026, 2, 15, 12, 0) // 45 days after the due date
+	for _, withFees := range []bool{false, true} {
+		c := newClaim("inv-1", "NOK", "1007.00", due)
+		if withFees {
+			did(c, p, "collection-notice", local(oslo, 2026, 1, 15, 9, 0), nok("37.50"))
+			did(c, p, "payment-demand", local(oslo, 2026, 2, 1, 9, 0), nok("245.00"))
+		}
+		b, err := Balance(c, p, consumer("ola", "NO"), asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantMoney(t, "interest", b.Interest, "14.90")
 	}
 }
