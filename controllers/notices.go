@@ -169,11 +169,6 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 	return n, nil
 }
 
-// requireChannels stalls when a channel the step uses does not exist.
-func requireChannels(ctx context.Context, c client.Reader, namespace string, policy *inkassov1.CollectionPolicy, step inkassov1.PolicyStep) error {
-	return requireChannelsOf(ctx, c, namespace, step.Channels, fmt.Sprintf("step %q of policy %q", step.Name, policy.Name))
-}
-
 // requireChannelsOf stalls when one of channels, used by usedBy, does not exist.
 func requireChannelsOf(ctx context.Context, c client.Reader, namespace string, channels []string, usedBy string) error {
 	for _, ch := range channels {

@@ -555,15 +555,6 @@ func samePolicy(f CaseFacts, cl *Claim, p *Policy) bool {
 	return prob == nil && q.Name == p.Name
 }
 
-// TransferAt reports when a claim not in a case transfers to collection:
-// when its next own step, a case step, is due. ok is false when no time
-// alone brings the transfer (reminders first, automatic collection off, a
-// debtor abroad forwarded by the claim itself).
-func TransferAt(cl *Claim, d *Debtor, p *Policy, now time.Time) (time.Time, bool) {
-	_, at, ok := nextCaseStep(cl, d, p, now)
-	return at, ok
-}
-
 // nextCaseStep is the claim's own next step when it is a case step, and
 // when it is due; ok is false when no time alone brings one.
 func nextCaseStep(cl *Claim, d *Debtor, p *Policy, now time.Time) (string, time.Time, bool) {

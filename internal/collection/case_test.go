@@ -715,7 +715,7 @@ func TestCaseWaitsForTheCreditorWarningPeriod(t *testing.T) {
 	}
 	if first := c.State.History[0]; first.Time.Before(transfer) {
 		t.Errorf("creditor warned %s that the claim transfers on %s, but the debtor's case recorded %s for it at %s "+
-			"(TransferAt counts the warning as sent on its scheduled day, %s)", warned.Format(time.RFC3339),
+			"(the transfer time counted the warning as sent on its scheduled day, %s)", warned.Format(time.RFC3339),
 			transfer.Format(time.DateOnly), first.Step, first.Time.Format(time.RFC3339), local(oslo, 2025, 3, 16, 9, 0).Format(time.RFC3339))
 	}
 }
