@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -162,7 +163,7 @@ func (c *counter) wrap(rt http.RoundTripper) http.RoundTripper {
 			}
 			if dump := os.Getenv("BENCH_DUMP"); dump != "" && strings.Contains(r.Method+" "+resourceOf(r.URL.Path)+fields, dump) {
 				c.mu.Lock()
-				if c.dumped < 3 {
+				if c.dumped < dumpMax() {
 					c.dumped++
 					if b, err := r.GetBody(); err == nil {
 						body, _ := io.ReadAll(b)
@@ -677,4 +678,12 @@ func profileAPIServer(ctx context.Context, cfg *rest.Config, path string) {
 		return
 	}
 	fmt.Fprintf(os.Stderr, "bench: kube-apiserver CPU profile in %s (%s)\n", path, resp.Status)
+}
+
+// dumpMax is how many request bodies BENCH_DUMP prints (BENCH_DUMP_MAX, default 3).
+func dumpMax() int {
+	if n, err := strconv.Atoi(os.Getenv("BENCH_DUMP_MAX")); err == nil {
+		return n
+	}
+	return 3
 }
