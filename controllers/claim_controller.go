@@ -487,23 +487,14 @@ func (r *ClaimReconciler) claimsOfPolicy(ctx context.Context, o client.Object) [
 }
 
 func (r *ClaimReconciler) stalledClaims(ctx context.Context, o client.Object) []reconcile.Request {
-	var list inkassov1.ClaimList
-	if err := r.Client.List(ctx, &list, client.InNamespace(o.GetNamespace())); err != nil {
-		log.FromContext(ctx).Error(err, "listing claims")
-		return nil
-	}
-	var reqs []reconcile.Request
-	for i := range list.Items {
-		if meta.IsStatusConditionTrue(list.Items[i].Status.Conditions, inkassov1.ConditionStalled) {
-			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
-		}
-	}
-	return reqs
+	return r.claimRequests(ctx, client.InNamespace(o.GetNamespace()), client.MatchingFields{stalledIndex: "true"})
 }
 
+// claimRequests lists claims only for their names: the cache's own objects,
+// not copies (a policy change lists every claim that uses it).
 func (r *ClaimReconciler) claimRequests(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
 	var list inkassov1.ClaimList
-	if err := r.Client.List(ctx, &list, opts...); err != nil {
+	if err := r.Client.List(ctx, &list, append(opts, client.UnsafeDisableDeepCopy)...); err != nil {
 		log.FromContext(ctx).Error(err, "listing claims")
 		return nil
 	}

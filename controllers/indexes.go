@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
@@ -19,7 +22,19 @@ const (
 	// on the cache scans every notice of the namespace, and a busy namespace
 	// holds tens of thousands.
 	noticeDebtorIndex = "metadata.labels.debtor"
+	// stalledIndex is "true" on claims and debtors whose Stalled condition
+	// is True: a channel or policy change wakes those without looking at
+	// the rest of the namespace.
+	stalledIndex = "status.stalled"
 )
+
+// stalledKey indexes an object by whether it is stalled.
+func stalledKey(conds []metav1.Condition) []string {
+	if meta.IsStatusConditionTrue(conds, inkassov1.ConditionStalled) {
+		return []string{"true"}
+	}
+	return nil
+}
 
 // SetupIndexes registers the field indexes the controllers use.
 func SetupIndexes(ctx context.Context, mgr manager.Manager) error {
@@ -44,6 +59,16 @@ func SetupIndexes(ctx context.Context, mgr manager.Manager) error {
 		return nil
 	}); err != nil {
 		return fmt.Errorf("indexing notices by debtor: %w", err)
+	}
+	if err := idx.IndexField(ctx, &inkassov1.Claim{}, stalledIndex, func(o client.Object) []string {
+		return stalledKey(o.(*inkassov1.Claim).Status.Conditions)
+	}); err != nil {
+		return fmt.Errorf("indexing stalled claims: %w", err)
+	}
+	if err := idx.IndexField(ctx, &inkassov1.Debtor{}, stalledIndex, func(o client.Object) []string {
+		return stalledKey(o.(*inkassov1.Debtor).Status.Conditions)
+	}); err != nil {
+		return fmt.Errorf("indexing stalled debtors: %w", err)
 	}
 	return nil
 }

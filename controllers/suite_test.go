@@ -76,7 +76,7 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"},
-		Client: controllers.ClientOptions()})
+		Cache: controllers.CacheOptions(nil), Client: controllers.ClientOptions()})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

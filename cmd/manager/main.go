@@ -18,7 +18,6 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -104,14 +103,8 @@ func run(cfg config) error {
 	if electionID == "" {
 		electionID = leaderElectionID(namespaces)
 	}
-	// managedFields are never read by the controllers: drop them from the
-	// cache, which holds every claim.
-	cacheOpts := cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
+	cacheOpts := controllers.CacheOptions(namespaces)
 	if len(namespaces) > 0 {
-		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
-		for _, ns := range namespaces {
-			cacheOpts.DefaultNamespaces[ns] = cache.Config{}
-		}
 		ctrl.Log.WithName("setup").Info("sharded: watching only these namespaces", "namespaces", namespaces, "leaderElectionID", electionID)
 	}
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{

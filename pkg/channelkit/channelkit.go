@@ -151,7 +151,7 @@ func (c *Controller) noticesOfChannel(ctx context.Context, o client.Object) []re
 		return nil
 	}
 	var list inkassov1.NoticeList
-	if err := c.Client.List(ctx, &list, client.InNamespace(ch.Namespace), client.MatchingFields{channelIndex: ch.Name}); err != nil {
+	if err := c.Client.List(ctx, &list, client.InNamespace(ch.Namespace), client.MatchingFields{channelIndex: ch.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		log.FromContext(ctx).Error(err, "listing notices of channel", "channel", ch.Name)
 		return nil
 	}
@@ -224,6 +224,9 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if done(&live) {
 		return reconcile.Result{}, nil
 	}
+	// Send what the API holds: a cache may keep notices without their
+	// rendered content (the operator's does, controllers.CacheOptions).
+	n.Spec, orig.Spec = live.Spec, live.Spec
 	if wait := c.limits.wait(&ch, now); wait > 0 {
 		// Over the channel's spec.rateLimit: come back when a token is free.
 		// No status write: a throttled backlog must not load the apiserver.
