@@ -43,6 +43,10 @@ type ClaimReconciler struct {
 	// Wake, when set, re-queues the claims sent on it; tests use it after
 	// stepping a fake clock.
 	Wake <-chan event.GenericEvent
+	// StepEvents records a StepCompleted event for every step; without it
+	// a step that changes the claim's phase is announced by the phase's
+	// event, and the others only in status.history.
+	StepEvents bool
 	// MaxConcurrentReconciles bounds parallel claim reconciles.
 	MaxConcurrentReconciles int
 	// MaxRetryDelay caps the backoff after a failed reconcile, such as a
@@ -104,12 +108,20 @@ func (r *ClaimReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 			return reconcile.Result{}, errors.Join(err, fmt.Errorf("writing claim status: %w", perr))
 		}
 	}
+	step := buf.find("StepCompleted")
+	if step != nil && !r.StepEvents {
+		// The step is in status.history; only a phase change is announced.
+		step = buf.take("StepCompleted")
+	}
 	if orig.Status.Phase != claim.Status.Phase && claim.Status.Phase != "" {
 		change := fmt.Sprintf("phase %s → %s", phaseOrNone(orig.Status.Phase), claim.Status.Phase)
-		if step := buf.find("StepCompleted"); step != nil {
+		switch {
+		case step != nil && r.StepEvents:
 			// One event per step: the phase it moved the claim to goes with it.
 			step.note += "; " + change
-		} else {
+		case step != nil:
+			buf.Eventf(&claim, nil, corev1.EventTypeNormal, "Phase"+string(claim.Status.Phase), "PhaseChange", "%s (%s)", change, step.note)
+		default:
 			buf.Eventf(&claim, nil, corev1.EventTypeNormal, "Phase"+string(claim.Status.Phase), "PhaseChange", "%s", change)
 		}
 	}

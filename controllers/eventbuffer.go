@@ -38,6 +38,18 @@ func (b *eventBuffer) find(reason string) *bufferedEvent {
 	return nil
 }
 
+// take removes the pending event with the reason and returns a copy, or nil.
+func (b *eventBuffer) take(reason string) *bufferedEvent {
+	for i := range b.pending {
+		if b.pending[i].reason == reason {
+			e := b.pending[i]
+			b.pending = append(b.pending[:i], b.pending[i+1:]...)
+			return &e
+		}
+	}
+	return nil
+}
+
 // flush emits the events and runs the deferred observations.
 func (b *eventBuffer) flush() {
 	for _, e := range b.pending {

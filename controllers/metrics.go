@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/pkg/eventrecorder"
 )
 
 // stepLateness is how long after it was due each step fired: the operator
@@ -117,7 +118,7 @@ func (s stateCollector) Collect(ch chan<- prometheus.Metric) {
 // registry (served on --metrics-bind-address, next to controller-runtime's
 // own, e.g. controller_runtime_reconcile_errors_total).
 func SetupMetrics(mgr ctrl.Manager) error {
-	for _, c := range []prometheus.Collector{stepLateness, stepsTotal, stateCollector{reader: mgr.GetCache()}} {
+	for _, c := range append([]prometheus.Collector{stepLateness, stepsTotal, stateCollector{reader: mgr.GetCache()}}, eventrecorder.Collectors()...) {
 		if err := metrics.Registry.Register(c); err != nil {
 			if _, dup := err.(prometheus.AlreadyRegisteredError); !dup {
 				return err

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/inkasso-operator/inkasso-operator/controllers/channels"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
+	"github.com/inkasso-operator/inkasso-operator/pkg/eventrecorder"
 )
 
 // Options are what differ between the callers of Setup: the manager binary
@@ -23,6 +25,11 @@ type Options struct {
 	// MaxConcurrentClaims and MaxConcurrentDebtors bound the claims, and
 	// the debtors with their cases, reconciled in parallel (default 1).
 	MaxConcurrentClaims, MaxConcurrentDebtors int
+	// StepEvents records a StepCompleted event on a claim for each step.
+	// Off by default: the step is in the claim's status.history (and
+	// `kubectl inkasso status`), and an event per step was as many
+	// apiserver writes as the claims' own status writes.
+	StepEvents bool
 	// MaxRetryDelay caps the backoff of failed reconciles and deliveries
 	// (default channelkit.DefaultMaxRetryDelay).
 	MaxRetryDelay time.Duration
@@ -60,18 +67,30 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := SetupMetrics(mgr); err != nil {
 		return fmt.Errorf("registering metrics: %w", err)
 	}
-	claims := &ClaimReconciler{Clock: o.Clock, Wake: o.ClaimWake, MaxConcurrentReconciles: o.MaxConcurrentClaims, MaxRetryDelay: o.MaxRetryDelay}
+	cs, err := kubernetes.NewForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
+	if err != nil {
+		return fmt.Errorf("creating the events client: %w", err)
+	}
+	// One bounded event recorder for every controller (pkg/eventrecorder):
+	// client-go's broadcaster holds every event for minutes without a bound.
+	events := eventrecorder.New(cs.EventsV1(), mgr.GetScheme(), eventrecorder.Options{})
+	if err := mgr.Add(events); err != nil {
+		return fmt.Errorf("adding the event recorder: %w", err)
+	}
+	claims := &ClaimReconciler{Clock: o.Clock, Wake: o.ClaimWake, MaxConcurrentReconciles: o.MaxConcurrentClaims, MaxRetryDelay: o.MaxRetryDelay,
+		Recorder: events.For("inkasso-claim"), StepEvents: o.StepEvents}
 	if err := claims.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the claim controller: %w", err)
 	}
-	debtors := &DebtorReconciler{Clock: o.Clock, Wake: o.DebtorWake, MaxConcurrentReconciles: o.MaxConcurrentDebtors, MaxRetryDelay: o.MaxRetryDelay}
+	debtors := &DebtorReconciler{Clock: o.Clock, Wake: o.DebtorWake, MaxConcurrentReconciles: o.MaxConcurrentDebtors, MaxRetryDelay: o.MaxRetryDelay,
+		Recorder: events.For("inkasso-debtor")}
 	if err := debtors.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the debtor controller: %w", err)
 	}
 	if err := (&NoticeGC{Clock: o.Clock, TTL: o.NoticeTTL}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the notice collector: %w", err)
 	}
-	kit := channelkit.Controller{Clock: o.Clock, MaxRetryDelay: o.MaxRetryDelay, MaxConcurrentSends: o.MaxConcurrentSends}
+	kit := channelkit.Controller{Clock: o.Clock, MaxRetryDelay: o.MaxRetryDelay, MaxConcurrentSends: o.MaxConcurrentSends, RecorderFor: events.For}
 	if o.InTreeChannels {
 		if err := channels.Setup(mgr, kit, channels.Options{OutboxDir: o.OutboxDir}); err != nil {
 			return err
@@ -86,6 +105,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		}
 		if c.MaxConcurrentSends == 0 {
 			c.MaxConcurrentSends = kit.MaxConcurrentSends
+		}
+		if c.RecorderFor == nil {
+			c.RecorderFor = kit.RecorderFor
 		}
 		if err := c.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("setting up channel controller %s: %w", c.ControllerName, err)

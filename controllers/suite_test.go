@@ -102,6 +102,7 @@ func runSuite(m *testing.M) int {
 		DebtorWake:          dwake,
 		MaxConcurrentClaims: 4,
 		NoticeTTL:           noticeTTL,
+		StepEvents:          true, // TestClaimMovesThroughTheSteps counts them
 		InTreeChannels:      true,
 		OutboxDir:           outbox,
 		Channels:            []*channelkit.Controller{{ControllerName: scriptedController, Send: scripted.send}},

@@ -56,7 +56,8 @@ cat <<MSG
 MSG
 
 bin/manager --kubeconfig "$kc" --clock-start "$start" --time-scale "$scale" \
-  --outbox-dir "$outbox" --metrics-bind-address 0 --health-probe-bind-address 0 &
+  --outbox-dir "$outbox" --metrics-bind-address 0 --health-probe-bind-address 0 \
+  --step-events --sent-notice-ttl 2160h &
 mgr_pid=$!
 
 # Say when every sample claim has reached its last phase (no next step left).

@@ -24,6 +24,7 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/controllers"
+	"github.com/inkasso-operator/inkasso-operator/internal/contact"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
 )
@@ -39,6 +40,7 @@ type config struct {
 	noticeTTL                                  time.Duration
 	sends                                      int
 	maxRetryDelay                              time.Duration
+	stepEvents                                 bool
 	qps                                        float64
 	burst                                      int
 	lease, renew, retry                        time.Duration
@@ -64,7 +66,8 @@ func main() {
 	flag.IntVar(&cfg.concurrency, "max-concurrent-reconciles", 4, "claims, and debtors with their cases, reconciled in parallel")
 	flag.IntVar(&cfg.sends, "max-concurrent-sends", 4, "notices each channel controller delivers in parallel; a provider that answers slowly needs more")
 	flag.DurationVar(&cfg.maxRetryDelay, "max-retry-delay", channelkit.DefaultMaxRetryDelay, "longest backoff between retries of a failed reconcile or delivery (an apiserver or provider outage)")
-	flag.DurationVar(&cfg.noticeTTL, "sent-notice-ttl", 90*24*time.Hour, "delete Sent notices this long after they were sent (claims keep the record in status.history); 0 keeps them")
+	flag.BoolVar(&cfg.stepEvents, "step-events", false, "record a StepCompleted event on a claim for every step (each step is in status.history either way; a step that changes the phase is announced by the phase's event)")
+	flag.DurationVar(&cfg.noticeTTL, "sent-notice-ttl", contact.Week, "delete Sent notices this long after they were sent (claims keep the record in status.history); at least 168h, the week the contact cap counts; 0 keeps them")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -82,6 +85,12 @@ func run(cfg config) error {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(inkassov1.AddToScheme(scheme))
 
+	if cfg.noticeTTL > 0 && cfg.noticeTTL < contact.Week {
+		return fmt.Errorf("--sent-notice-ttl %v: at least %v (the contact cap counts the debtor's notices of the last week), or 0 to keep them", cfg.noticeTTL, contact.Week)
+	}
+	if soft := setMemoryLimit(); soft > 0 {
+		ctrl.Log.WithName("setup").Info("Go memory limit set from the container's", "bytes", soft, "share", memLimitShare)
+	}
 	clk, err := operatorClock(cfg.clockStart, cfg.clockAnchor, cfg.timeScale)
 	if err != nil {
 		return err
@@ -131,6 +140,7 @@ func run(cfg config) error {
 		MaxConcurrentDebtors: cfg.concurrency,
 		MaxRetryDelay:        cfg.maxRetryDelay,
 		NoticeTTL:            cfg.noticeTTL,
+		StepEvents:           cfg.stepEvents,
 		InTreeChannels:       true,
 		OutboxDir:            cfg.outbox,
 		MaxConcurrentSends:   max(cfg.sends, 1),

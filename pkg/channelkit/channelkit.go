@@ -81,6 +81,10 @@ type Controller struct {
 	// Recorder receives the Sent, Failed and Retrying events of notices
 	// (default: the manager's recorder named after the controller).
 	Recorder events.EventRecorder
+	// RecorderFor, when set and Recorder is not, makes the Recorder for the
+	// controller's reporting name (the operator's bounded event recorder,
+	// pkg/eventrecorder); otherwise the manager's recorder is used.
+	RecorderFor func(reportingController string) events.EventRecorder
 
 	limits *limiters
 }
@@ -104,6 +108,9 @@ func (c *Controller) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	if c.MaxConcurrentSends == 0 {
 		c.MaxConcurrentSends = 4
+	}
+	if c.Recorder == nil && c.RecorderFor != nil {
+		c.Recorder = c.RecorderFor("channel-" + sanitize(c.ControllerName))
 	}
 	if c.Recorder == nil {
 		c.Recorder = mgr.GetEventRecorder("channel-" + sanitize(c.ControllerName))

@@ -104,7 +104,10 @@ func runManager(t *testing.T, c cluster, manager, clockStart string, scale int) 
 	ctx, cancel := context.WithCancel(context.Background())
 	outbox, logs = t.TempDir(), &bytes.Buffer{}
 	cmd := exec.CommandContext(ctx, manager, "--kubeconfig", c.kubeconfig, "--clock-start", clockStart,
-		"--time-scale", fmt.Sprint(scale), "--outbox-dir", outbox, "--metrics-bind-address", "0", "--health-probe-bind-address", "0")
+		"--time-scale", fmt.Sprint(scale), "--outbox-dir", outbox, "--metrics-bind-address", "0", "--health-probe-bind-address", "0",
+		// The tests read the notices after a run of months in minutes: a
+		// week of the accelerated clock is seconds.
+		"--sent-notice-ttl", "2160h")
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -359,7 +362,7 @@ func TestHelmChartRendersAndPassesServerSideDryRun(t *testing.T) {
 		return string(out)
 	}
 	rendered := render()
-	for _, want := range []string{"runAsNonRoot: true", "readOnlyRootFilesystem: true", "--leader-elect", "RuntimeDefault", "kind: NetworkPolicy", "--sent-notice-ttl=2160h"} {
+	for _, want := range []string{"runAsNonRoot: true", "readOnlyRootFilesystem: true", "--leader-elect", "RuntimeDefault", "kind: NetworkPolicy", "--sent-notice-ttl=168h"} {
 		if !strings.Contains(rendered, want) {
 			t.Errorf("the chart lacks %q", want)
 		}

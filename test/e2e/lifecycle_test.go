@@ -205,9 +205,14 @@ func TestLifecycleScenario(t *testing.T) {
 		t.Errorf("d-1 after the dispute ended %s", dd.Status.Phase)
 	}
 	events := c.kubectlOut(t, "get", "events", "-n", ns, "--field-selector", "involvedObject.name=d-1", "-o", "jsonpath={.items[*].reason}")
-	for _, want := range []string{"PhaseDisputed", "StepCompleted"} {
+	for _, want := range []string{"PhaseReminder", "PhaseDisputed"} {
 		if !strings.Contains(events, want) {
 			t.Errorf("d-1 events %q lack %s", events, want)
 		}
+	}
+	// A step is in the claim's history; an event per step is opt-in
+	// (--step-events).
+	if strings.Contains(events, "StepCompleted") {
+		t.Errorf("d-1 events %q: StepCompleted without --step-events", events)
 	}
 }
