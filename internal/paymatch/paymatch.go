@@ -284,7 +284,7 @@ func (m *matcher) known(i int, p bankfile.Payment) bool {
 	}
 	m.res.Known = append(m.res.Known, Known{Payment: i, Claims: on, Amount: sum})
 	if rest := p.Amount.Sub(sum); rest.IsPositive() {
-		m.suspend(i, rest, Overpaid, fmt.Sprintf("recorded before: %s of %s on %s; the rest is on no claim", sum, p.Amount, strings.Join(on, ", ")), on...)
+		m.suspend(i, rest, Overpaid, restDetail(sum, p.Amount, on), on...)
 	}
 	return true
 }
@@ -312,7 +312,7 @@ func (m *matcher) allocate(i int, p bankfile.Payment, names []string, rule Rule)
 		return claims[a].Name < claims[b].Name
 	})
 	rest := p.Amount
-	var closed []string
+	var closed, took []string
 	for _, c := range claims {
 		if c.Closed {
 			closed = append(closed, c.Name+" ("+c.Phase+")")
@@ -333,6 +333,7 @@ func (m *matcher) allocate(i int, p bankfile.Payment, names []string, rule Rule)
 		c.Open = c.Open.Sub(part)
 		c.Recorded[id] = part
 		rest = rest.Sub(part)
+		took = append(took, c.Name)
 	}
 	if !rest.IsPositive() {
 		return
@@ -343,8 +344,14 @@ func (m *matcher) allocate(i int, p bankfile.Payment, names []string, rule Rule)
 	case rest.Cmp(p.Amount) == 0:
 		m.suspend(i, rest, Overpaid, "owes nothing now: "+strings.Join(names, ", "), names...)
 	default:
-		m.suspend(i, rest, Overpaid, fmt.Sprintf("more than the open balance: %s of %s recorded", p.Amount.Sub(rest), p.Amount), names...)
+		m.suspend(i, rest, Overpaid, restDetail(p.Amount.Sub(rest), p.Amount, took), names...)
 	}
+}
+
+// restDetail says where the recorded part of an over-payment is; the same
+// words on every import of the file, so suspense reports compare equal.
+func restDetail(recorded, amount money.Money, on []string) string {
+	return fmt.Sprintf("%s of %s recorded on %s (its open balance); the rest is on no claim", recorded, amount, strings.Join(on, ", "))
 }
 
 // fallback matches a payment without a usable reference by its payer and
