@@ -84,7 +84,7 @@ func ParseCamt(name string, data []byte) (*File, error) {
 		return nil, fmt.Errorf("%s: %d bytes is more than a bank file (%d)", name, len(data), MaxSize)
 	}
 	var doc camtDoc
-	dec := xml.NewDecoder(bytes.NewReader(data))
+	dec := xml.NewDecoder(bytes.NewReader(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))))
 	dec.CharsetReader = func(charset string, in io.Reader) (io.Reader, error) {
 		if strings.EqualFold(charset, "iso-8859-1") || strings.EqualFold(charset, "latin1") {
 			b, err := io.ReadAll(in)

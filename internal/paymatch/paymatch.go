@@ -150,20 +150,27 @@ func Normalize(ref string) string {
 }
 
 type matcher struct {
-	claims  map[string]*Claim
-	refs    map[string][]string // normalized reference -> claim names
-	debtors []Debtor
-	res     Result
+	claims   map[string]*Claim
+	recorded map[string][]string // payment id, split suffix cut -> claim names, sorted
+	refs     map[string][]string // normalized reference -> claim names
+	debtors  []Debtor
+	res      Result
 }
 
 // Match decides every payment, in order: a claim's open balance shrinks by
 // what earlier payments of the same run took.
 func Match(b Book, payments []bankfile.Payment) Result {
-	m := &matcher{claims: map[string]*Claim{}, refs: map[string][]string{}, debtors: b.Debtors}
+	m := &matcher{claims: map[string]*Claim{}, recorded: map[string][]string{}, refs: map[string][]string{}, debtors: b.Debtors}
 	for i := range b.Claims {
 		c := b.Claims[i]
 		c.Recorded = cloneMap(c.Recorded)
 		m.claims[c.Name] = &c
+		for id := range c.Recorded {
+			if j := strings.LastIndexByte(id, ':'); j >= 0 && len(id)-j == 9 {
+				m.recorded[id[:j]] = appendNew(m.recorded[id[:j]], c.Name)
+			}
+			m.recorded[id] = appendNew(m.recorded[id], c.Name)
+		}
 		for _, r := range c.References {
 			m.addRef(r, c.Name)
 		}
@@ -174,6 +181,9 @@ func Match(b Book, payments []bankfile.Payment) Result {
 				m.addRef(cs.Reference, name)
 			}
 		}
+	}
+	for _, names := range m.recorded {
+		sort.Strings(names)
 	}
 	seen := map[string]int{}
 	for i, p := range payments {
@@ -190,6 +200,13 @@ func Match(b Book, payments []bankfile.Payment) Result {
 		m.one(i, p)
 	}
 	return m.res
+}
+
+func appendNew(s []string, v string) []string {
+	if slices.Contains(s, v) {
+		return s
+	}
+	return append(s, v)
 }
 
 func cloneMap(in map[string]money.Money) map[string]money.Money {
@@ -266,7 +283,7 @@ func (m *matcher) one(i int, p bankfile.Payment) {
 func (m *matcher) known(i int, p bankfile.Payment) bool {
 	var on []string
 	sum := money.Zero(p.Amount.Currency)
-	for _, name := range m.sortedClaims() {
+	for _, name := range m.recorded[p.ID] {
 		c := m.claims[name]
 		for id, amt := range c.Recorded {
 			if id == p.ID || strings.HasPrefix(id, p.ID+":") && len(id) == len(p.ID)+9 {
