@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inkasso-operator/inkasso-operator/internal/collection"
+	"github.com/inkasso-operator/inkasso-operator/internal/paymatch"
 )
 
 type claimPayments struct {
@@ -189,5 +192,97 @@ func TestPluginImportsBankPayments(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "suspense-2.csv")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestPaymentsImportSplitsACasePayment: a payment with the reference of a
+// debtor's case is split over its claims, oldest due date first, under
+// split ids; a later file paying one of those claims adds its entry and
+// keeps the ones recorded before (the field manager applies them again);
+// both files again change nothing. The claims' and debtor's status (a case,
+// references, balances) is written as a fixture, as the operator would
+// after a transfer, so the test needs no months of fake clock.
+func TestPaymentsImportSplitsACasePayment(t *testing.T) {
+	c := start(t)
+	bin := buildBinary(t, c.root, "kubectl-inkasso")
+	erp := filepath.Join(c.root, "examples", "erp")
+	c.kubectlOut(t, "create", "namespace", "acme")
+	c.kubectlOut(t, "apply", "--server-side", "-n", "acme", "-f", filepath.Join(c.root, "config", "samples", "collection_v1alpha1_collectionpolicy_kravia.yaml"))
+	repo := t.TempDir()
+	if _, stderr, err := c.plugin(t, bin, "import", "-n", "acme", "--policy", "kravia-11", "-o", repo,
+		filepath.Join(erp, "export-2026-03-15.csv"), filepath.Join(erp, "invoice-2026-2002.xml"), filepath.Join(erp, "creditnote-KN-2002-1.xml")); err != nil {
+		t.Fatalf("import: %v\n%s", err, stderr)
+	}
+	c.kubectlOut(t, "apply", "--server-side", "-f", repo)
+
+	const caseID = "c-20042-1a2b3c4d"
+	caseRef, err := collection.CaseReference(&collection.Policy{Jurisdiction: "NO"}, "acme", caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.kubectlOut(t, "patch", "debtor", "c-20042", "-n", "acme", "--subresource=status", "--type=merge", "-p",
+		`{"status":{"cases":[{"id":"`+caseID+`","policy":"kravia-11","currency":"NOK","claims":["inv-2026-2001","inv-2026-2002"]}]}}`)
+	for name, st := range map[string]string{
+		"inv-2026-2001": `{"status":{"phase":"Collection","caseID":"` + caseID + `","paymentReference":"` + caseRef + `","paymentReferences":["17398734933","` + caseRef + `"],"balance":{"principal":"18500.00","fees":"0.00","interest":"0.00","paid":"0.00","outstanding":"18500.00"}}}`,
+		"inv-2026-2002": `{"status":{"phase":"Collection","caseID":"` + caseID + `","paymentReference":"12460024743","paymentReferences":["12460024743"],"balance":{"principal":"3000.00","fees":"0.00","interest":"0.00","paid":"1000.00","outstanding":"2000.00"}}}`,
+	} {
+		c.kubectlOut(t, "patch", "claim", name, "-n", "acme", "--subresource=status", "--type=merge", "-p", st)
+	}
+	dir := t.TempDir()
+	file := func(name, id, amount, ref string) string {
+		path := filepath.Join(dir, name)
+		doc := `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn><Ntfctn><Ntry>
+<Amt Ccy="NOK">` + amount + `</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-03-20</Dt></BookgDt><AcctSvcrRef>` + id + `</AcctSvcrRef>
+<NtryDtls><TxDtls><RmtInf><Strd><CdtrRefInf><Ref>` + ref + `</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls></Ntry></Ntfctn></BkToCstmrDbtCdtNtfctn></Document>`
+		if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	// 21,000 by the case reference: 18,500 to inv-2026-2001 (due 19 January),
+	// 2,000 to inv-2026-2002 (due 15 February), 500 over-paid.
+	caseFile := file("case.xml", "NO260320C1", "21000.00", caseRef)
+	// Then 300 by inv-2026-2002's own reference, which the case payment
+	// has settled in full: all over-paid, no new entry.
+	ownFile := file("own.xml", "NO260321C2", "300.00", "12460024743")
+	// And 150 to inv-2026-2001 by its own (older) reference: over-paid too.
+	oldFile := file("old.xml", "NO260322C3", "150.00", "17398734933")
+
+	before, _ := c.payments(t, "acme")
+	if _, stderr, err := c.plugin(t, bin, "payments", "import", "-n", "acme", "--suspense", filepath.Join(dir, "s1.csv"), caseFile); err == nil ||
+		!strings.Contains(stderr, "1 payment(s) or part(s) in suspense") {
+		t.Fatalf("case import: want one suspense line (the 500 over-paid), got %v\n%s", err, stderr)
+	}
+	if sus := mustRead(t, filepath.Join(dir, "s1.csv")); !strings.Contains(sus, ",NO260320C1,2026-03-20,500.00,NOK,"+caseRef+",overpaid,") {
+		t.Errorf("suspense:\n%s", sus)
+	}
+	// The operator would now recompute the balances; here the fixture does.
+	c.kubectlOut(t, "patch", "claim", "inv-2026-2002", "-n", "acme", "--subresource=status", "--type=merge", "-p",
+		`{"status":{"balance":{"principal":"3000.00","fees":"0.00","interest":"0.00","paid":"3000.00","outstanding":"0.00"}}}`)
+	c.kubectlOut(t, "patch", "claim", "inv-2026-2001", "-n", "acme", "--subresource=status", "--type=merge", "-p",
+		`{"status":{"balance":{"principal":"18500.00","fees":"0.00","interest":"0.00","paid":"18500.00","outstanding":"100.00"}}}`)
+	if _, stderr, err := c.plugin(t, bin, "payments", "import", "-n", "acme", "--suspense", filepath.Join(dir, "s2.csv"), ownFile, oldFile); err == nil {
+		t.Fatalf("want the 300 over-paid in suspense:\n%s", stderr)
+	}
+	after, _ := c.payments(t, "acme")
+	want := map[string]map[string]string{}
+	for name, ps := range before {
+		want[name] = map[string]string{}
+		for id, p := range ps {
+			want[name][id] = p
+		}
+	}
+	want["inv-2026-2001"][paymatch.SplitID("NO260320C1", "inv-2026-2001")] = "18500.00@2026-03-20"
+	want["inv-2026-2002"][paymatch.SplitID("NO260320C1", "inv-2026-2002")] = "2000.00@2026-03-20"
+	want["inv-2026-2001"]["NO260322C3"] = "100.00@2026-03-20"
+	if !reflect.DeepEqual(after, want) {
+		t.Errorf("spec.payments:\n%v\nwant\n%v", after, want)
+	}
+	for _, f := range [][]string{{caseFile}, {ownFile, oldFile}, {caseFile, ownFile, oldFile}} {
+		_, stderr, _ := c.plugin(t, bin, append([]string{"payments", "import", "-n", "acme", "--suspense", filepath.Join(dir, "again.csv")}, f...)...)
+		if again, _ := c.payments(t, "acme"); !reflect.DeepEqual(again, after) {
+			t.Errorf("importing %v again changed spec.payments:\n%v\nwas\n%v\n%s", f, again, after, stderr)
+		}
 	}
 }
