@@ -152,7 +152,11 @@ func (c *cli) importPayments(ctx context.Context, paths []string, suspensePath s
 	}
 	for _, kn := range res.Known {
 		p := payments[kn.Payment]
-		fmt.Fprintf(c.ErrOut, "%s: payment %s already recorded (%s %s on %s): unchanged\n", p.Source, p.ID, kn.Amount, p.Amount.Currency, strings.Join(kn.Claims, ", "))
+		note := ""
+		if kn.Amount.Cmp(p.Amount) > 0 {
+			note = fmt.Sprintf("; more than the %s the bank reports: check the claims' spec.payments", p.Amount)
+		}
+		fmt.Fprintf(c.ErrOut, "%s: payment %s already recorded (%s %s on %s): unchanged%s\n", p.Source, p.ID, kn.Amount, p.Amount.Currency, strings.Join(kn.Claims, ", "), note)
 	}
 	for _, i := range res.Duplicates {
 		fmt.Fprintf(c.ErrOut, "%s: payment %s is in the input twice: read once\n", payments[i].Source, payments[i].ID)

@@ -125,7 +125,7 @@ func TestParseCamt(t *testing.T) {
 	}{
 		{name: "version 02 status text, DtTm booking, AmtDtls amount",
 			data:     camt(`<Ntry><NtryRef>77</NtryRef><Amt Ccy="NOK">12.50</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><DtTm>2026-03-16T10:00:00</DtTm></BookgDt><NtryDtls><TxDtls><AmtDtls><TxAmt><Amt Ccy="NOK">12.50</Amt></TxAmt></AmtDtls>` + strd("RF18 5390 0754 7034") + `</TxDtls></NtryDtls></Ntry>`),
-			payments: []string{"77 12.50 NOK 2026-03-16 ref=RF18539007547034"}},
+			payments: []string{"ntry-20260316-77 12.50 NOK 2026-03-16 ref=RF18539007547034"}},
 		{name: "an entry without details is one payment",
 			data:     camt(entry("A1", "99.00", "", "")),
 			payments: []string{"A1 99.00 NOK 2026-03-16 ref="}},

@@ -151,6 +151,11 @@ func (f *File) camtEntry(name string, n int, e camtEntry) error {
 	if err != nil {
 		return fmt.Errorf("%s: BookgDt: %w", where, err)
 	}
+	if strings.TrimSpace(e.AcctSvcrRef) == "" && base != "" {
+		// NtryRef is unique only within one report (often 1, 2, 3…):
+		// the booking day makes it an id that does not recur tomorrow.
+		base = "ntry-" + dateDigits(booked) + "-" + base
+	}
 	var value civil.Date
 	if e.ValDt.Dt != "" || e.ValDt.DtTm != "" {
 		if value, err = camtDay(e.ValDt); err != nil {
