@@ -11,6 +11,11 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
 )
 
+// A small typed reader rather than a library: the one Go ISO 20022 library
+// (moov-io/iso20022) is deprecated by its authors and is generated code with
+// one type per message version, while a payment in needs about a dozen
+// elements read alike in every camt.053/054 version.
+//
 // The camt types name only the elements a payment in needs, by local name,
 // so every message version (.001.02 to .001.13, whose namespaces differ)
 // reads alike; encoding/xml expands no entities, so hostile XML cannot
