@@ -41,7 +41,7 @@ func newRoot() *cobra.Command {
 	}
 	c.flags.AddFlags(root.PersistentFlags())
 	root.AddCommand(c.importCmd(), c.statusCmd(), c.reportCmd(), c.ledgerCmd(),
-		c.payCmd(), c.disputeCmd(), c.toggleCmd("suspend"), c.toggleCmd("resume"), c.withdrawCmd())
+		c.payCmd(), c.paymentsCmd(), c.disputeCmd(), c.toggleCmd("suspend"), c.toggleCmd("resume"), c.withdrawCmd())
 	return root
 }
 
