@@ -48,6 +48,13 @@ type Options struct {
 	// Country and Language default a debtor's fields.
 	Country  string
 	Language string
+	// Encoding of CSV files: empty or utf-8 (required by default), latin1,
+	// latin9 or windows-1252 (EncodingNames). UBL files say their own.
+	Encoding string
+	// MaxFileBytes and MaxFieldBytes bound the input (0: the defaults,
+	// DefaultMaxFileBytes and DefaultMaxFieldBytes).
+	MaxFileBytes  int64
+	MaxFieldBytes int
 }
 
 // Customer is a debtor as an export describes it.
@@ -65,6 +72,9 @@ type Invoice struct {
 	Credits                      []inkassov1.Credit
 	file                         string
 	line                         int
+	// failed names the payment and credit rows of this invoice that were
+	// refused: the invoice is then not written (its balance would be wrong).
+	failed []string
 }
 
 // Import collects customers and invoices from any number of exports.
@@ -86,11 +96,12 @@ func (im *Import) fail(file string, line int, field, format string, args ...any)
 	im.Errors = append(im.Errors, RowError{File: file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
-// addCustomer records c, refusing a second, different description.
+// addCustomer records c, refusing a second, different description: the
+// error names the field and both rows, not the values (personal data).
 func (im *Import) addCustomer(file string, line int, c Customer) bool {
 	if old, ok := im.customers[c.Number]; ok {
-		if old.Name != c.Name || old.Type != c.Type || old.OrgNumber != c.OrgNumber {
-			im.fail(file, line, "customer_name", "customer %s is described differently at %s", c.Number, im.custAt[c.Number])
+		if field := customerDiff(old, c); field != "" {
+			im.fail(file, line, field, "customer %s is described differently here and at %s", c.Number, im.custAt[c.Number])
 			return false
 		}
 		return true
@@ -98,6 +109,30 @@ func (im *Import) addCustomer(file string, line int, c Customer) bool {
 	im.customers[c.Number] = c
 	im.custAt[c.Number] = fmt.Sprintf("%s:%d", file, line)
 	return true
+}
+
+// customerDiff is the first field in which two descriptions of a customer
+// differ, or "". Contact fields (e-mail, phone, address, language) count
+// only when both describe them: a UBL invoice carries no language, a
+// CSV row may leave the e-mail out.
+func customerDiff(a, b Customer) string {
+	addr := func(c Customer) string {
+		if c.Address == nil {
+			return ""
+		}
+		return strings.Join(c.Address.Lines, "|") + "\x00" + c.Address.PostalCode + "\x00" + c.Address.City
+	}
+	for _, f := range []struct{ field, a, b string }{
+		{"customer_name", a.Name, b.Name}, {"customer_type", a.Type, b.Type}, {"organization_number", a.OrgNumber, b.OrgNumber},
+		{"country", a.Country, b.Country}, {"email", a.Email, b.Email}, {"phone", a.Phone, b.Phone}, {"address", addr(a), addr(b)},
+		{"language", a.Language, b.Language},
+	} {
+		contact := f.field != "customer_name" && f.field != "customer_type" && f.field != "organization_number" && f.field != "country"
+		if f.a != f.b && (!contact || f.a != "" && f.b != "") {
+			return f.field
+		}
+	}
+	return ""
 }
 
 func (im *Import) addInvoice(inv *Invoice) bool {
@@ -121,6 +156,9 @@ func (im *Import) Objects() (debtors []*inkassov1.Debtor, claims []*inkassov1.Cl
 		debtors = append(debtors, d)
 	}
 	for _, inv := range im.invoices {
+		if len(inv.failed) > 0 {
+			continue // reported by Finish
+		}
 		cl := &inkassov1.Claim{
 			TypeMeta:   metav1.TypeMeta{APIVersion: inkassov1.GroupVersion.String(), Kind: "Claim"},
 			ObjectMeta: metav1.ObjectMeta{Name: ClaimName(inv.Number), Namespace: im.opts.Namespace, Labels: map[string]string{CustomerLabel: labelValue(inv.Customer)}},
