@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/guard"
 )
 
 // RowError is one bad input record: where it is and which field is wrong.
@@ -254,12 +255,17 @@ func parseAmount(s string) (string, error) {
 // decimals are far beyond any invoice.
 var plainAmount = regexp.MustCompile(`^[0-9]{1,18}(\.[0-9]{0,18})?$`)
 
-// parseDate accepts YYYY-MM-DD and DD.MM.YYYY.
+// parseDate accepts YYYY-MM-DD and DD.MM.YYYY, between guard.MinDate and
+// guard.MaxDate as the API does.
 func parseDate(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	for _, layout := range []string{time.DateOnly, "02.01.2006", "2.1.2006"} {
 		if t, err := time.Parse(layout, s); err == nil {
-			return t.Format(time.DateOnly), nil
+			d := t.Format(time.DateOnly)
+			if d < guard.MinDate || d > guard.MaxDate {
+				return "", fmt.Errorf("%q is outside %s..%s", s, guard.MinDate, guard.MaxDate)
+			}
+			return d, nil
 		}
 	}
 	return "", fmt.Errorf("%q is not a date (YYYY-MM-DD or DD.MM.YYYY)", s)

@@ -112,6 +112,12 @@ func TestCustomerDescribedDifferentlyNamesBothRows(t *testing.T) {
 	wantError(t, im, 3, "address", "erp.csv:2")
 }
 
+// Dates the API refuses were written into manifests.
+func TestDatesOutsideTheAPIRangeAreRefused(t *testing.T) {
+	im := readCSV(t, Options{}, header+strings.Replace(good, "2026-01-15", "31.12.9999", 1))
+	wantError(t, im, 2, "due_date", "outside 1900-01-01..2199-12-31")
+}
+
 // Control characters reached the debtor's letter.
 func TestControlCharactersAreRefused(t *testing.T) {
 	im := readCSV(t, Options{}, header+invoiceRow("1", "Ola\x1b[2J", "A-1"))
