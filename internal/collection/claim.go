@@ -205,6 +205,15 @@ func (x *decider) decide() {
 			st.Phase = restored
 		}
 	}
+	// A step's phase (Reminder, Collection, Legal, Surveillance) is the
+	// phase of the last step on record: a user's "phase: Legal" would skip
+	// the limitation check.
+	if onPath := st.Phase == PhaseReminder || st.Phase == PhaseCollection || st.Phase == PhaseLegal || st.Phase == PhaseSurveillance; onPath {
+		if recorded := lastPhase(st.History); recorded != st.Phase {
+			x.event(true, ReasonStatusRestored, "Restore", "status.phase %s is not the phase of the last step on record: restored to %s", st.Phase, recorded)
+			st.Phase = recorded
+		}
+	}
 	if st.Phase.Terminal() {
 		reason, msg := string(st.Phase), "collection has ended: "+string(st.Phase)
 		if st.Ready != nil {

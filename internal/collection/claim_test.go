@@ -180,6 +180,16 @@ func TestDecideClaimTerminal(t *testing.T) {
 					dec.State.Phase, dec.Events, dec.Creditor)
 			}
 		}},
+		{"a forged step phase is put back", func() ClaimFacts {
+			f := ended(kraviaPolicy(), true)
+			f.Claim.Payments = nil
+			f.Claim.State.Phase = PhaseLegal
+			return f
+		}, func(t *testing.T, f ClaimFacts, dec Decision) {
+			if dec.State.Phase == PhaseLegal || hasEvent(dec, ReasonStatusRestored) != 1 {
+				t.Errorf("phase %s events %+v: want the phase of the reminder back and one StatusRestored", dec.State.Phase, dec.Events)
+			}
+		}},
 		{"forged endings are put back", func() ClaimFacts { return ended(kraviaPolicy(), true) }, func(t *testing.T, f ClaimFacts, _ Decision) {
 			for _, ph := range []Phase{PhaseWithdrawn, PhaseCredited, PhaseWrittenOff, PhaseForwarded, PhaseTimeBarred} {
 				g := ended(kraviaPolicy(), true)
