@@ -94,3 +94,28 @@ func TestReversedEntriesCountForNothing(t *testing.T) {
 		t.Errorf("payments %+v credits %+v: want only p2", f.Payments, f.Credits)
 	}
 }
+
+// TestDebtorGuard: a debtor whose name overflows the label on its notices
+// (notice creation retried forever) or whose name or address carries a
+// control character stalls naming the field, not the value.
+func TestDebtorGuard(t *testing.T) {
+	ok := &inkassov1.Debtor{ObjectMeta: metav1.ObjectMeta{Name: "ola"}, Spec: inkassov1.DebtorSpec{DisplayName: "Ola Nordmann",
+		Address: &inkassov1.Address{Lines: []string{"Storgata 1"}, PostalCode: "0155", City: "Oslo", Country: "NO"}}}
+	if err := debtorGuard(ok); err != nil {
+		t.Fatalf("a plain debtor: %v", err)
+	}
+	for want, mutate := range map[string]func(*inkassov1.Debtor){
+		"metadata.name has 64 characters": func(d *inkassov1.Debtor) { d.Name = strings.Repeat("o", 64) },
+		"spec.displayName":                func(d *inkassov1.Debtor) { d.Spec.DisplayName = "Ola\r\nBcc: x@example.com" },
+		"spec.address.lines[0]":           func(d *inkassov1.Debtor) { d.Spec.Address.Lines[0] = "Storgata\x001" },
+		"spec.address.city":               func(d *inkassov1.Debtor) { d.Spec.Address.City = "Oslo\u2028" },
+	} {
+		d := ok.DeepCopy()
+		mutate(d)
+		err := debtorGuard(d)
+		st, isStall := err.(*stallError)
+		if !isStall || !strings.Contains(st.msg, want) || strings.Contains(st.msg, "Bcc") {
+			t.Errorf("%s: %v", want, err)
+		}
+	}
+}
