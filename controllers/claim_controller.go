@@ -427,6 +427,9 @@ func (r *ClaimReconciler) debtor(ctx context.Context, claim *inkassov1.Claim) (*
 	if err != nil {
 		return nil, fmt.Errorf("getting debtor: %w", err)
 	}
+	if err := debtorGuard(&d); err != nil {
+		return nil, err
+	}
 	return &d, nil
 }
 
@@ -449,7 +452,7 @@ func (r *ClaimReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("claim").
-		For(&inkassov1.Claim{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&inkassov1.Claim{}, builder.WithPredicates(predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, statusRewritten()))).
 		Watches(&inkassov1.Debtor{}, handler.EnqueueRequestsFromMapFunc(r.claimsOfDebtor),
 			builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, caseChanged()))).
 		Watches(&inkassov1.CollectionPolicy{}, handler.EnqueueRequestsFromMapFunc(r.claimsOfPolicy),
@@ -463,6 +466,30 @@ func (r *ClaimReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		b = b.WatchesRawSource(source.Channel(r.Wake, &handler.EnqueueRequestForObject{}))
 	}
 	return b.Complete(r.recoverPanics()) // panics.go: a panic is a bug, not a retry
+}
+
+// statusRewritten passes claim updates that end collection or drop the
+// record (status.phase set to an ending or removed, the balance or
+// history removed): status is writable by whoever may write
+// claims/status, and the decider puts back what the record does not
+// support (a user's "phase: Paid" otherwise stopped collection silently).
+// The operator's own endings pass too and cost one reconcile that writes
+// nothing.
+func statusRewritten() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*inkassov1.Claim)
+			n, ok2 := e.ObjectNew.(*inkassov1.Claim)
+			if !ok1 || !ok2 {
+				return false
+			}
+			return o.Status.Phase != n.Status.Phase && (n.Status.Phase.Terminal() || n.Status.Phase == "") ||
+				o.Status.Balance != nil && n.Status.Balance == nil || len(n.Status.History) < len(o.Status.History)
+		},
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
 }
 
 // caseChanged passes debtor updates that open, advance or close its

@@ -15,6 +15,9 @@ const (
 	reasonPolicyNotFound         = "PolicyNotFound"
 	reasonAmbiguousDefaultPolicy = "AmbiguousDefaultPolicy"
 	reasonInvalidDate            = "InvalidDate"
+	reasonInvalidText            = "InvalidText"      // Stalled: a control character in text printed on notices
+	reasonInvalidReference       = "InvalidReference" // Stalled: a reference that is not an object name, or too long
+	reasonRecordRemoved          = "RecordRemoved"    // Stalled: a recorded payment or credit note was removed
 	reasonTemplateError          = "TemplateError"
 )
 

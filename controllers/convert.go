@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/collection"
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
+	"github.com/inkasso-operator/inkasso-operator/internal/guard"
 	"github.com/inkasso-operator/inkasso-operator/internal/interest"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
@@ -124,56 +126,106 @@ func planFee(fee string) string {
 	return fee
 }
 
+// debtorGuard stalls a debtor (and its claims) that the API's guards
+// refuse, naming the field but not the value (personal data): a name too
+// long for the label on its notices made every notice creation fail and
+// retry forever; a line break in its name or address went into letters.
+func debtorGuard(d *inkassov1.Debtor) error {
+	if len(d.Name) > guard.MaxLabelValue {
+		return stall(reasonInvalidReference, "the Debtor's metadata.name has %d characters; at most %d fit the label on its notices: re-create it under a shorter name",
+			len(d.Name), guard.MaxLabelValue)
+	}
+	text := map[string]string{"spec.displayName": d.Spec.DisplayName}
+	if a := d.Spec.Address; a != nil {
+		text["spec.address.city"] = a.City
+		for i, l := range a.Lines {
+			text[fmt.Sprintf("spec.address.lines[%d]", i)] = l
+		}
+	}
+	for _, field := range slices.Sorted(maps.Keys(text)) {
+		if err := guard.Line(text[field]); err != nil {
+			return stall(reasonInvalidText, "Debtor %s: %v", field, err)
+		}
+	}
+	return nil
+}
+
 func debtorFacts(d *inkassov1.Debtor) *collection.Debtor {
 	return &collection.Debtor{Name: d.Name, Business: d.Spec.Type == inkassov1.DebtorBusiness, Country: string(d.Spec.Country),
 		AutoCollection: d.AutoCollectionEnabled(), ReminderFeeAgreed: d.Spec.ReminderFeeAgreed != nil && *d.Spec.ReminderFeeAgreed}
 }
 
-// claimFacts converts a Claim; a value that does not parse stalls it.
+// claimFacts converts a Claim; a value that does not parse, or that the
+// API's guards refuse (a claim written before a rule existed), stalls it
+// naming the field.
 func claimFacts(c *inkassov1.Claim) (*collection.Claim, error) {
 	cur := string(c.Spec.Currency)
 	out := &collection.Claim{Name: c.Name, Namespace: c.Namespace, InvoiceNumber: c.Spec.InvoiceNumber, Currency: cur,
 		Withdraw: c.Spec.Withdraw, Suspend: c.Spec.Suspend, AutoCollection: c.AutoCollectionEnabled(),
 		CreditDecision: collection.CreditDecision(c.Spec.CreditDecision), ReminderFeeAgreed: c.Spec.ReminderFeeAgreed}
 	var err error
+	if err := guard.LabelValueName(c.Spec.DebtorRef.Name); err != nil {
+		return nil, stall(reasonInvalidReference, "spec.debtorRef.name: %v", err)
+	}
+	if err := guard.Line(c.Spec.InvoiceNumber); err != nil {
+		return nil, stall(reasonInvalidText, "spec.invoiceNumber: %v", err)
+	}
 	if out.Amount, err = money.Parse(string(c.Spec.Amount), cur); err != nil {
 		return nil, stall(collection.ReasonInvalidAmount, "spec.amount: %v", err)
 	}
-	if out.InvoiceDate, err = civil.Parse(string(c.Spec.InvoiceDate)); err != nil {
-		return nil, stall(reasonInvalidDate, "spec.invoiceDate: %v", err)
+	if out.InvoiceDate, err = dateField("spec.invoiceDate", c.Spec.InvoiceDate); err != nil {
+		return nil, err
 	}
-	if out.DueDate, err = civil.Parse(string(c.Spec.DueDate)); err != nil {
-		return nil, stall(reasonInvalidDate, "spec.dueDate: %v", err)
+	if out.DueDate, err = dateField("spec.dueDate", c.Spec.DueDate); err != nil {
+		return nil, err
 	}
-	for i, p := range c.Spec.Payments {
-		amt, err1 := money.Parse(string(p.Amount), cur)
-		day, err2 := civil.Parse(string(p.Date))
-		if err := firstErr(err1, err2); err != nil {
+	payments, credits, err := unreversed(c)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range payments {
+		p := c.Spec.Payments[i]
+		amt, err := money.Parse(string(p.Amount), cur)
+		if err != nil {
 			return nil, stall(collection.ReasonInvalidAmount, "spec.payments[%d]: %v", i, err)
+		}
+		day, err := dateField(fmt.Sprintf("spec.payments[%d].date", i), p.Date)
+		if err != nil {
+			return nil, err
 		}
 		out.Payments = append(out.Payments, collection.Payment{ID: p.ID, Amount: amt, Date: day, ByCreditor: p.ReceivedBy == inkassov1.ReceivedByCreditor})
 	}
 	for i, a := range c.Spec.Acknowledgements {
-		day, err := civil.Parse(string(a.Date))
+		day, err := dateField(fmt.Sprintf("spec.acknowledgements[%d].date", i), a.Date)
 		if err != nil {
-			return nil, stall(reasonInvalidDate, "spec.acknowledgements[%d].date: %v", i, err)
+			return nil, err
 		}
 		out.Acknowledgements = append(out.Acknowledgements, day)
 	}
-	for i, cr := range c.Spec.Credits {
-		amt, err1 := money.Parse(string(cr.Amount), cur)
-		day, err2 := civil.Parse(string(cr.Date))
-		if err := firstErr(err1, err2); err != nil {
+	for _, i := range credits {
+		cr := c.Spec.Credits[i]
+		amt, err := money.Parse(string(cr.Amount), cur)
+		if err != nil {
 			return nil, stall(collection.ReasonInvalidAmount, "spec.credits[%d]: %v", i, err)
+		}
+		day, err := dateField(fmt.Sprintf("spec.credits[%d].date", i), cr.Date)
+		if err != nil {
+			return nil, err
 		}
 		out.Credits = append(out.Credits, collection.Credit{ID: cr.ID, Amount: amt, Date: day})
 	}
+	if err := recordedMoneyKept(c); err != nil {
+		return nil, err
+	}
 	if dp := c.Spec.Dispute; dp != nil {
-		raised, _ := civil.Parse(string(dp.RaisedOn))
+		raised, err := dateField("spec.dispute.raisedOn", dp.RaisedOn)
+		if err != nil {
+			return nil, err
+		}
 		out.Dispute = &collection.Dispute{RaisedOn: raised, Resolution: collection.Resolution(dp.Resolution)}
 		if dp.JudgmentDate != nil {
-			if out.Dispute.JudgmentDate, err = civil.Parse(string(*dp.JudgmentDate)); err != nil {
-				return nil, stall(reasonInvalidDate, "spec.dispute.judgmentDate: %v", err)
+			if out.Dispute.JudgmentDate, err = dateField("spec.dispute.judgmentDate", *dp.JudgmentDate); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -185,6 +237,9 @@ func claimFacts(c *inkassov1.Claim) (*collection.Claim, error) {
 				return nil, stall(collection.ReasonInvalidPaymentPlan, "spec.paymentPlan.installments[%d].amount: %v", i, err)
 			}
 			due, err := civil.Parse(string(in.DueDate))
+			if err == nil {
+				err = guard.Date(due)
+			}
 			if err != nil {
 				return nil, stall(collection.ReasonInvalidPaymentPlan, "spec.paymentPlan.installments[%d].dueDate: %v", i, err)
 			}
@@ -195,10 +250,71 @@ func claimFacts(c *inkassov1.Claim) (*collection.Claim, error) {
 	return out, nil
 }
 
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
+// dateField parses a date of the spec within the API's range: a step in
+// year 9999 cannot be written as a timestamp.
+func dateField(field string, d inkassov1.Date) (civil.Date, error) {
+	day, err := civil.Parse(string(d))
+	if err == nil {
+		err = guard.Date(day)
+	}
+	if err != nil {
+		return day, stall(reasonInvalidDate, "%s: %v", field, err)
+	}
+	return day, nil
+}
+
+// unreversed returns the indexes of the payments and credit notes that
+// count: one named by spec.reversals stays in the spec and counts for
+// nothing. A reversal that names no entry stalls the claim.
+func unreversed(c *inkassov1.Claim) (payments, credits []int, err error) {
+	reversed := map[inkassov1.ReversalKind]map[string]bool{inkassov1.ReversalPayment: {}, inkassov1.ReversalCredit: {}}
+	for i, r := range c.Spec.Reversals {
+		found := false
+		switch r.Kind {
+		case inkassov1.ReversalPayment:
+			found = slices.ContainsFunc(c.Spec.Payments, func(p inkassov1.Payment) bool { return p.ID == r.Of })
+		case inkassov1.ReversalCredit:
+			found = slices.ContainsFunc(c.Spec.Credits, func(cr inkassov1.Credit) bool { return cr.ID == r.Of })
+		}
+		if !found || reversed[r.Kind] == nil {
+			return nil, nil, stall(collection.ReasonInvalidAmount, "spec.reversals[%d].of: names no %s of this claim", i, r.Kind)
+		}
+		if _, err := dateField(fmt.Sprintf("spec.reversals[%d].date", i), r.Date); err != nil {
+			return nil, nil, err
+		}
+		reversed[r.Kind][r.Of] = true
+	}
+	for i, p := range c.Spec.Payments {
+		if !reversed[inkassov1.ReversalPayment][p.ID] {
+			payments = append(payments, i)
+		}
+	}
+	for i, cr := range c.Spec.Credits {
+		if !reversed[inkassov1.ReversalCredit][cr.ID] {
+			credits = append(credits, i)
+		}
+	}
+	return payments, credits, nil
+}
+
+// recordedMoneyKept stalls a claim in collection whose ledger records a
+// payment or credit note its spec no longer has: removing one made the
+// balance jump back. The CRD refuses the removal; this catches a claim
+// changed before that rule.
+func recordedMoneyKept(c *inkassov1.Claim) error {
+	if c.Status.CollectionStartedAt == nil {
+		return nil
+	}
+	for _, e := range c.Status.Ledger {
+		switch ledger.Kind(e.Kind) {
+		case ledger.KindPayment:
+			if e.Ref != "" && !slices.ContainsFunc(c.Spec.Payments, func(p inkassov1.Payment) bool { return p.ID == e.Ref }) {
+				return stall(reasonRecordRemoved, "payment %s is recorded in status.ledger but no longer in spec.payments: recorded money is reversed (spec.reversals), never removed; put it back", e.Ref)
+			}
+		case ledger.KindCredit:
+			if e.Ref != "" && !slices.ContainsFunc(c.Spec.Credits, func(cr inkassov1.Credit) bool { return cr.ID == e.Ref }) {
+				return stall(reasonRecordRemoved, "credit note %s is recorded in status.ledger but no longer in spec.credits: recorded money is reversed (spec.reversals), never removed; put it back", e.Ref)
+			}
 		}
 	}
 	return nil

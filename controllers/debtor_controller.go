@@ -108,7 +108,11 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	conds := conditionSetter{conds: &st.Conditions, gen: d.Generation, now: metav1.Time{Time: r.Clock.Now().Truncate(time.Second)}}
 	deleting := !d.DeletionTimestamp.IsZero()
 	now := r.Clock.Now()
-	wake, caseErr := r.reconcileCases(ctx, &d, orig, claims.Items, now)
+	var wake time.Time
+	caseErr := debtorGuard(&d)
+	if caseErr == nil {
+		wake, caseErr = r.reconcileCases(ctx, &d, orig, claims.Items, now)
+	}
 	var stalled *stallError
 	switch {
 	case errors.As(caseErr, &stalled):

@@ -53,6 +53,41 @@ type Credit struct {
 	Date Date `json:"date"`
 }
 
+// ReversalKind says which list a reversal's entry is in.
+// +kubebuilder:validation:Enum=Payment;Credit
+type ReversalKind string
+
+// Kinds of reversed entries.
+const (
+	ReversalPayment ReversalKind = "Payment"
+	ReversalCredit  ReversalKind = "Credit"
+)
+
+// Reversal cancels a recorded payment (bounced, misattributed) or credit
+// note (issued in error). Recorded money is never removed once collection
+// has started: the entry stays in spec.payments or spec.credits, the
+// reversal records when and why, and the entry no longer counts.
+type Reversal struct {
+	// kind of the reversed entry: Payment or Credit.
+	// +required
+	Kind ReversalKind `json:"kind"`
+	// of is the id of the reversed payment or credit note.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9][A-Za-z0-9._:/-]*$`
+	// +required
+	Of string `json:"of"`
+	// date of the reversal.
+	// +required
+	Date Date `json:"date"`
+	// reason for the reversal, one line.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=200
+	// +kubebuilder:validation:Pattern=`^[^\x00-\x1F\x7F\x{85}\x{2028}\x{2029}]+$`
+	// +required
+	Reason string `json:"reason"`
+}
+
 // DisputeResolution is the outcome of a dispute.
 // +kubebuilder:validation:Enum=Pending;Creditor;Debtor
 type DisputeResolution string
@@ -71,8 +106,9 @@ type Dispute struct {
 	// raisedOn is the date the objection was received.
 	// +required
 	RaisedOn Date `json:"raisedOn"`
-	// reason the debtor gave.
+	// reason the debtor gave; line breaks allowed, other control characters not.
 	// +kubebuilder:validation:MaxLength=1000
+	// +kubebuilder:validation:Pattern=`^[^\x00-\x09\x0B-\x1F\x7F]*$`
 	// +optional
 	Reason string `json:"reason,omitempty"`
 	// resolution: Pending while open; Creditor resumes collection; Debtor closes the claim.
@@ -93,8 +129,10 @@ type Acknowledgement struct {
 	// date the debtor acknowledged the claim.
 	// +required
 	Date Date `json:"date"`
-	// note on how (letter, e-mail, signed payment plan).
+	// note on how (letter, e-mail, signed payment plan); line breaks
+	// allowed, other control characters not.
 	// +kubebuilder:validation:MaxLength=500
+	// +kubebuilder:validation:Pattern=`^[^\x00-\x09\x0B-\x1F\x7F]*$`
 	// +optional
 	Note string `json:"note,omitempty"`
 }
@@ -136,14 +174,18 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(self.credits) || self.credits.all(c, (c.amount.indexOf('.') < 0 ? 0 : size(c.amount) - c.amount.indexOf('.') - 1) <= (self.currency in ['BIF','CLP','DJF','GNF','ISK','JPY','KMF','KRW','PYG','RWF','UGX','UYI','VND','VUV','XAF','XOF','XPF'] ? 0 : self.currency in ['BHD','IQD','JOD','KWD','LYD','OMR','TND'] ? 3 : self.currency in ['CLF','UYW'] ? 4 : 2))",messageExpression="'a credit amount has more decimals than currency ' + self.currency + ' allows'",fieldPath=".credits"
 // +kubebuilder:validation:XValidation:rule="!has(self.paymentPlan) || self.paymentPlan.installments.all(i, (i.amount.indexOf('.') < 0 ? 0 : size(i.amount) - i.amount.indexOf('.') - 1) <= (self.currency in ['BIF','CLP','DJF','GNF','ISK','JPY','KMF','KRW','PYG','RWF','UGX','UYI','VND','VUV','XAF','XOF','XPF'] ? 0 : self.currency in ['BHD','IQD','JOD','KWD','LYD','OMR','TND'] ? 3 : self.currency in ['CLF','UYW'] ? 4 : 2))",messageExpression="'an installment amount has more decimals than currency ' + self.currency + ' allows'",fieldPath=".paymentPlan.installments"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.withdraw) || !oldSelf.withdraw || (has(self.withdraw) && self.withdraw)",message="withdraw cannot be undone; create a new Claim instead",fieldPath=".withdraw"
+// +kubebuilder:validation:XValidation:rule="!has(self.reversals) || self.reversals.all(r, r.kind == 'Payment' ? (has(self.payments) && self.payments.exists(p, p.id == r.of)) : (has(self.credits) && self.credits.exists(c, c.id == r.of)))",message="a reversal names a payment (kind: Payment) or credit note (kind: Credit) of this claim by its id (of)",fieldPath=".reversals"
+// +kubebuilder:validation:XValidation:rule="size(self.debtorRef.name) <= 63",message="debtorRef.name must be at most 63 characters: the debtor's name is a label value on its notices",fieldPath=".debtorRef.name"
 type ClaimSpec struct {
 	// debtorRef names the Debtor in this namespace who owes the money.
 	// +required
 	DebtorRef LocalObjectReference `json:"debtorRef"`
 
-	// invoiceNumber as printed on the invoice.
+	// invoiceNumber as printed on the invoice: one line, no control
+	// characters (it is printed into the debtor's notices).
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[^\x00-\x1F\x7F\x{85}\x{2028}\x{2029}]+$`
 	// +required
 	InvoiceNumber string `json:"invoiceNumber"`
 
@@ -199,6 +241,15 @@ type ClaimSpec struct {
 	// +optional
 	Credits []Credit `json:"credits,omitempty"`
 
+	// reversals cancel recorded payments and credit notes, with a reason:
+	// once collection has started, payments and credits are append-only.
+	// +listType=map
+	// +listMapKey=kind
+	// +listMapKey=of
+	// +kubebuilder:validation:MaxItems=50
+	// +optional
+	Reversals []Reversal `json:"reversals,omitempty"`
+
 	// dispute records a written objection from the debtor.
 	// +optional
 	Dispute *Dispute `json:"dispute,omitempty"`
@@ -227,6 +278,7 @@ type ClaimSpec struct {
 	Acknowledgements []Acknowledgement `json:"acknowledgements,omitempty"`
 	// externalRef is the claim's id in the creditor's ERP system.
 	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:Pattern=`^[^\x00-\x1F\x7F\x{85}\x{2028}\x{2029}]*$`
 	// +optional
 	ExternalRef string `json:"externalRef,omitempty"`
 }
@@ -421,7 +473,8 @@ type ClaimStatus struct {
 	// +optional
 	NextStepAt *metav1.Time `json:"nextStepAt,omitempty"`
 	// collectionStartedAt is when the first step fired; from then on the
-	// invoice fields are immutable.
+	// invoice fields are immutable and payments and credit notes are
+	// append-only. Written once: the apiserver refuses to remove or change it.
 	// +optional
 	CollectionStartedAt *metav1.Time `json:"collectionStartedAt,omitempty"`
 	// heldSince is when collection was last paused (suspended or disputed).
@@ -501,7 +554,11 @@ type ClaimStatus struct {
 // +kubebuilder:validation:XValidation:rule="self.spec.amount == oldSelf.spec.amount || !has(oldSelf.status) || !has(oldSelf.status.collectionStartedAt)",message="amount is immutable once collection has started; register a credit note or payment instead",fieldPath=".spec.amount"
 // +kubebuilder:validation:XValidation:rule="self.spec.currency == oldSelf.spec.currency || !has(oldSelf.status) || !has(oldSelf.status.collectionStartedAt)",message="currency is immutable once collection has started",fieldPath=".spec.currency"
 // +kubebuilder:validation:XValidation:rule="self.spec.debtorRef.name == oldSelf.spec.debtorRef.name || !has(oldSelf.status) || !has(oldSelf.status.collectionStartedAt)",message="debtorRef is immutable once collection has started",fieldPath=".spec.debtorRef.name"
-// +kubebuilder:validation:XValidation:rule="!has(self.spec.credits) || (has(oldSelf.spec.credits) && self.spec.credits == oldSelf.spec.credits) || !has(oldSelf.status) || !has(oldSelf.status.collectionStartedAt) || (has(oldSelf.spec.suspend) && oldSelf.spec.suspend) || (has(oldSelf.spec.withdraw) && oldSelf.spec.withdraw) || self.spec.credits.all(c, has(oldSelf.spec.credits) && oldSelf.spec.credits.exists(o, o.id == c.id && o.amount == c.amount && o.date == c.date))",message="a credit note can only be added or changed once collection is stopped: set spec.suspend to true first, then register the credit note",fieldPath=".spec.credits"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.status) || !has(oldSelf.status.collectionStartedAt) || (has(self.status) && has(self.status.collectionStartedAt) && self.status.collectionStartedAt == oldSelf.status.collectionStartedAt)",message="status.collectionStartedAt is written once, by the operator: it cannot be removed or changed (it locks the invoice fields)",fieldPath=".status.collectionStartedAt"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.spec.payments) || !has(oldSelf.status) || !has(oldSelf.status.collectionStartedAt) || oldSelf.spec.payments.all(o, has(self.spec.payments) && self.spec.payments.exists(p, p == o))",message="payments are append-only once collection has started: a recorded payment cannot be removed or changed; add a reversal (spec.reversals: {kind: Payment, of: <id>, date, reason}) instead",fieldPath=".spec.payments"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.spec.reversals) || !has(oldSelf.status) || !has(oldSelf.status.collectionStartedAt) || oldSelf.spec.reversals.all(o, has(self.spec.reversals) && self.spec.reversals.exists(r, r == o))",message="reversals are append-only once collection has started",fieldPath=".spec.reversals"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.spec.credits) || !has(oldSelf.status) || !has(oldSelf.status.collectionStartedAt) || oldSelf.spec.credits.all(o, has(self.spec.credits) && self.spec.credits.exists(c, c == o))",message="credit notes are append-only once collection has started: a recorded credit note cannot be removed or changed; add a reversal (spec.reversals: {kind: Credit, of: <id>, date, reason}) instead",fieldPath=".spec.credits"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.credits) || (has(oldSelf.spec.credits) && self.spec.credits == oldSelf.spec.credits) || !has(oldSelf.status) || !has(oldSelf.status.collectionStartedAt) || (has(oldSelf.spec.suspend) && oldSelf.spec.suspend) || (has(oldSelf.spec.withdraw) && oldSelf.spec.withdraw) || self.spec.credits.all(c, has(oldSelf.spec.credits) && oldSelf.spec.credits.exists(o, o.id == c.id && o.amount == c.amount && o.date == c.date))",message="a credit note can only be added once collection is stopped: set spec.suspend to true first, then register the credit note",fieldPath=".spec.credits"
 type Claim struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

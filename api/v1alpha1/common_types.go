@@ -12,9 +12,11 @@ func metav1AddToGroupVersion(scheme *runtime.Scheme) {
 // LocalObjectReference names an object in the same namespace. References never
 // cross namespaces: a namespace is one creditor.
 type LocalObjectReference struct {
-	// name of the referenced object in the same namespace.
+	// name of the referenced object in the same namespace: an object name
+	// (DNS-1123 subdomain: lower-case letters, digits, '-' and '.').
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
 	// +required
 	Name string `json:"name"`
 }
@@ -29,9 +31,12 @@ type LocalObjectReference struct {
 type Amount string
 
 // Date is a calendar date, YYYY-MM-DD, in the time zone of the collection
-// policy's jurisdiction.
+// policy's jurisdiction, between 1900-01-01 and 2199-12-31: dates outside
+// are typing errors, and a step scheduled past year 9999 cannot even be
+// written as a timestamp (internal/guard holds the decider to the same range).
 // +kubebuilder:validation:Type=string
 // +kubebuilder:validation:Format=date
+// +kubebuilder:validation:XValidation:rule="self >= timestamp('1900-01-01T00:00:00Z') && self <= timestamp('2199-12-31T00:00:00Z')",message="must be a date between 1900-01-01 and 2199-12-31"
 type Date string
 
 // CurrencyCode is an active ISO 4217 alphabetic currency code, e.g. "NOK".

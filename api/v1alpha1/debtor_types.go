@@ -21,6 +21,7 @@ type Address struct {
 	// +kubebuilder:validation:MaxItems=4
 	// +kubebuilder:validation:items:MinLength=1
 	// +kubebuilder:validation:items:MaxLength=100
+	// +kubebuilder:validation:items:Pattern=`^[^\x00-\x1F\x7F\x{85}\x{2028}\x{2029}]+$`
 	// +listType=atomic
 	// +required
 	Lines []string `json:"lines"`
@@ -33,6 +34,7 @@ type Address struct {
 	// city or postal town.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=100
+	// +kubebuilder:validation:Pattern=`^[^\x00-\x1F\x7F\x{85}\x{2028}\x{2029}]+$`
 	// +required
 	City string `json:"city"`
 	// country of the address (ISO 3166-1 alpha-2, quoted in YAML).
@@ -43,9 +45,11 @@ type Address struct {
 // DebtorSpec describes a customer of the creditor who owes money.
 // +kubebuilder:validation:XValidation:rule="self.type != 'Business' || has(self.organizationNumber)",message="organizationNumber is required for a Business debtor",fieldPath=".organizationNumber"
 type DebtorSpec struct {
-	// displayName is the debtor's name as printed on notices.
+	// displayName is the debtor's name as printed on notices: one line, no
+	// control characters.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=200
+	// +kubebuilder:validation:Pattern=`^[^\x00-\x1F\x7F\x{85}\x{2028}\x{2029}]+$`
 	// +required
 	DisplayName string `json:"displayName"`
 
@@ -213,6 +217,7 @@ type DebtorStatus struct {
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Case",type=string,JSONPath=`.status.case.id`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="metadata.name of a Debtor is at most 63 characters: it is a label value on its notices"
 type Debtor struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

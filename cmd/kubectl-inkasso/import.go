@@ -28,7 +28,9 @@ newer export changes only what changed. Status is never written.
 
 Bad records are reported with file, line and field. --on-error fail (the
 default) writes nothing when any record is bad; --on-error skip writes the
-good ones and still lists every skipped record.`,
+good ones and still lists every skipped record. An invoice whose payment
+or credit row is bad is skipped too. Files must be UTF-8 unless
+--encoding says otherwise, and at most --max-file-bytes long.`,
 		Example: `  kubectl inkasso import --namespace acme --policy kravia-11 -o claims/ export.csv invoices/*.xml
   kubectl inkasso import -o - export.csv | kubectl apply --server-side -f -`,
 		Args: cobra.MinimumNArgs(1),
@@ -83,7 +85,7 @@ good ones and still lists every skipped record.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.ErrOut, "%d debtor(s), %d claim(s) in %s: %d file(s) written, %d unchanged, %d record(s) skipped\n",
+			fmt.Fprintf(c.ErrOut, "%d debtor(s), %d claim(s) in %s: %d file(s) written, %d unchanged, %d record(s) skipped or refused, each listed above\n",
 				len(debtors), len(claims), out, written, len(objs)-written, len(im.Errors))
 			return nil
 		},
@@ -93,5 +95,8 @@ good ones and still lists every skipped record.`,
 	cmd.Flags().StringVar(&o.Policy, "policy", "", "CollectionPolicy of the claims (spec.policyRef) unless a row names one")
 	cmd.Flags().StringVar(&o.Country, "country", "", "country of customers whose rows name none (ISO 3166, e.g. NO)")
 	cmd.Flags().StringVar(&o.Language, "language", "", "language of customers whose rows name none (nb, sv, fi, en)")
+	cmd.Flags().StringVar(&o.Encoding, "encoding", "utf-8", "encoding of CSV files: "+erpimport.EncodingNames+" (UBL files declare their own)")
+	cmd.Flags().Int64Var(&o.MaxFileBytes, "max-file-bytes", erpimport.DefaultMaxFileBytes, "refuse a file longer than this")
+	cmd.Flags().IntVar(&o.MaxFieldBytes, "max-field-bytes", erpimport.DefaultMaxFieldBytes, "refuse a record with a field longer than this")
 	return cmd
 }

@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -16,6 +16,7 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/civil"
+	"github.com/inkasso-operator/inkasso-operator/internal/csvsafe"
 	"github.com/inkasso-operator/inkasso-operator/internal/report"
 )
 
@@ -167,26 +168,36 @@ the creditor's and the agency's shares.`,
 			for _, a := range args {
 				want[a] = true
 			}
-			w := csv.NewWriter(c.Out)
-			_ = w.Write([]string{"namespace", "claim", "invoice", "currency", "date", "kind", "ref", "amount", "to_fees", "to_interest", "to_principal", "overpaid", "creditor", "agency"})
-			found := 0
-			for _, cl := range claims {
-				if len(want) > 0 && !want[cl.Name] {
-					continue
-				}
-				found++
-				for _, e := range cl.Status.Ledger {
-					_ = w.Write([]string{cl.Namespace, cl.Name, cl.Spec.InvoiceNumber, string(cl.Spec.Currency), e.Date, e.Kind, e.Ref, e.Amount,
-						e.ToFees, e.ToInterest, e.ToPrincipal, e.Overpaid, e.Creditor, e.Agency})
-				}
+			found, err := writeLedger(c.Out, claims, want)
+			if err != nil {
+				return err
 			}
-			w.Flush()
 			if len(want) > 0 && found < len(want) {
 				return fmt.Errorf("%d of the %d claims named were not found", len(want)-found, len(want))
 			}
-			return w.Error()
+			return nil
 		},
 	}
 	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "every namespace")
 	return cmd
+}
+
+// writeLedger writes the ledger CSV of the claims (those in want, when
+// any are named); cells an ERP or a user wrote (the invoice number, a
+// payment id) go through csvsafe, so a formula is shown as text.
+func writeLedger(out io.Writer, claims []inkassov1.Claim, want map[string]bool) (found int, err error) {
+	w := csvsafe.NewWriter(out)
+	_ = w.Write([]string{"namespace", "claim", "invoice", "currency", "date", "kind", "ref", "amount", "to_fees", "to_interest", "to_principal", "overpaid", "creditor", "agency"})
+	for _, cl := range claims {
+		if len(want) > 0 && !want[cl.Name] {
+			continue
+		}
+		found++
+		for _, e := range cl.Status.Ledger {
+			_ = w.Write([]string{cl.Namespace, cl.Name, cl.Spec.InvoiceNumber, string(cl.Spec.Currency), e.Date, e.Kind, e.Ref, e.Amount,
+				e.ToFees, e.ToInterest, e.ToPrincipal, e.Overpaid, e.Creditor, e.Agency})
+		}
+	}
+	w.Flush()
+	return found, w.Error()
 }

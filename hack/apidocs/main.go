@@ -53,6 +53,7 @@ func Write(w io.Writer, dir string) error {
 	for _, crd := range crds {
 		fmt.Fprintf(w, "- [%s](#%s)\n", crd.Spec.Names.Kind, strings.ToLower(crd.Spec.Names.Kind))
 	}
+	fmt.Fprint(w, guards)
 	for _, crd := range crds {
 		for _, v := range crd.Spec.Versions {
 			if !v.Served || v.Schema == nil {
@@ -171,3 +172,42 @@ func walk(w io.Writer, path string, s apiextensionsv1.JSONSchemaProps, req bool)
 func oneLine(s string) string {
 	return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "|", `\|`)
 }
+
+// guards explains the rules against hostile input that the field tables
+// list one by one (issue 20).
+const guards = `
+## Guards against hostile input
+
+Whoever may write a Claim, Debtor or CollectionPolicy in a namespace is
+trusted with that creditor's money, not with the operator: the apiserver
+refuses values that would break collection or reach a debtor's letter, and
+the operator holds objects written before a rule existed to the same rules
+(Stalled, naming the field: ` + "`InvalidDate`, `InvalidText`, `InvalidReference`, `RecordRemoved`, `InvalidPolicy`" + `).
+
+- Dates are between 1900-01-01 and 2199-12-31.
+- Text printed on notices (invoice number, external reference, the debtor's
+  name and address, reversal reasons) has no control characters or Unicode
+  line separators; dispute reasons and acknowledgement notes may have line
+  breaks.
+- References (` + "`debtorRef`, `policyRef`, `channelRef`" + `) are object names (DNS-1123
+  subdomains). A Debtor's name, and so ` + "`debtorRef.name`" + `, is at most 63
+  characters: it is a label value on the debtor's notices.
+- A fixed fee (a step's ` + "`fee`, `paymentPlans.fee`, `overrides.reminderFee`" + `) is at most
+  the largest single fee the jurisdiction's law allows: NO 20,250, SE 450,
+  FI 210 (the apiserver checks today's figures; the operator checks the
+  figures in force on the day, from internal/fees).
+- Once collection has started (` + "`status.collectionStartedAt`" + `, which nobody can
+  remove or change), the invoice fields are immutable and ` + "`payments`, `credits`" + `
+  and ` + "`reversals`" + ` are append-only. A recorded payment or credit note is
+  cancelled by a reversal, ` + "`spec.reversals: [{kind: Payment, of: <id>, date, reason}]`" + `:
+  both stay on record, neither counts in the balance, one reversal per entry.
+- Status is the operator's record, but anyone allowed to write
+  ` + "`claims/status`" + ` can change it. An ending the record does not support (a
+  ` + "`phase: Paid`" + ` with money outstanding, ` + "`Withdrawn`" + ` without ` + "`spec.withdraw`" + `, ...) is put
+  back on the next reconcile with a ` + "`StatusRestored`" + ` warning event; a deleted
+  balance is computed again.
+- Notices are created only by the manager's ServiceAccount: a
+  ValidatingAdmissionPolicy (` + "`config/admission`" + `, chart value
+  ` + "`admissionPolicy.enabled`" + `) refuses anyone else creating one or changing
+  its spec or labels.
+`

@@ -193,7 +193,27 @@ func (x *decider) decide() {
 	if x.p != nil && x.p.HistoryLimitSet() {
 		x.d.HistoryLimit = x.p.HistoryLimit
 	}
-	// 1. Terminal.
+	// 1. Terminal — when the record supports it. Status is writable by
+	// anyone allowed to write claims/status: a phase the record does not
+	// support (a user's "phase: Paid" stopped collection silently) is put
+	// back and the decision runs on.
+	if st.Phase.Terminal() {
+		if why := x.unsupportedEnd(); why != "" {
+			restored := lastPhase(st.History)
+			x.event(true, ReasonStatusRestored, "Restore", "status.phase %s is not what the claim's record says (%s): restored to %s, collection goes on",
+				st.Phase, why, restored)
+			st.Phase = restored
+		}
+	}
+	// A step's phase (Reminder, Collection, Legal, Surveillance) is the
+	// phase of the last step on record: a user's "phase: Legal" would skip
+	// the limitation check.
+	if onPath := st.Phase == PhaseReminder || st.Phase == PhaseCollection || st.Phase == PhaseLegal || st.Phase == PhaseSurveillance; onPath {
+		if recorded := lastPhase(st.History); recorded != st.Phase {
+			x.event(true, ReasonStatusRestored, "Restore", "status.phase %s is not the phase of the last step on record: restored to %s", st.Phase, recorded)
+			st.Phase = recorded
+		}
+	}
 	if st.Phase.Terminal() {
 		reason, msg := string(st.Phase), "collection has ended: "+string(st.Phase)
 		if st.Ready != nil {
@@ -302,17 +322,7 @@ func (x *decider) collect() {
 	// 9. Limitation.
 	var barredAt time.Time
 	if st.Phase != PhaseLegal {
-		var acks []civil.Date
-		for _, py := range x.c.Payments {
-			acks = append(acks, py.Date)
-		}
-		acks = append(acks, x.c.Acknowledgements...)
-		var judgment civil.Date
-		if dp := x.c.Dispute; dp != nil && dp.Resolution == ResolutionCreditor {
-			judgment = dp.JudgmentDate
-		}
-		from, why, err := schedule.TimeBarredFrom(p.Jurisdiction, debtor.Business, x.c.DueDate, acks, judgment,
-			MinimumsOn(p.Jurisdiction, x.now).PostJudgmentYears)
+		from, why, err := x.limitation()
 		if err != nil {
 			x.stall(ReasonInvalidPolicy, "%v", err)
 			return
@@ -423,6 +433,72 @@ func (x *decider) setBalance(b ledger.Result) {
 
 func outstandingMessage(b ledger.Result) string {
 	return b.Outstanding.String() + " " + b.Outstanding.Currency + " outstanding"
+}
+
+// limitation is the day the claim becomes time-barred, and why; payments
+// and acknowledgements restart it, a judgment for the creditor too.
+func (x *decider) limitation() (civil.Date, string, error) {
+	var acks []civil.Date
+	for _, py := range x.c.Payments {
+		acks = append(acks, py.Date)
+	}
+	acks = append(acks, x.c.Acknowledgements...)
+	var judgment civil.Date
+	if dp := x.c.Dispute; dp != nil && dp.Resolution == ResolutionCreditor {
+		judgment = dp.JudgmentDate
+	}
+	return schedule.TimeBarredFrom(x.p.Jurisdiction, x.f.Debtor.Business, x.c.DueDate, acks, judgment,
+		MinimumsOn(x.p.Jurisdiction, x.now).PostJudgmentYears)
+}
+
+// unsupportedEnd tells why the claim's terminal phase is not supported by
+// its spec, balance and history, or "" when it is (or cannot be told:
+// without its debtor or policy, or a balance that does not compute).
+func (x *decider) unsupportedEnd() string {
+	st := x.st
+	switch st.Phase {
+	case PhaseWithdrawn, PhasePaid, PhaseCredited:
+		if st.Phase == PhaseWithdrawn && x.c.Withdraw {
+			return ""
+		}
+		bal, err := Balance(x.c, x.p, x.f.Debtor, x.now)
+		if err != nil {
+			return ""
+		}
+		switch {
+		case st.Phase == PhaseWithdrawn && paidToCreditor(bal) && x.p != nil && x.p.CloseOnCreditorPayment:
+			return ""
+		case st.Phase == PhaseWithdrawn:
+			return "spec.withdraw is not set"
+		case st.Phase == PhaseCredited && len(x.c.Credits) > 0 && !bal.Principal.IsPositive():
+			return ""
+		case st.Phase == PhaseCredited:
+			return "credit notes leave a principal of " + bal.Principal.String() + " " + x.c.Currency
+		case (len(x.c.Payments) > 0 || len(x.c.Credits) > 0) && !bal.Outstanding.IsPositive():
+			return ""
+		}
+		return bal.Outstanding.String() + " " + x.c.Currency + " is outstanding"
+	case PhaseWrittenOff:
+		if x.c.Dispute != nil && x.c.Dispute.Resolution == ResolutionDebtor {
+			return ""
+		}
+		return "no dispute resolved for the debtor"
+	case PhaseForwarded:
+		if lastPhase(st.History) == PhaseForwarded {
+			return ""
+		}
+		return "no forwarding step in status.history"
+	case PhaseTimeBarred:
+		if x.p == nil || x.f.Debtor == nil {
+			return ""
+		}
+		from, _, err := x.limitation()
+		if err != nil || !x.now.Before(from.Midnight(x.p.Timing.Location)) {
+			return ""
+		}
+		return "limitation runs until " + from.String()
+	}
+	return ""
 }
 
 // end closes collection in a terminal phase.

@@ -119,6 +119,7 @@ func TestDecideClaimTerminal(t *testing.T) {
 		if started {
 			did(c, p, "reminder", local(oslo, 2025, 3, 26, 9, 0), nok("35"))
 		}
+		c.Payments = []Payment{{ID: "all", Amount: nok("2000.00"), Date: ymd(2025, 3, 30)}}
 		c.State.Phase = PhasePaid
 		c.State.Ready = &Condition{Reason: "Paid", Message: "the claim is paid in full"}
 		return facts(p, consumer("ola", "NO"), c, local(oslo, 2025, 4, 2, 12, 0))
@@ -163,9 +164,42 @@ func TestDecideClaimTerminal(t *testing.T) {
 			}},
 		{"without a Ready the phase is the reason", func() ClaimFacts {
 			f := ended(kraviaPolicy(), true)
-			f.Claim.State.Phase, f.Claim.State.Ready = PhaseTimeBarred, nil
+			f.Claim.Dispute = &Dispute{RaisedOn: ymd(2025, 3, 28), Resolution: ResolutionDebtor}
+			f.Claim.State.Phase, f.Claim.State.Ready = PhaseWrittenOff, nil
 			return f
-		}, func(t *testing.T, f ClaimFacts, dec Decision) { wantReady(t, dec, "TimeBarred") }},
+		}, func(t *testing.T, f ClaimFacts, dec Decision) { wantReady(t, dec, "WrittenOff") }},
+		// Issue 20: status is writable by whoever may write claims/status;
+		// a phase the record does not support is put back, with an event.
+		{"a Paid phase with money outstanding is put back", func() ClaimFacts {
+			f := ended(kraviaPolicy(), true)
+			f.Claim.Payments = nil
+			return f
+		}, func(t *testing.T, f ClaimFacts, dec Decision) {
+			if dec.State.Phase.Terminal() || hasEvent(dec, ReasonStatusRestored) != 1 || len(dec.Creditor) != 0 {
+				t.Errorf("phase %s events %+v creditor %+v: want collection going on, one StatusRestored and no Closed notice",
+					dec.State.Phase, dec.Events, dec.Creditor)
+			}
+		}},
+		{"a forged step phase is put back", func() ClaimFacts {
+			f := ended(kraviaPolicy(), true)
+			f.Claim.Payments = nil
+			f.Claim.State.Phase = PhaseLegal
+			return f
+		}, func(t *testing.T, f ClaimFacts, dec Decision) {
+			if dec.State.Phase == PhaseLegal || hasEvent(dec, ReasonStatusRestored) != 1 {
+				t.Errorf("phase %s events %+v: want the phase of the reminder back and one StatusRestored", dec.State.Phase, dec.Events)
+			}
+		}},
+		{"forged endings are put back", func() ClaimFacts { return ended(kraviaPolicy(), true) }, func(t *testing.T, f ClaimFacts, _ Decision) {
+			for _, ph := range []Phase{PhaseWithdrawn, PhaseCredited, PhaseWrittenOff, PhaseForwarded, PhaseTimeBarred} {
+				g := ended(kraviaPolicy(), true)
+				g.Claim.Payments = nil
+				g.Claim.State.Phase = ph
+				if dec := DecideClaim(g); dec.State.Phase == ph || hasEvent(dec, ReasonStatusRestored) != 1 {
+					t.Errorf("forged %s: phase %s events %+v", ph, dec.State.Phase, dec.Events)
+				}
+			}
+		}},
 		{"ending needs neither debtor nor policy", func() ClaimFacts {
 			f := ended(kraviaPolicy(), true)
 			f.Debtor, f.Policy = nil, nil

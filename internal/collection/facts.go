@@ -428,3 +428,7 @@ type Problem struct {
 }
 
 func (p *Problem) Error() string { return p.Reason + ": " + p.Message }
+
+// ReasonStatusRestored is the event when a phase the claim's record does
+// not support (a user's status write) is put back.
+const ReasonStatusRestored = "StatusRestored"

@@ -5,7 +5,10 @@ import (
 	"sort"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
+	"github.com/inkasso-operator/inkasso-operator/internal/money"
 )
 
 // Minimums are a jurisdiction's statutory minimum deadlines and gaps, as
@@ -76,6 +79,7 @@ func ValidatePolicy(p *Policy, creditorName string, t time.Time) []Problem {
 	bad := func(step, format string, args ...any) {
 		out = append(out, Problem{Reason: ReasonInvalidPolicy, Message: fmt.Sprintf("policy %s step %q: ", p.Name, step) + fmt.Sprintf(format, args...)})
 	}
+	out = append(out, fixedFeesWithinCeiling(p, t)...)
 	// Distances are counted in minGapDays, the gaps the schedule keeps even
 	// for a claim created long after its due date.
 	var lastDeadline, sinceDeadline, demandDeadline, sinceDemand, sinceFeeLetter int
@@ -119,6 +123,49 @@ func ValidatePolicy(p *Policy, creditorName string, t time.Time) []Problem {
 		if s.PaymentDeadlineDays > 0 && !s.Reminder() {
 			lastDeadline, sinceDeadline = s.PaymentDeadlineDays, 0
 		}
+	}
+	return out
+}
+
+// FixedFeeCeiling is the largest fee one step may charge in the
+// jurisdiction on day t (fees.Ceiling); zero money when it has no tables.
+func FixedFeeCeiling(jurisdiction string, t time.Time) money.Money {
+	c, err := fees.Ceiling(jurisdiction, t)
+	if err != nil {
+		return money.Money{}
+	}
+	return c
+}
+
+// fixedFeesWithinCeiling refuses a fixed amount above the largest single
+// fee the law allows (a step's fee, the plan fee, the reminder-fee
+// override), naming the field: issue 20 found a 250,000 NOK step fee on a
+// 100 NOK claim accepted and demanded. The amount is compared as a number
+// in the jurisdiction's currency.
+func fixedFeesWithinCeiling(p *Policy, t time.Time) []Problem {
+	ceiling, err := fees.Ceiling(p.Jurisdiction, t)
+	if err != nil {
+		return nil
+	}
+	var out []Problem
+	check := func(field, amount string) {
+		d, err := decimal.NewFromString(amount)
+		if err != nil || d.LessThanOrEqual(ceiling.Amount) {
+			return
+		}
+		out = append(out, Problem{Reason: ReasonInvalidPolicy, Message: fmt.Sprintf("policy %s %s %s exceeds %s %s, the largest single fee %s law allows on %s",
+			p.Name, field, amount, ceiling, ceiling.Currency, p.Jurisdiction, t.Format(time.DateOnly))})
+	}
+	for i, s := range p.Steps {
+		if s.FixedFee != "" {
+			check(fmt.Sprintf("spec.steps[%d].fee", i), s.FixedFee)
+		}
+	}
+	if p.PlanFee != "" && p.PlanFee != PlanFeeNone && p.PlanFee != PlanFeeStatutory {
+		check("spec.paymentPlans.fee", p.PlanFee)
+	}
+	if p.Fees.ReminderFee != "" {
+		check("spec.overrides.reminderFee", p.Fees.ReminderFee)
 	}
 	return out
 }

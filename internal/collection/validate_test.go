@@ -49,6 +49,28 @@ func TestValidatePolicy(t *testing.T) {
 			p.Timing.Steps[1].MinGapDays = 9
 			return p
 		}, "", []string{`step "second-reminder": letters that charge the debtor must be at least 10 days apart`}},
+		// Issue 20: a fixed fee of 250,000 on a 100 NOK claim made the
+		// letter demand 250 101,02 NOK.
+		{"NO fixed fee of 250,000", func() *Policy {
+			p := kraviaPolicy()
+			p.Steps[0].Fee, p.Steps[0].FixedFee = "", "250000.00"
+			return p
+		}, "Acme AS", []string{`spec.steps[0].fee 250000.00 exceeds 20250.00 NOK`}},
+		{"NO fixed fee at the ceiling", func() *Policy {
+			p := kraviaPolicy()
+			p.Steps[0].Fee, p.Steps[0].FixedFee = "", "20250"
+			return p
+		}, "Acme AS", nil},
+		{"SE fixed plan fee over the ceiling", func() *Policy {
+			p := swedenPolicy()
+			p.PlanFee = "450.01"
+			return p
+		}, "", []string{`spec.paymentPlans.fee 450.01 exceeds 450.00 SEK`}},
+		{"FI reminder fee override over the ceiling", func() *Policy {
+			p := finlandPolicy()
+			p.Fees.ReminderFee = "1000"
+			return p
+		}, "", []string{`spec.overrides.reminderFee 1000 exceeds 210.00 EUR`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := ValidatePolicy(tc.policy(), tc.creditor, on)

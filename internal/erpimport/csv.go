@@ -1,15 +1,19 @@
 package erpimport
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/mail"
 	"regexp"
+	"slices"
 	"strings"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/guard"
 )
 
 // CSVColumns are the columns of the CSV format (docs/import.md); the header
@@ -36,18 +40,47 @@ type pending struct {
 
 // ReadCSV reads one CSV export. Payments and credits are applied in
 // Finish, so they may come before or after their invoice, in any file.
+// Every record that is not imported is reported, with its line: a broken
+// quote costs that record only, a file that is not UTF-8 (or whose header
+// is ambiguous) is refused whole, saying how many records it held.
 func (im *Import) ReadCSV(file string, r io.Reader) error {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
+	raw, err := im.readInput(file, r)
 	if err != nil {
-		return fmt.Errorf("%s: reading the header: %w", file, err)
+		return err
 	}
+	data, line, err := im.toUTF8(raw)
+	if err != nil {
+		if line == 0 {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		im.fail(file, line, "", "%v; none of the file's %d line(s) is read", err, bytes.Count(raw, []byte("\n")))
+		return nil
+	}
+	var header []string
 	col := map[string]int{}
+	var rows []csvRecord
+	parseCSV(data, func(line int, err error) { im.fail(file, line, "", "%v", err) }, func(rec []string, line int) {
+		if header == nil {
+			header = rec
+			return
+		}
+		rows = append(rows, csvRecord{rec, line})
+	})
+	if header == nil {
+		return fmt.Errorf("%s: no header row", file)
+	}
+	ambiguous := false
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if j, dup := col[h]; dup {
+			im.fail(file, 1, h, "the header names this column twice (columns %d and %d): none of the file's %d record(s) is read", j+1, i+1, len(rows))
+			ambiguous = true
+			continue
+		}
 		col[h] = i
+	}
+	if ambiguous {
+		return nil
 	}
 	for _, need := range []string{"record", "invoice_number"} {
 		if _, ok := col[need]; !ok {
@@ -59,27 +92,32 @@ func (im *Import) ReadCSV(file string, r io.Reader) error {
 			im.fail(file, 1, h, "unknown column (columns: %s)", strings.Join(CSVColumns, ","))
 		}
 	}
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		var perr *csv.ParseError
-		if errors.As(err, &perr) {
-			im.fail(file, perr.Line, "", "%v", perr.Err)
+	names := make([]string, len(header))
+	for name, i := range col {
+		names[i] = name
+	}
+	for _, rr := range rows {
+		rec, line := rr.fields, rr.line
+		if len(rec) != len(header) {
+			if strings.Join(rec, "") == "" && len(rec) == 1 {
+				continue // blank line
+			}
+			im.fail(file, line, "", "%d fields, the header has %d: the record is not read", len(rec), len(header))
 			continue
 		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
+		tooLong := false
+		for i, f := range rec {
+			if len(f) > im.maxField() {
+				im.fail(file, line, names[i], "longer than %d bytes (the import's field limit)", im.maxField())
+				tooLong = true
+			}
 		}
-		// Only after a row was read: FieldPos panics when a parse error
-		// left no fields (found by FuzzReadCSV).
-		line, _ := cr.FieldPos(0)
+		if tooLong {
+			continue
+		}
 		row := map[string]string{}
 		for name, i := range col {
-			if i < len(rec) {
-				row[name] = strings.TrimSpace(rec[i])
-			}
+			row[name] = strings.TrimSpace(rec[i])
 		}
 		switch kind := strings.ToLower(row["record"]); kind {
 		case "invoice":
@@ -94,6 +132,57 @@ func (im *Import) ReadCSV(file string, r io.Reader) error {
 		default:
 			im.fail(file, line, "record", "%q: want invoice, payment or credit", row["record"])
 		}
+	}
+	return nil
+}
+
+type csvRecord struct {
+	fields []string
+	line   int
+}
+
+// parseCSV reads every record of data. A record the CSV reader cannot
+// parse is reported by the line it starts on; when its error spans lines
+// (an unterminated quote takes everything to the end of the file into one
+// field) reading starts again on the line after it, so one broken quote
+// costs one record, not every later one.
+func parseCSV(data []byte, fail func(line int, err error), record func(rec []string, line int)) {
+	base := 0 // lines before data
+	for len(data) > 0 {
+		cr := csv.NewReader(bytes.NewReader(data))
+		cr.FieldsPerRecord = -1
+		cr.TrimLeadingSpace = true
+		restart := 0
+		for restart == 0 {
+			rec, err := cr.Read()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			var perr *csv.ParseError
+			if errors.As(err, &perr) {
+				fail(base+perr.StartLine, perr.Err)
+				if perr.Line > perr.StartLine {
+					restart = perr.StartLine
+				}
+				continue
+			}
+			if err != nil {
+				fail(base, err)
+				return
+			}
+			// Only after a row was read: FieldPos panics when a parse error
+			// left no fields (found by FuzzReadCSV).
+			line, _ := cr.FieldPos(0)
+			record(rec, base+line)
+		}
+		for range restart {
+			i := bytes.IndexByte(data, '\n')
+			if i < 0 {
+				return
+			}
+			data = data[i+1:]
+		}
+		base += restart
 	}
 }
 
@@ -114,6 +203,9 @@ func contains(list []string, s string) bool {
 func (im *Import) csvInvoice(file string, line int, row map[string]string) {
 	bad := func(field, format string, args ...any) { im.fail(file, line, field, format, args...) }
 	errs := len(im.Errors)
+	if !im.plainText(file, line, row) {
+		return
+	}
 	c := Customer{Number: row["customer_number"], Name: row["customer_name"], OrgNumber: row["organization_number"],
 		Email: row["email"], Phone: strings.ReplaceAll(row["phone"], " ", ""), Country: strings.ToUpper(cmpOr(row["country"], im.opts.Country)),
 		Language: strings.ToLower(cmpOr(row["language"], im.opts.Language))}
@@ -186,14 +278,39 @@ func (im *Import) csvInvoice(file string, line int, row map[string]string) {
 	}
 }
 
-// Finish applies the payments and credit notes read so far to their invoices.
+// plainText refuses a row with a control character or Unicode line
+// separator in any field: it would be printed into the debtor's notices
+// (the API refuses it too). It names the field, not the value.
+func (im *Import) plainText(file string, line int, row map[string]string) bool {
+	ok := true
+	for _, field := range slices.Sorted(maps.Keys(row)) {
+		if err := guard.Line(row[field]); err != nil {
+			im.fail(file, line, field, "%v", err)
+			ok = false
+		}
+	}
+	return ok
+}
+
+// Finish applies the payments and credit notes read so far to their
+// invoices. An invoice with a payment or credit row that fails is not
+// written, and is reported at its own line: its balance would be wrong.
 func (im *Import) Finish() {
 	for _, pr := range im.later {
 		file, line, row := pr.file, pr.p.line, pr.p.row
-		bad := func(field, format string, args ...any) { im.fail(file, line, field, format, args...) }
 		inv, ok := im.invoices[row["invoice_number"]]
+		bad := func(field, format string, args ...any) {
+			im.fail(file, line, field, format, args...)
+			if ok {
+				inv.failed = append(inv.failed, fmt.Sprintf("%s at %s:%d", pr.p.kind, file, line))
+			}
+		}
 		if !ok {
 			bad("invoice_number", "%s %q: no such invoice in this import", pr.p.kind, row["invoice_number"])
+			continue
+		}
+		if !im.plainText(file, line, row) {
+			inv.failed = append(inv.failed, fmt.Sprintf("%s at %s:%d", pr.p.kind, file, line))
 			continue
 		}
 		id := row["id"]
@@ -240,6 +357,11 @@ func (im *Import) Finish() {
 		}
 	}
 	im.later = nil
+	for _, number := range slices.Sorted(maps.Keys(im.invoices)) {
+		if inv := im.invoices[number]; len(inv.failed) > 0 {
+			im.fail(inv.file, inv.line, "invoice_number", "invoice %s is not written: its %s failed", inv.Number, strings.Join(inv.failed, ", "))
+		}
+	}
 }
 
 func dupe[T any](list []T, id string, key func(T) string) bool {

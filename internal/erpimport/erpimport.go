@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/guard"
 )
 
 // RowError is one bad input record: where it is and which field is wrong.
@@ -48,6 +49,13 @@ type Options struct {
 	// Country and Language default a debtor's fields.
 	Country  string
 	Language string
+	// Encoding of CSV files: empty or utf-8 (required by default), latin1,
+	// latin9 or windows-1252 (EncodingNames). UBL files say their own.
+	Encoding string
+	// MaxFileBytes and MaxFieldBytes bound the input (0: the defaults,
+	// DefaultMaxFileBytes and DefaultMaxFieldBytes).
+	MaxFileBytes  int64
+	MaxFieldBytes int
 }
 
 // Customer is a debtor as an export describes it.
@@ -65,6 +73,9 @@ type Invoice struct {
 	Credits                      []inkassov1.Credit
 	file                         string
 	line                         int
+	// failed names the payment and credit rows of this invoice that were
+	// refused: the invoice is then not written (its balance would be wrong).
+	failed []string
 }
 
 // Import collects customers and invoices from any number of exports.
@@ -86,11 +97,12 @@ func (im *Import) fail(file string, line int, field, format string, args ...any)
 	im.Errors = append(im.Errors, RowError{File: file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
-// addCustomer records c, refusing a second, different description.
+// addCustomer records c, refusing a second, different description: the
+// error names the field and both rows, not the values (personal data).
 func (im *Import) addCustomer(file string, line int, c Customer) bool {
 	if old, ok := im.customers[c.Number]; ok {
-		if old.Name != c.Name || old.Type != c.Type || old.OrgNumber != c.OrgNumber {
-			im.fail(file, line, "customer_name", "customer %s is described differently at %s", c.Number, im.custAt[c.Number])
+		if field := customerDiff(old, c); field != "" {
+			im.fail(file, line, field, "customer %s is described differently here and at %s", c.Number, im.custAt[c.Number])
 			return false
 		}
 		return true
@@ -98,6 +110,30 @@ func (im *Import) addCustomer(file string, line int, c Customer) bool {
 	im.customers[c.Number] = c
 	im.custAt[c.Number] = fmt.Sprintf("%s:%d", file, line)
 	return true
+}
+
+// customerDiff is the first field in which two descriptions of a customer
+// differ, or "". Contact fields (e-mail, phone, address, language) count
+// only when both describe them: a UBL invoice carries no language, a
+// CSV row may leave the e-mail out.
+func customerDiff(a, b Customer) string {
+	addr := func(c Customer) string {
+		if c.Address == nil {
+			return ""
+		}
+		return strings.Join(c.Address.Lines, "|") + "\x00" + c.Address.PostalCode + "\x00" + c.Address.City
+	}
+	for _, f := range []struct{ field, a, b string }{
+		{"customer_name", a.Name, b.Name}, {"customer_type", a.Type, b.Type}, {"organization_number", a.OrgNumber, b.OrgNumber},
+		{"country", a.Country, b.Country}, {"email", a.Email, b.Email}, {"phone", a.Phone, b.Phone}, {"address", addr(a), addr(b)},
+		{"language", a.Language, b.Language},
+	} {
+		contact := f.field != "customer_name" && f.field != "customer_type" && f.field != "organization_number" && f.field != "country"
+		if f.a != f.b && (!contact || f.a != "" && f.b != "") {
+			return f.field
+		}
+	}
+	return ""
 }
 
 func (im *Import) addInvoice(inv *Invoice) bool {
@@ -121,6 +157,9 @@ func (im *Import) Objects() (debtors []*inkassov1.Debtor, claims []*inkassov1.Cl
 		debtors = append(debtors, d)
 	}
 	for _, inv := range im.invoices {
+		if len(inv.failed) > 0 {
+			continue // reported by Finish
+		}
 		cl := &inkassov1.Claim{
 			TypeMeta:   metav1.TypeMeta{APIVersion: inkassov1.GroupVersion.String(), Kind: "Claim"},
 			ObjectMeta: metav1.ObjectMeta{Name: ClaimName(inv.Number), Namespace: im.opts.Namespace, Labels: map[string]string{CustomerLabel: labelValue(inv.Customer)}},
@@ -216,12 +255,17 @@ func parseAmount(s string) (string, error) {
 // decimals are far beyond any invoice.
 var plainAmount = regexp.MustCompile(`^[0-9]{1,18}(\.[0-9]{0,18})?$`)
 
-// parseDate accepts YYYY-MM-DD and DD.MM.YYYY.
+// parseDate accepts YYYY-MM-DD and DD.MM.YYYY, between guard.MinDate and
+// guard.MaxDate as the API does.
 func parseDate(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	for _, layout := range []string{time.DateOnly, "02.01.2006", "2.1.2006"} {
 		if t, err := time.Parse(layout, s); err == nil {
-			return t.Format(time.DateOnly), nil
+			d := t.Format(time.DateOnly)
+			if d < guard.MinDate || d > guard.MaxDate {
+				return "", fmt.Errorf("%q is outside %s..%s", s, guard.MinDate, guard.MaxDate)
+			}
+			return d, nil
 		}
 	}
 	return "", fmt.Errorf("%q is not a date (YYYY-MM-DD or DD.MM.YYYY)", s)

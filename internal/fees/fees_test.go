@@ -251,3 +251,21 @@ func FuzzSplit(f *testing.F) {
 }
 
 func ptrMoney(m money.Money) *money.Money { return &m }
+
+// TestCeiling: the largest single fee per jurisdiction, which the CEL rule
+// of CollectionPolicySpec repeats (NO 20250, SE 450, FI 210).
+func TestCeiling(t *testing.T) {
+	for _, tc := range []struct {
+		j    string
+		on   time.Time
+		want string
+	}{{"NO", on2025, "18900.00"}, {"NO", on2026, "20250.00"}, {"SE", on2026, "450.00"}, {"FI", on2026, "210.00"}} {
+		got, err := Ceiling(tc.j, tc.on)
+		if err != nil || got.String() != tc.want {
+			t.Errorf("Ceiling(%s, %s) = %v, %v; want %s", tc.j, tc.on.Format(time.DateOnly), got, err, tc.want)
+		}
+	}
+	if _, err := Ceiling("DK", on2026); err == nil {
+		t.Error("a jurisdiction without tables has a ceiling")
+	}
+}
