@@ -264,7 +264,7 @@ func TestStatementCSVDefusesFormulas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := StatementCSV(r)
+	out, err := StatementCSV(Rows(r))
 	if err != nil {
 		t.Fatal(err)
 	}
