@@ -77,12 +77,15 @@ func settlementFor(ns, name, from, to string) *inkassov1.Settlement {
 // Later, payments of 500.00 (dated D+25, registered late) and 700.00 (D+40)
 // on claim a go to the next period's Settlement, never the first one:
 //
-//	D+25: interest 5 d x 7,154.79 = 0.98, principal 499.02; commission 39.92,
-//	      VAT 9.98, creditor 499.02 - 39.92 - 9.98 = 449.12
-//	D+40: interest 15 d x 6,655.77 = 2.74, principal 697.26; commission
-//	      55.78, VAT 13.945 -> 13.95, creditor 697.26 - 55.78 - 13.95 = 627.53
+//	D+25: interest 5 d x 7,154.79 x 10 % / 365 = 9.8011 -> 9.80, principal
+//	      490.20; commission 8 % x 490.20 = 39.216 -> 39.22, VAT 25 % x
+//	      39.22 = 9.805 -> 9.81; creditor 490.20 - 39.22 - 9.81 = 441.17,
+//	      agency 9.80 + 39.22 + 9.81 = 58.83
+//	D+40: interest 15 d x 6,664.59 = 27.3887 -> 27.39, principal 672.61;
+//	      commission 53.8088 -> 53.81, VAT 13.4525 -> 13.45; creditor
+//	      672.61 - 53.81 - 13.45 = 605.35, agency 27.39 + 53.81 + 13.45 = 94.65
 //
-// payout 449.12 + 627.53 = 1,076.65.
+// payout 441.17 + 605.35 = 1,046.52.
 func TestSettlementSplitsCollectedMoneyOnce(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)
@@ -232,11 +235,11 @@ func TestSettlementSplitsCollectedMoneyOnce(t *testing.T) {
 	for _, l := range s3.Status.Lines {
 		keys = append(keys, fmt.Sprintf("%s=%s/%s/%v", l.Key, l.Creditor, l.Agency, l.CarriedOver))
 	}
-	if strings.Join(keys, " ") != "a/Payment/bank-2=449.12/50.88/true a/Payment/bank-3=627.53/72.47/false" {
+	if strings.Join(keys, " ") != "a/Payment/bank-2=441.17/58.83/true a/Payment/bank-3=605.35/94.65/false" {
 		t.Fatalf("next period's lines %v", keys)
 	}
-	if s3.Status.Totals.Payout != "1076.65" {
-		t.Fatalf("next period's payout %s, want 1076.65", s3.Status.Totals.Payout)
+	if s3.Status.Totals.Payout != "1046.52" {
+		t.Fatalf("next period's payout %s, want 1046.52", s3.Status.Totals.Payout)
 	}
 	seen := map[string]string{}
 	for _, s := range []*inkassov1.Settlement{s1, s2, s3} {
