@@ -144,6 +144,19 @@ func TestSettlementSplitsCollectedMoneyOnce(t *testing.T) {
 		t.Fatalf("lines %v", keys)
 	}
 
+	// The metric: both payments are settled, nothing is left unsettled
+	// (claim b is woken so its status ledger shows its payment, dated
+	// after its last write).
+	wakeClaim(ns, "b")
+	eventually(t, 10*time.Second, func() error {
+		m := metric(t, "inkasso_collected_amount", map[string]string{"namespace": ns, "currency": "NOK", "state": "Settled"})
+		u := metric(t, "inkasso_collected_amount", map[string]string{"namespace": ns, "currency": "NOK", "state": "Unsettled"})
+		if m.GetGauge().GetValue() != 4001.37 || u.GetGauge().GetValue() != 0 {
+			return fmt.Errorf("inkasso_collected_amount settled %v unsettled %v, want 4001.37 and 0", m.GetGauge().GetValue(), u.GetGauge().GetValue())
+		}
+		return nil
+	})
+
 	// The files: an immutable ConfigMap owned by the Settlement, whose
 	// bytes match the recorded digests; the pain.001 parses back with the
 	// payout.
@@ -229,6 +242,13 @@ func TestSettlementSplitsCollectedMoneyOnce(t *testing.T) {
 	}
 	fclock.SetTime(at(61))
 	wakeClaim(ns, "a")
+	eventually(t, 10*time.Second, func() error {
+		u := metric(t, "inkasso_collected_amount", map[string]string{"namespace": ns, "currency": "NOK", "state": "Unsettled"})
+		if u.GetGauge().GetValue() != 1200 {
+			return fmt.Errorf("inkasso_collected_amount unsettled %v, want 1200 before the next Settlement", u.GetGauge().GetValue())
+		}
+		return nil
+	})
 	create(t, settlementFor(ns, "next", day(31), day(60)))
 	s3 := waitSettled(t, ns, "next")
 	keys = nil
@@ -265,7 +285,11 @@ func TestSettlementRefusesBadInput(t *testing.T) {
 		{func(s *inkassov1.Settlement) { s.Spec.Period.To = "2026-12-31"; s.Spec.Period.From = "2027-01-01" }, "period.to must not be before period.from"},
 		{func(s *inkassov1.Settlement) { s.Spec.Payout.IBAN = "no93 8601 1117 947" }, "spec.payout.iban"},
 		{func(s *inkassov1.Settlement) { s.Spec.Payout.Account = "86011117947" }, "set exactly one of payout.iban and payout.account"},
-		{func(s *inkassov1.Settlement) { s.Spec.Payout.IBAN = ""; s.Spec.Payout.Account = "8601.11.17947"; s.Spec.Payout.AccountCountry = "NO" }, "spec.payout.account"},
+		{func(s *inkassov1.Settlement) {
+			s.Spec.Payout.IBAN = ""
+			s.Spec.Payout.Account = "8601.11.17947"
+			s.Spec.Payout.AccountCountry = "NO"
+		}, "spec.payout.account"},
 		{func(s *inkassov1.Settlement) { s.Spec.Currency = "nok" }, "spec.currency"},
 	} {
 		s := settlementFor(ns, "bad", "2027-01-01", "2027-01-31")
