@@ -51,7 +51,7 @@ var (
 	claimsDesc = prometheus.NewDesc("inkasso_claims", "Claims by namespace and phase.", []string{"namespace", "phase"}, nil)
 	owedDesc   = prometheus.NewDesc("inkasso_claims_outstanding", "Outstanding amount of claims by namespace, phase and currency, in major units (metrics are floats; the claims' own amounts are exact).",
 		[]string{"namespace", "phase", "currency"}, nil)
-	noticesDesc = prometheus.NewDesc("inkasso_notices", "Notices by namespace, channel and state (Pending, Sent, Failed).", []string{"namespace", "channel", "state"}, nil)
+	noticesDesc   = prometheus.NewDesc("inkasso_notices", "Notices by namespace, channel and state (Pending, Sent, Failed).", []string{"namespace", "channel", "state"}, nil)
 	collectedDesc = prometheus.NewDesc("inkasso_collected_amount", "Payments on claims by namespace, currency and state: Settled (a Settlement has taken them) or Unsettled (owed to a Settlement still), in major units, from the claims' status ledgers.",
 		[]string{"namespace", "currency", "state"}, nil)
 	stalledDesc = prometheus.NewDesc("inkasso_claims_stalled", "Claims whose Stalled condition is True, by namespace and reason.", []string{"namespace", "reason"}, nil)
