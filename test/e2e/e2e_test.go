@@ -263,12 +263,15 @@ func TestExplainDocumentsEveryField(t *testing.T) {
 	for res, fields := range map[string][]string{
 		"claim.spec": {"debtorRef", "invoiceNumber", "invoiceDate", "dueDate", "amount", "currency", "policyRef",
 			"autoCollection", "suspend", "withdraw", "payments", "credits", "dispute", "paymentPlan", "creditDecision", "externalRef"},
-		"claim.status":                {"phase", "step", "nextStep", "nextStepAt", "history", "balance", "caseID", "paymentReference", "conditions", "observedGeneration"},
-		"debtor.spec":                 {"displayName", "type", "organizationNumber", "country", "language", "email", "phone", "address", "autoCollection"},
-		"collectionpolicy.spec":       {"jurisdiction", "timeZone", "stepTime", "overrides", "contactWindows", "consolidation", "eligibility", "creditorNotices", "steps"},
-		"notice.spec":                 {"channelRef", "claimRefs", "debtorRef", "step", "recipient", "language", "subject", "body", "amounts", "paymentReference", "payBy", "notBefore", "deadline"},
-		"noticechannel.spec":          {"controllerName", "log", "smtp", "webhook", "letter", "parametersRef", "secretRef", "rateLimit"},
-		"collectionpolicy.spec.steps": {"name", "phase", "afterDueDays", "minGapDays", "action", "channels", "template", "fee", "paymentDeadlineDays"},
+		"claim.status":                  {"phase", "step", "nextStep", "nextStepAt", "history", "balance", "caseID", "paymentReference", "conditions", "observedGeneration"},
+		"debtor.spec":                   {"displayName", "type", "organizationNumber", "country", "language", "email", "phone", "address", "autoCollection"},
+		"collectionpolicy.spec":         {"jurisdiction", "timeZone", "stepTime", "overrides", "contactWindows", "consolidation", "eligibility", "creditorNotices", "steps"},
+		"notice.spec":                   {"channelRef", "claimRefs", "debtorRef", "step", "recipient", "language", "subject", "body", "amounts", "paymentReference", "payBy", "notBefore", "deadline"},
+		"noticechannel.spec":            {"controllerName", "log", "smtp", "webhook", "letter", "parametersRef", "secretRef", "rateLimit"},
+		"settlement.spec":               {"period", "policyRef", "currency", "payout", "channels"},
+		"settlement.status":             {"lines", "totals", "statement", "payout", "notices", "conditions", "remaining"},
+		"collectionpolicy.spec.pricing": {"lateInterest", "commission", "vat", "advancedFees"},
+		"collectionpolicy.spec.steps":   {"name", "phase", "afterDueDays", "minGapDays", "action", "channels", "template", "fee", "paymentDeadlineDays"},
 	} {
 		// A new CRD's schema reaches the OpenAPI document a few seconds
 		// after it is established.
