@@ -329,3 +329,63 @@ func TestSettlementRefusesBadInput(t *testing.T) {
 		t.Fatalf("a commission that is not a number: %v", err)
 	}
 }
+
+// TestSettlementResumesFromItsRecordedIntent stands for a crash after step
+// 1: the lines are in status (computedAt set) but no file exists. The next
+// reconcile makes the files from the recorded lines, never recomputing them
+// (the recorded line names a claim that does not exist), and settles. A
+// ConfigMap of the files' name that is not the Settlement's own stalls it.
+func TestSettlementResumesFromItsRecordedIntent(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	create(t, smallPolicy(ns, "p", "NO", inkassov1.PolicyStep{Name: "notice", Phase: "Collection", AfterDueDays: 14, Channels: []string{"log"}, Fee: "None", PaymentDeadlineDays: 14}))
+	s := settlementFor(ns, "crashed", "2999-01-01", "2999-01-31") // the period never ends on the test clock
+	s.Spec.Payout, s.Spec.Channels = nil, nil
+	create(t, s)
+	eventually(t, 10*time.Second, func() error {
+		var got inkassov1.Settlement
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(s), &got); err != nil {
+			return err
+		}
+		return expectCondition(got.Status.Conditions, inkassov1.ConditionSettled, metav1.ConditionFalse, inkassov1.SettlementReasonWaiting)
+	})
+	line := inkassov1.SettlementLine{Key: "ghost/Payment/p1", Claim: "ghost", InvoiceNumber: "G-1", Ref: "p1", Date: "2999-01-05",
+		ReceivedBy: inkassov1.ReceivedByAgency, Amount: "10.00", Principal: "10.00", Interest: "0.00", Fees: "0.00", AdvancedFees: "0.00",
+		Overpaid: "0.00", Commission: "0.00", KeptInterest: "0.00", VAT: "0.00", Creditor: "10.00", Agency: "0.00"}
+	totals := inkassov1.SettlementTotals{Collected: "10.00", CollectedByCreditor: "0.00", Principal: "10.00", Interest: "0.00", Fees: "0.00",
+		AdvancedFees: "0.00", Overpaid: "0.00", Creditor: "10.00", Agency: "0.00", Commission: "0.00", KeptInterest: "0.00", VAT: "0.00", Payout: "10.00"}
+	eventually(t, 10*time.Second, func() error {
+		var got inkassov1.Settlement
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(s), &got); err != nil {
+			return err
+		}
+		got.Status.ComputedAt = &metav1.Time{Time: fclock.Now().Truncate(time.Second)}
+		got.Status.Lines, got.Status.Totals, got.Status.Policy = []inkassov1.SettlementLine{line}, &totals, "p"
+		return k8s.Status().Update(ctx, &got) // a conflict with the controller's write: read again
+	})
+	got := waitSettled(t, ns, "crashed")
+	if len(got.Status.Lines) != 1 || got.Status.Lines[0] != line || *got.Status.Totals != totals {
+		t.Fatalf("the recorded lines changed: %+v %+v", got.Status.Lines, got.Status.Totals)
+	}
+	var cm corev1.ConfigMap
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "crashed-settlement"}, &cm); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(cm.Data["statement.csv"], "\nghost/Payment/p1,ghost,G-1,p1,2999-01-05,Agency,false,10.00,") {
+		t.Fatalf("statement.csv:\n%s", cm.Data["statement.csv"])
+	}
+
+	// Someone else's ConfigMap where the files go: stalled, nothing overwritten.
+	create(t, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "squatted-settlement"}, Data: map[string]string{"statement.csv": "not ours"}})
+	create(t, settlementFor(ns, "squatted", "2020-01-01", "2020-01-31"))
+	eventually(t, 20*time.Second, func() error {
+		var got inkassov1.Settlement
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "squatted"}, &got); err != nil {
+			return err
+		}
+		return expectCondition(got.Status.Conditions, inkassov1.ConditionStalled, metav1.ConditionTrue, "FileConflict")
+	})
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "squatted-settlement"}, &cm); err != nil || cm.Data["statement.csv"] != "not ours" {
+		t.Fatalf("the squatted ConfigMap was changed: %v %v", err, cm.Data)
+	}
+}
