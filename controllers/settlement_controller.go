@@ -153,11 +153,11 @@ func (r *SettlementReconciler) settle(ctx context.Context, stl *inkassov1.Settle
 	}
 	if stl.Status.ComputedAt == nil {
 		if end := to.AddDays(1).Midnight(loc); now.Before(end) {
+			// Handled and waiting on its timer: Ready, like a claim waiting
+			// for its next step; Settled says it is not done.
 			msg := fmt.Sprintf("the period ends on %s; the Settlement is computed after it", to)
-			conds.set(inkassov1.ConditionReady, metav1.ConditionFalse, inkassov1.SettlementReasonWaiting, msg)
+			conds.ready(inkassov1.SettlementReasonWaiting, msg)
 			conds.flag(inkassov1.ConditionSettled, false, inkassov1.SettlementReasonWaiting, msg)
-			meta.RemoveStatusCondition(conds.conds, inkassov1.ConditionStalled)
-			meta.RemoveStatusCondition(conds.conds, inkassov1.ConditionReconciling)
 			return reconcile.Result{RequeueAfter: max(simclock.RealDuration(r.Clock, end.Sub(now)), time.Millisecond)}, nil
 		}
 		if err := r.compute(ctx, stl, policy, from, to, now); err != nil {
@@ -221,10 +221,7 @@ func (r *SettlementReconciler) compute(ctx context.Context, stl *inkassov1.Settl
 		if f, err := civil.Parse(string(o.Spec.Period.From)); err == nil && f.Before(carryFrom) {
 			carryFrom = f
 		}
-		if o.Spec.Currency != stl.Spec.Currency {
-			continue
-		}
-		for _, l := range o.Status.Lines {
+		for _, l := range o.Status.Lines { // every currency: a key is a key
 			settled[l.Key] = true
 		}
 	}
@@ -494,7 +491,9 @@ func (r *SettlementReconciler) notifyCreditor(ctx context.Context, stl *inkassov
 	if recipient != nil {
 		to = *recipient
 	}
-	lang := jurisdictionDefaults[policy.Spec.Jurisdiction].lang
+	// The statement text is English for now (statementText); the notice
+	// says so, so a letter prints English dates and labels with it.
+	lang := inkassov1.LanguageEnglish
 	subject, body := statementText(stl)
 	var refs []inkassov1.LocalObjectReference
 	for _, l := range stl.Status.Lines {
