@@ -159,6 +159,21 @@ func TestSamplesReachTheirLastPhase(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 
+	// The sample Settlement of January settled the payment made then.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(300 * time.Millisecond) {
+		out := c.kubectlOut(t, "get", "stl", "acme-2026-01", "-n", "acme", "-o",
+			`jsonpath={.status.conditions[?(@.type=="Settled")].status} {.status.lines[*].key} {.status.totals.collected}`)
+		if out == "True inv-1002/Payment/bank-7731 100.00" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sample Settlement: %q, want it Settled with inv-1002's payment bank-7731 of 100.00", out)
+		}
+	}
+	if table := c.kubectlOut(t, "get", "stl", "-n", "acme"); !strings.Contains(table, "COLLECTED") || !strings.Contains(table, "PAYOUT") {
+		t.Errorf("kubectl get stl:\n%s", table)
+	}
+
 	// Finance people read claims with kubectl: the printer columns.
 	table := c.kubectlOut(t, "get", "claims", "-n", "acme")
 	header := strings.Fields(strings.SplitN(table, "\n", 2)[0])
