@@ -330,6 +330,7 @@ func pricingOf(p *inkassov1.CollectionPolicy) (settlement.Pricing, error) {
 		for _, s := range a.Steps {
 			out.AdvancedSteps[s] = true
 		}
+		out.CreditorBearsAdvanced = a.BorneBy == inkassov1.PartyCreditor
 	}
 	return out, nil
 }
@@ -545,6 +546,9 @@ func statementText(stl *inkassov1.Settlement) (string, string) {
 	row("  late interest", t.Interest)
 	row("  fees", t.Fees)
 	row("  over-paid (refunded to debtors)", t.Overpaid)
+	if t.AdvancedFeesCharged != "" && t.AdvancedFeesCharged != "0.00" {
+		row("Court fees advanced, charged to you", t.AdvancedFeesCharged)
+	}
 	row("Agency: fees", t.Fees)
 	row("Agency: late interest kept", t.KeptInterest)
 	row("Agency: commission", t.Commission)
@@ -571,7 +575,11 @@ func statementText(stl *inkassov1.Settlement) (string, string) {
 func statementRows(st inkassov1.SettlementStatus) [][]string {
 	rows := make([][]string, 0, len(st.Lines)+2)
 	for _, l := range st.Lines {
-		rows = append(rows, []string{l.Key, l.Claim, l.InvoiceNumber, l.Ref, l.Date, string(l.ReceivedBy), strconv.FormatBool(l.CarriedOver),
+		kind := l.Kind
+		if kind == "" {
+			kind = inkassov1.LinePayment
+		}
+		rows = append(rows, []string{l.Key, string(kind), l.Claim, l.InvoiceNumber, l.Ref, l.Date, string(l.ReceivedBy), strconv.FormatBool(l.CarriedOver),
 			l.Amount, l.Principal, l.Interest, l.Fees, l.AdvancedFees, l.Overpaid, l.Commission, l.KeptInterest, l.VAT, l.Creditor, l.Agency})
 	}
 	t := st.Totals
@@ -586,7 +594,7 @@ func linesToAPI(lines []settlement.Line) []inkassov1.SettlementLine {
 		if l.ReceivedByCreditor {
 			by = inkassov1.ReceivedByCreditor
 		}
-		out = append(out, inkassov1.SettlementLine{Key: l.Key, Claim: l.Claim, InvoiceNumber: l.InvoiceNumber, Ref: l.Ref,
+		out = append(out, inkassov1.SettlementLine{Key: l.Key, Kind: inkassov1.LineKind(l.Kind), Claim: l.Claim, InvoiceNumber: l.InvoiceNumber, Ref: l.Ref,
 			Date: l.Date.String(), ReceivedBy: by, CarriedOver: l.CarriedOver,
 			Amount: l.Amount.String(), Principal: l.Principal.String(), Interest: l.Interest.String(), Fees: l.Fees.String(),
 			AdvancedFees: l.AdvancedFees.String(), Overpaid: l.Overpaid.String(),
@@ -599,7 +607,7 @@ func linesToAPI(lines []settlement.Line) []inkassov1.SettlementLine {
 func totalsToAPI(t settlement.Totals) *inkassov1.SettlementTotals {
 	return &inkassov1.SettlementTotals{Collected: t.Collected.String(), CollectedByCreditor: t.CollectedByCreditor.String(),
 		Principal: t.Principal.String(), Interest: t.Interest.String(), Fees: t.Fees.String(), AdvancedFees: t.AdvancedFees.String(),
-		Overpaid: t.Overpaid.String(), Creditor: t.Creditor.String(), Agency: t.Agency.String(), Commission: t.Commission.String(),
+		Overpaid: t.Overpaid.String(), AdvancedFeesCharged: t.AdvancedFeesCharged.String(), Creditor: t.Creditor.String(), Agency: t.Agency.String(), Commission: t.Commission.String(),
 		KeptInterest: t.KeptInterest.String(), VAT: t.VAT.String(), Payout: t.Payout.String()}
 }
 

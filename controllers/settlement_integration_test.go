@@ -132,7 +132,7 @@ func TestSettlementSplitsCollectedMoneyOnce(t *testing.T) {
 
 	want := inkassov1.SettlementTotals{Collected: "4001.37", CollectedByCreditor: "1001.37", Principal: "3845.21", Interest: "56.16",
 		Fees: "100.00", AdvancedFees: "0.00", Overpaid: "0.00", Creditor: "3435.68", Agency: "565.69", Commission: "307.62",
-		KeptInterest: "56.16", VAT: "101.91", Payout: "2434.31"}
+		KeptInterest: "56.16", VAT: "101.91", Payout: "2434.31", AdvancedFeesCharged: "0.00"}
 	if s1.Status.Totals == nil || *s1.Status.Totals != want {
 		t.Fatalf("totals %+v,\nwant %+v", s1.Status.Totals, want)
 	}
@@ -176,8 +176,8 @@ func TestSettlementSplitsCollectedMoneyOnce(t *testing.T) {
 			t.Errorf("%s: digest differs from status", ref.Key)
 		}
 	}
-	if csv := cm.Data["statement.csv"]; !strings.Contains(csv, "\nPAYOUT,,,,,,,2434.31\n") ||
-		!strings.Contains(csv, "\nTOTAL,,,,,,,4001.37,3845.21,56.16,100.00,0.00,0.00,307.62,56.16,101.91,3435.68,565.69\n") {
+	if csv := cm.Data["statement.csv"]; !strings.Contains(csv, "\nPAYOUT,,,,,,,,2434.31\n") ||
+		!strings.Contains(csv, "\nTOTAL,,,,,,,,4001.37,3845.21,56.16,100.00,0.00,0.00,307.62,56.16,101.91,3435.68,565.69\n") {
 		t.Errorf("statement.csv:\n%s", csv)
 	}
 	doc, err := payout.Parse([]byte(cm.Data["pain.001.xml"]))
@@ -349,7 +349,7 @@ func TestSettlementResumesFromItsRecordedIntent(t *testing.T) {
 		}
 		return expectCondition(got.Status.Conditions, inkassov1.ConditionSettled, metav1.ConditionFalse, inkassov1.SettlementReasonWaiting)
 	})
-	line := inkassov1.SettlementLine{Key: "ghost/Payment/p1", Claim: "ghost", InvoiceNumber: "G-1", Ref: "p1", Date: "2999-01-05",
+	line := inkassov1.SettlementLine{Key: "ghost/Payment/p1", Kind: inkassov1.LinePayment, Claim: "ghost", InvoiceNumber: "G-1", Ref: "p1", Date: "2999-01-05",
 		ReceivedBy: inkassov1.ReceivedByAgency, Amount: "10.00", Principal: "10.00", Interest: "0.00", Fees: "0.00", AdvancedFees: "0.00",
 		Overpaid: "0.00", Commission: "0.00", KeptInterest: "0.00", VAT: "0.00", Creditor: "10.00", Agency: "0.00"}
 	totals := inkassov1.SettlementTotals{Collected: "10.00", CollectedByCreditor: "0.00", Principal: "10.00", Interest: "0.00", Fees: "0.00",
@@ -371,7 +371,7 @@ func TestSettlementResumesFromItsRecordedIntent(t *testing.T) {
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "crashed-settlement"}, &cm); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(cm.Data["statement.csv"], "\nghost/Payment/p1,ghost,G-1,p1,2999-01-05,Agency,false,10.00,") {
+	if !strings.Contains(cm.Data["statement.csv"], "\nghost/Payment/p1,Payment,ghost,G-1,p1,2999-01-05,Agency,false,10.00,") {
 		t.Fatalf("statement.csv:\n%s", cm.Data["statement.csv"])
 	}
 

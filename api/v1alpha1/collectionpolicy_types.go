@@ -499,7 +499,8 @@ type Pricing struct {
 // Commission is "no cure, no pay": a percentage of money actually
 // collected, never of what is merely claimed (seed 004: 8 %).
 type Commission struct {
-	// percent of the basis, e.g. "8" or "25.00".
+	// percent of the basis, e.g. "8" or "25.00"; at most 100.
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(100([.]0{1,4})?|[0-9]{1,2}([.][0-9]{1,4})?)$')",message="spec.pricing.commission.percent must be a percentage from 0 to 100, e.g. \"8\" or \"12.5\""
 	// +required
 	Percent Rate `json:"percent"`
 	// basis the percentage applies to: CollectedPrincipal (default) or
@@ -529,13 +530,25 @@ type VATRate struct {
 	// from is the first day (YYYY-MM-DD) the rate applies.
 	// +required
 	From Date `json:"from"`
-	// percent, e.g. "25" or "25.5".
+	// percent, e.g. "25" or "25.5"; at most 100.
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(100([.]0{1,4})?|[0-9]{1,2}([.][0-9]{1,4})?)$')",message="a VAT percent must be from 0 to 100, e.g. \"25\" or \"25.5\""
 	// +required
 	Percent Rate `json:"percent"`
 }
 
 // AdvancedFees configures court and enforcement fees the agency advances.
+// They are repaid to whoever bore them first out of the fee part of each
+// payment the debtor makes.
 type AdvancedFees struct {
+	// borneBy is who pays the court while the debtor has not: Agency
+	// (default; seed 003: the agency pays the application fees and tries to
+	// recover them from the debtor) or Creditor (seed 004: no cure no pay
+	// "except a court fee if it goes legal"): the fee is charged to the
+	// creditor in the Settlement of the period it was booked in, and what
+	// the debtor later repays of it goes back to the creditor.
+	// +kubebuilder:default=Agency
+	// +optional
+	BorneBy PricingParty `json:"borneBy,omitempty"`
 	// steps whose fee is a court or enforcement fee (e.g. the Escalate
 	// step charging rettsgebyr or Kronofogden's application fee); each
 	// must be a step of spec.steps.

@@ -91,21 +91,40 @@ type SettlementSpec struct {
 	Channels []string `json:"channels,omitempty"`
 }
 
+// LineKind is what a Settlement line settles.
+// +kubebuilder:validation:Enum=Payment;AdvancedFee
+type LineKind string
+
+// Settlement line kinds.
+const (
+	// LinePayment is a payment of the debtor, split between the parties.
+	LinePayment LineKind = "Payment"
+	// LineAdvancedFee is a court or enforcement fee the agency advanced and
+	// the creditor bears (spec.pricing.advancedFees.borneBy: Creditor).
+	LineAdvancedFee LineKind = "AdvancedFee"
+)
+
 // SettlementLine is one payment of one claim, split between the creditor
-// and the agency. Every amount is a decimal in the Settlement's currency.
+// and the agency, or an advanced court fee charged to the creditor. Every
+// amount is a decimal in the Settlement's currency.
 type SettlementLine struct {
 	// key identifies the settled ledger entry in the namespace:
-	// "<claim>/Payment/<payment id>". A key is settled at most once across
-	// all Settlements of the namespace.
+	// "<claim>/Payment/<payment id>" or "<claim>/Fee/<step>". A key is
+	// settled at most once across all Settlements of the namespace.
 	// +kubebuilder:validation:MaxLength=200
 	Key string `json:"key"`
+	// kind: Payment, or AdvancedFee (the line's amount is the fee, charged
+	// to the creditor: creditor -amount, agency +amount).
+	// +kubebuilder:default=Payment
+	// +optional
+	Kind LineKind `json:"kind,omitempty"`
 	// claim is the Claim's name.
 	// +kubebuilder:validation:MaxLength=253
 	Claim string `json:"claim"`
 	// invoiceNumber of the claim.
 	// +kubebuilder:validation:MaxLength=64
 	InvoiceNumber string `json:"invoiceNumber"`
-	// ref is the payment id.
+	// ref is the payment id, or the step of an advanced fee.
 	// +kubebuilder:validation:MaxLength=64
 	Ref string `json:"ref"`
 	// date of the payment.
@@ -147,10 +166,11 @@ type SettlementLine struct {
 	// +kubebuilder:validation:MaxLength=24
 	VAT string `json:"vat"`
 	// creditor is the creditor's share: principal + interest − keptInterest
-	// − commission − vat.
+	// − commission − vat (+ advancedFees when the creditor bore them).
 	// +kubebuilder:validation:MaxLength=24
 	Creditor string `json:"creditor"`
-	// agency is the agency's share: fees + keptInterest + commission + vat.
+	// agency is the agency's share: fees + keptInterest + commission + vat
+	// (− advancedFees when the creditor bore them).
 	// +kubebuilder:validation:MaxLength=24
 	Agency string `json:"agency"`
 }
@@ -167,6 +187,9 @@ type SettlementTotals struct {
 	Fees      string `json:"fees"`
 	// advancedFees recovered (part of fees).
 	AdvancedFees string `json:"advancedFees"`
+	// advancedFeesCharged to the creditor (AdvancedFee lines).
+	// +optional
+	AdvancedFeesCharged string `json:"advancedFeesCharged,omitempty"`
 	// overpaid, owed back to debtors.
 	Overpaid string `json:"overpaid"`
 	// creditor is the creditor's share.

@@ -50,7 +50,20 @@ type Pricing struct {
 	// AdvancedSteps are the steps whose fee is a court or enforcement fee
 	// the agency advanced: the fee part of a payment repays them first.
 	AdvancedSteps map[string]bool
+	// CreditorBearsAdvanced: each advanced fee is charged to the creditor
+	// when booked (an AdvancedFee line), and what the debtor repays of it
+	// goes to the creditor. Otherwise the agency bears it until repaid.
+	CreditorBearsAdvanced bool
 }
+
+// Kind of a line.
+type Kind string
+
+// Line kinds.
+const (
+	KindPayment     Kind = "Payment"
+	KindAdvancedFee Kind = "AdvancedFee"
+)
 
 // Claim is one claim's ledger.
 type Claim struct {
@@ -79,6 +92,7 @@ type Input struct {
 
 // Line is one payment split between the creditor and the agency.
 type Line struct {
+	Kind                           Kind
 	Key, Claim, InvoiceNumber, Ref string
 	Date                           civil.Date
 	ReceivedByCreditor             bool
@@ -94,8 +108,10 @@ type Totals struct {
 	Collected, CollectedByCreditor money.Money
 	Principal, Interest, Fees      money.Money
 	AdvancedFees, Overpaid         money.Money
-	Creditor, Agency               money.Money
-	Commission, KeptInterest, VAT  money.Money
+	// AdvancedFeesCharged to the creditor (AdvancedFee lines).
+	AdvancedFeesCharged           money.Money
+	Creditor, Agency              money.Money
+	Commission, KeptInterest, VAT money.Money
 	// Payout: the creditor's share of what the agency received, less the
 	// agency's share of what the creditor received.
 	Payout money.Money
@@ -107,6 +123,11 @@ type Result struct {
 	Totals Totals
 	// Remaining counts payments left for a later Settlement (MaxLines).
 	Remaining int
+}
+
+// FeeKey identifies a claim's advanced fee in the namespace.
+func FeeKey(claim, step string) string {
+	return claim + "/Fee/" + step
 }
 
 // Key identifies a claim's payment in the namespace. Claim names are unique
@@ -132,9 +153,20 @@ func Compute(in Input) (Result, error) {
 		for _, e := range c.Entries {
 			switch e.Kind {
 			case ledger.KindFee:
-				if in.Pricing.AdvancedSteps[e.Ref] {
-					advancedDue = advancedDue.Add(e.Amount)
+				if !in.Pricing.AdvancedSteps[e.Ref] {
+					continue
 				}
+				advancedDue = advancedDue.Add(e.Amount)
+				key := FeeKey(c.Name, e.Ref)
+				if !in.Pricing.CreditorBearsAdvanced || e.Date.Before(carryFrom) || e.Date.After(in.To) || in.Settled[key] {
+					continue
+				}
+				// The creditor pays the court's fee now; the agency is repaid.
+				zero := money.Zero(cur)
+				lines = append(lines, Line{Kind: KindAdvancedFee, Key: key, Claim: c.Name, InvoiceNumber: c.InvoiceNumber, Ref: e.Ref,
+					Date: e.Date, CarriedOver: e.Date.Before(in.From), Amount: e.Amount,
+					Principal: zero, Interest: zero, Fees: zero, AdvancedFees: zero, Overpaid: zero,
+					Commission: zero, KeptInterest: zero, VAT: zero, Creditor: zero.Sub(e.Amount), Agency: e.Amount})
 				continue
 			case ledger.KindPayment:
 			default:
@@ -153,7 +185,7 @@ func Compute(in Input) (Result, error) {
 			if err != nil {
 				return Result{}, fmt.Errorf("claim %s payment %s: %w", c.Name, e.Ref, err)
 			}
-			l.Key, l.Claim, l.InvoiceNumber, l.Ref = key, c.Name, c.InvoiceNumber, e.Ref
+			l.Kind, l.Key, l.Claim, l.InvoiceNumber, l.Ref = KindPayment, key, c.Name, c.InvoiceNumber, e.Ref
 			l.CarriedOver = e.Date.Before(in.From)
 			lines = append(lines, l)
 		}
@@ -200,6 +232,10 @@ func split(p Pricing, cur string, e ledger.Entry, adv money.Money) (Line, error)
 	}
 	l.Agency = l.Fees.Add(l.KeptInterest).Add(l.Commission).Add(l.VAT)
 	l.Creditor = l.Principal.Add(l.Interest).Sub(l.KeptInterest).Sub(l.Commission).Sub(l.VAT)
+	if p.CreditorBearsAdvanced {
+		// The creditor paid the court: the repayment is its money.
+		l.Agency, l.Creditor = l.Agency.Sub(adv), l.Creditor.Add(adv)
+	}
 	return l, nil
 }
 
@@ -226,8 +262,15 @@ func vatRate(rates []VATRate, day civil.Date) (decimal.Decimal, bool) {
 func total(cur string, lines []Line) Totals {
 	z := money.Zero(cur)
 	t := Totals{Collected: z, CollectedByCreditor: z, Principal: z, Interest: z, Fees: z, AdvancedFees: z, Overpaid: z,
-		Creditor: z, Agency: z, Commission: z, KeptInterest: z, VAT: z, Payout: z}
+		AdvancedFeesCharged: z, Creditor: z, Agency: z, Commission: z, KeptInterest: z, VAT: z, Payout: z}
 	for _, l := range lines {
+		if l.Kind == KindAdvancedFee {
+			// Not collected money: a charge to the creditor.
+			t.AdvancedFeesCharged = t.AdvancedFeesCharged.Add(l.Amount)
+			t.Creditor, t.Agency = t.Creditor.Add(l.Creditor), t.Agency.Add(l.Agency)
+			t.Payout = t.Payout.Add(l.Creditor)
+			continue
+		}
 		t.Collected = t.Collected.Add(l.Amount)
 		t.Principal = t.Principal.Add(l.Principal)
 		t.Interest = t.Interest.Add(l.Interest)

@@ -119,6 +119,30 @@ func TestSplitByPricing(t *testing.T) {
 		},
 		payout: "639.12",
 	}, {
+		// The same court fee borne by the creditor (seed 004: "except a
+		// court fee if it goes legal"): charged to it when booked, on
+		// 12-01 (creditor -1,314.00); the debtor's repayments of it go back
+		// to the creditor: payment 1 gives the creditor 1,000.00, payment
+		// 2 gives it 548.50 + 100.00 - 9.38 + 314.00 = 953.12 and the
+		// agency 351.50 + 9.38 - 314.00 = 46.88. Payout -1,314.00 +
+		// 1,000.00 + 953.12 = 639.12: once the fee is repaid, the same as
+		// when the agency bore it.
+		name: "advanced court fee borne by the creditor",
+		pricing: Pricing{AdvancedSteps: map[string]bool{"court": true}, CreditorBearsAdvanced: true,
+			VAT: []VATRate{{From: day("2020-01-01"), Percent: pct("25")}}},
+		entries: []ledger.Entry{
+			fee("2027-10-14", "collection-notice", "37.50"),
+			fee("2027-12-01", "court", "1314.00"),
+			pay("2027-12-10", "p1", "1000.00", "0", "0", "0", false),
+			pay("2027-12-20", "p2", "351.50", "100.00", "548.50", "0", false),
+		},
+		lines: []want{
+			{"0.00", "0.00", "0.00", "0.00", "-1314.00", "1314.00"},
+			{"0.00", "0.00", "0.00", "1000.00", "1000.00", "0.00"},
+			{"0.00", "0.00", "9.38", "314.00", "953.12", "46.88"},
+		},
+		payout: "639.12",
+	}, {
 		// The debtor paid the creditor 500.00 directly (principal first).
 		// The creditor holds it and owes the agency 8 % commission, 40.00,
 		// plus 25 % VAT on it, 10.00: the payout is -50.00.
@@ -152,8 +176,8 @@ func TestSplitByPricing(t *testing.T) {
 				if got != w {
 					t.Errorf("line %d: %+v, want %+v", i, got, w)
 				}
-				// Every line adds up: creditor + agency + over-paid = amount.
-				if s := l.Creditor.Add(l.Agency).Add(l.Overpaid); s.Cmp(l.Amount) != 0 {
+				// Every payment adds up: creditor + agency + over-paid = amount.
+				if s := l.Creditor.Add(l.Agency).Add(l.Overpaid); l.Kind == KindPayment && s.Cmp(l.Amount) != 0 {
 					t.Errorf("line %d: creditor + agency + overpaid = %s, amount %s", i, s, l.Amount)
 				}
 			}
@@ -269,7 +293,7 @@ func TestStatementCSVDefusesFormulas(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := string(out)
-	for _, want := range []string{`"'=HYPERLINK(""http://x"")"`, "'@SUM(1+1)", "\nTOTAL,", "\nPAYOUT,,,,,,,10.00\n"} {
+	for _, want := range []string{`"'=HYPERLINK(""http://x"")"`, "'@SUM(1+1)", "\nTOTAL,", "\nPAYOUT,,,,,,,,10.00\n"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("statement lacks %q:\n%s", want, s)
 		}

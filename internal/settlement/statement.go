@@ -9,7 +9,7 @@ import (
 )
 
 // StatementHeader are the columns of the CSV statement.
-var StatementHeader = []string{"key", "claim", "invoiceNumber", "payment", "date", "receivedBy", "carriedOver",
+var StatementHeader = []string{"key", "kind", "claim", "invoiceNumber", "payment", "date", "receivedBy", "carriedOver",
 	"amount", "principal", "interest", "fees", "advancedFees", "overpaid",
 	"commission", "keptInterest", "vat", "creditor", "agency"}
 
@@ -22,7 +22,7 @@ func Rows(r Result) [][]string {
 		if l.ReceivedByCreditor {
 			by = "Creditor"
 		}
-		rows = append(rows, []string{l.Key, l.Claim, l.InvoiceNumber, l.Ref, l.Date.String(), by, strconv.FormatBool(l.CarriedOver),
+		rows = append(rows, []string{l.Key, string(l.Kind), l.Claim, l.InvoiceNumber, l.Ref, l.Date.String(), by, strconv.FormatBool(l.CarriedOver),
 			l.Amount.String(), l.Principal.String(), l.Interest.String(), l.Fees.String(), l.AdvancedFees.String(), l.Overpaid.String(),
 			l.Commission.String(), l.KeptInterest.String(), l.VAT.String(), l.Creditor.String(), l.Agency.String()})
 	}
@@ -35,12 +35,12 @@ func Rows(r Result) [][]string {
 // TotalRow is the TOTAL record: amounts in the order of the header's
 // amount columns (amount … agency).
 func TotalRow(amounts ...string) []string {
-	return append([]string{"TOTAL", "", "", "", "", "", ""}, amounts...)
+	return append([]string{"TOTAL", "", "", "", "", "", "", ""}, amounts...)
 }
 
 // PayoutRow is the PAYOUT record: the payout in the amount column.
 func PayoutRow(payout string) []string {
-	return []string{"PAYOUT", "", "", "", "", "", "", payout}
+	return []string{"PAYOUT", "", "", "", "", "", "", "", payout}
 }
 
 // StatementCSV writes the header and rows as CSV. Every cell a spreadsheet
