@@ -324,9 +324,18 @@ func TestSettlementRefusesBadInput(t *testing.T) {
 	if err := k8s.Create(ctx, p); err == nil || !strings.Contains(err.Error(), "spec.pricing.advancedFees.steps") {
 		t.Fatalf("a pricing naming a missing step: %v", err)
 	}
-	p.Spec.Pricing = &inkassov1.Pricing{Commission: &inkassov1.Commission{Percent: "eight"}}
-	if err := k8s.Create(ctx, p); err == nil || !strings.Contains(err.Error(), "spec.pricing.commission.percent") {
-		t.Fatalf("a commission that is not a number: %v", err)
+	for _, pr := range []*inkassov1.Pricing{
+		{Commission: &inkassov1.Commission{Percent: "eight"}},
+		{Commission: &inkassov1.Commission{Percent: "120"}},
+	} {
+		p.Spec.Pricing = pr
+		if err := k8s.Create(ctx, p); err == nil || !strings.Contains(err.Error(), "spec.pricing.commission.percent") {
+			t.Fatalf("commission %q: %v, want refused naming spec.pricing.commission.percent", pr.Commission.Percent, err)
+		}
+	}
+	p.Spec.Pricing = &inkassov1.Pricing{VAT: &inkassov1.VAT{Rates: []inkassov1.VATRate{{From: "2020-01-01", Percent: "125"}}}}
+	if err := k8s.Create(ctx, p); err == nil || !strings.Contains(err.Error(), "spec.pricing.vat.rates[0].percent") {
+		t.Fatalf("VAT of 125 %%: %v, want refused naming spec.pricing.vat.rates[0].percent", err)
 	}
 }
 
