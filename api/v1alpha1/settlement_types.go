@@ -141,12 +141,14 @@ type SettlementLine struct {
 	// amount paid; = principal + interest + fees + overpaid.
 	// +kubebuilder:validation:MaxLength=24
 	Amount string `json:"amount"`
-	// principal, interest and fees: the payment's allocation by the
-	// claim's ledger.
+	// principal is the part of the payment the claim's ledger allocated
+	// to principal.
 	// +kubebuilder:validation:MaxLength=24
 	Principal string `json:"principal"`
+	// interest is the part allocated to late interest.
 	// +kubebuilder:validation:MaxLength=24
 	Interest string `json:"interest"`
+	// fees is the part allocated to collection fees (and advanced fees).
 	// +kubebuilder:validation:MaxLength=24
 	Fees string `json:"fees"`
 	// advancedFees is the part of fees that repays court or enforcement
@@ -158,11 +160,13 @@ type SettlementLine struct {
 	// +kubebuilder:validation:MaxLength=24
 	// +optional
 	Overpaid string `json:"overpaid,omitempty"`
-	// commission, keptInterest and vat: the agency's share besides fees.
+	// commission is the agency's commission on this payment.
 	// +kubebuilder:validation:MaxLength=24
 	Commission string `json:"commission"`
+	// keptInterest is the interest the agency keeps (pricing.lateInterest: Agency).
 	// +kubebuilder:validation:MaxLength=24
 	KeptInterest string `json:"keptInterest"`
+	// vat is the VAT the creditor bears on the collection costs of this payment.
 	// +kubebuilder:validation:MaxLength=24
 	VAT string `json:"vat"`
 	// creditor is the creditor's share: principal + interest − keptInterest
@@ -177,14 +181,16 @@ type SettlementLine struct {
 
 // SettlementTotals sums the lines.
 type SettlementTotals struct {
-	// collected is the sum of payments; collectedByCreditor the part the
-	// creditor received directly.
-	Collected           string `json:"collected"`
+	// collected is the sum of payments.
+	Collected string `json:"collected"`
+	// collectedByCreditor is the part of it the creditor received directly.
 	CollectedByCreditor string `json:"collectedByCreditor"`
-	// principal, interest and fees collected.
+	// principal collected.
 	Principal string `json:"principal"`
-	Interest  string `json:"interest"`
-	Fees      string `json:"fees"`
+	// interest collected.
+	Interest string `json:"interest"`
+	// fees collected.
+	Fees string `json:"fees"`
 	// advancedFees recovered (part of fees).
 	AdvancedFees string `json:"advancedFees"`
 	// advancedFeesCharged to the creditor (AdvancedFee lines).
@@ -194,11 +200,15 @@ type SettlementTotals struct {
 	Overpaid string `json:"overpaid"`
 	// creditor is the creditor's share.
 	Creditor string `json:"creditor"`
-	// agency is the agency's share: fees + keptInterest + commission + vat.
-	Agency       string `json:"agency"`
-	Commission   string `json:"commission"`
+	// agency is the agency's share: fees + keptInterest + commission + vat
+	// (advanced fees as the pricing says).
+	Agency string `json:"agency"`
+	// commission is the agency's commission.
+	Commission string `json:"commission"`
+	// keptInterest is the late interest the agency keeps.
 	KeptInterest string `json:"keptInterest"`
-	VAT          string `json:"vat"`
+	// vat is the VAT the creditor bears on collection costs.
+	VAT string `json:"vat"`
 	// payout is what the agency transfers to the creditor: the creditor's
 	// share of money the agency received, less the agency's share of money
 	// the creditor received. Negative: the creditor owes the agency, and
