@@ -57,6 +57,12 @@ const (
 	maxFilesBytes = 900 * 1024
 	// statementStep is the Notice spec.step of a statement.
 	statementStep = "settlement-statement"
+	// settlementFinalizer keeps a computed Settlement, whose lines hold
+	// payments settled, from being deleted by accident: its payments would
+	// become unsettled and be paid out again.
+	settlementFinalizer = "collection.inkasso.dev/settlement-record"
+	// ForgetSettledAnnotation set to "true" releases the finalizer.
+	ForgetSettledAnnotation = "collection.inkasso.dev/forget-settled"
 	// File keys in the Settlement's ConfigMap.
 	statementKey = "statement.csv"
 	payoutKey    = "pain.001.xml"
@@ -84,8 +90,10 @@ type SettlementReconciler struct {
 	MaxRetryDelay time.Duration
 }
 
-// +kubebuilder:rbac:groups=collection.inkasso.dev,resources=settlements,verbs=get;list;watch
+// +kubebuilder:rbac:groups=collection.inkasso.dev,resources=settlements,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=settlements/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=collection.inkasso.dev,resources=settlements/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=claims;debtors;collectionpolicies;noticechannels,verbs=get;list;watch
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=notices,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;create
@@ -96,8 +104,21 @@ func (r *SettlementReconciler) Reconcile(ctx context.Context, req reconcile.Requ
 	if err := r.Client.Get(ctx, req.NamespacedName, &stl); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	if stl.Status.SettledAt != nil || !stl.DeletionTimestamp.IsZero() {
+	if !stl.DeletionTimestamp.IsZero() {
+		return reconcile.Result{}, r.finalize(ctx, &stl)
+	}
+	if stl.Status.SettledAt != nil {
 		return reconcile.Result{}, nil // frozen
+	}
+	if !controllerutil.ContainsFinalizer(&stl, settlementFinalizer) {
+		// Before any line is taken: a computed Settlement is a record.
+		controllerutil.AddFinalizer(&stl, settlementFinalizer)
+		if err := r.Client.Update(ctx, &stl); err != nil {
+			if apierrors.IsConflict(err) {
+				return reconcile.Result{RequeueAfter: 50 * time.Millisecond}, nil
+			}
+			return reconcile.Result{}, fmt.Errorf("adding the finalizer: %w", err)
+		}
 	}
 	orig := stl.DeepCopy()
 	now := r.Clock.Now()
@@ -131,6 +152,36 @@ func (r *SettlementReconciler) Reconcile(ctx context.Context, req reconcile.Requ
 		}
 	}
 	return res, err
+}
+
+// finalize lets a Settlement go when it took no payments yet, when it is
+// annotated collection.inkasso.dev/forget-settled: "true", or when its
+// namespace is being deleted; otherwise it keeps it and says why.
+func (r *SettlementReconciler) finalize(ctx context.Context, stl *inkassov1.Settlement) error {
+	if !controllerutil.ContainsFinalizer(stl, settlementFinalizer) {
+		return nil
+	}
+	release := stl.Status.ComputedAt == nil || stl.Annotations[ForgetSettledAnnotation] == "true"
+	if !release {
+		var ns corev1.Namespace
+		if err := r.APIReader.Get(ctx, types.NamespacedName{Name: stl.Namespace}, &ns); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("getting namespace %s: %w", stl.Namespace, err)
+		}
+		release = !ns.DeletionTimestamp.IsZero()
+	}
+	if !release {
+		if r.Recorder != nil {
+			r.Recorder.Eventf(stl, nil, corev1.EventTypeWarning, "DeletionBlocked", "Delete",
+				"the Settlement holds %d settled lines; deleting it would make them unsettled and pay them again. Annotate it %s=true to delete it anyway",
+				len(stl.Status.Lines), ForgetSettledAnnotation)
+		}
+		return nil // the annotation is a change: it reconciles again
+	}
+	controllerutil.RemoveFinalizer(stl, settlementFinalizer)
+	if err := r.Client.Update(ctx, stl); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("removing the finalizer: %w", err)
+	}
+	return nil
 }
 
 func settlementStalled(s *inkassov1.Settlement, reason string) bool {

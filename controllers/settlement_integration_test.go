@@ -14,11 +14,13 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/controllers"
 	"github.com/inkasso-operator/inkasso-operator/internal/payout"
 )
 
@@ -261,6 +263,27 @@ func TestSettlementSplitsCollectedMoneyOnce(t *testing.T) {
 	if s3.Status.Totals.Payout != "1046.52" {
 		t.Fatalf("next period's payout %s, want 1046.52", s3.Status.Totals.Payout)
 	}
+	// A computed Settlement is a record: deleting it waits for the
+	// forget-settled annotation.
+	if err := k8s.Delete(ctx, s1); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	var kept inkassov1.Settlement
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(s1), &kept); err != nil || kept.DeletionTimestamp.IsZero() {
+		t.Fatalf("a settled Settlement was deleted without the annotation: %v", err)
+	}
+	p := []byte(`{"metadata":{"annotations":{"` + controllers.ForgetSettledAnnotation + `":"true"}}}`)
+	if err := k8s.Patch(ctx, &kept, client.RawPatch("application/merge-patch+json", p)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(s1), &kept); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("settlement still there (%v)", err)
+		}
+		return nil
+	})
+
 	seen := map[string]string{}
 	for _, s := range []*inkassov1.Settlement{s1, s2, s3} {
 		for _, l := range s.Status.Lines {
