@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,7 +22,11 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/controllers"
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
+	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
+	"github.com/inkasso-operator/inkasso-operator/internal/money"
 	"github.com/inkasso-operator/inkasso-operator/internal/payout"
+	"github.com/inkasso-operator/inkasso-operator/internal/settlement"
 )
 
 func waitSettled(t *testing.T, ns, name string) *inkassov1.Settlement {
@@ -419,5 +424,27 @@ func TestSettlementResumesFromItsRecordedIntent(t *testing.T) {
 	})
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "squatted-settlement"}, &cm); err != nil || cm.Data["statement.csv"] != "not ours" {
 		t.Fatalf("the squatted ConfigMap was changed: %v %v", err, cm.Data)
+	}
+}
+
+// TestStatementRowsFromStatusMatchTheComputation: the statement is written
+// from the recorded status (so a retry makes the same bytes); its rows must
+// be the ones internal/settlement makes from the computation itself.
+func TestStatementRowsFromStatusMatchTheComputation(t *testing.T) {
+	nok := func(s string) money.Money { return money.MustParse(s, "NOK") }
+	d, _ := civil.Parse("2027-10-20")
+	e := ledger.Entry{Date: d, Kind: ledger.KindPayment, Ref: "p", Amount: nok("100.00"), ToFees: nok("10.00"), ToInterest: nok("5.00"),
+		ToPrincipal: nok("80.00"), Overpaid: nok("5.00"), ReceivedByCreditor: true}
+	fee := ledger.Entry{Date: d, Kind: ledger.KindFee, Ref: "court", Amount: nok("3.00")}
+	res, err := settlement.Compute(settlement.Input{Currency: "NOK", From: d, To: d,
+		Pricing: settlement.Pricing{CommissionPercent: decimal.RequireFromString("8"), AdvancedSteps: map[string]bool{"court": true}, CreditorBearsAdvanced: true},
+		Claims:  []settlement.Claim{{Name: "c", InvoiceNumber: "=1", Currency: "NOK", Entries: []ledger.Entry{fee, e}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := inkassov1.SettlementStatus{Lines: controllers.LinesToAPI(res.Lines), Totals: controllers.TotalsToAPI(res.Totals)}
+	got, want := controllers.StatementRows(st), settlement.Rows(res)
+	if fmt.Sprint(got) != fmt.Sprint(want) || len(want) != 4 {
+		t.Fatalf("rows from status:\n%v\nrows from the computation:\n%v", got, want)
 	}
 }

@@ -304,3 +304,24 @@ func TestStatementCSVDefusesFormulas(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCompute1000Claims settles 1,000 claims of three payments each
+// (capped at 1,000 lines, as a Settlement is).
+func BenchmarkCompute1000Claims(b *testing.B) {
+	claims := make([]Claim, 1000)
+	for i := range claims {
+		claims[i] = Claim{Name: "claim-" + strings.Repeat("x", i%7) + string(rune('a'+i%26)), Currency: "NOK", Entries: []ledger.Entry{
+			fee("2027-10-14", "court", "1314.00"),
+			pay("2027-10-20", "p1", "37.50", "54.79", "1907.71", "0", false),
+			pay("2027-10-21", "p2", "0", "1.00", "99.00", "0", false),
+			pay("2027-10-22", "p3", "0", "1.00", "99.00", "0", true),
+		}}
+	}
+	in := Input{Currency: "NOK", From: day("2027-10-01"), To: day("2027-10-31"), MaxLines: 1000, Claims: claims,
+		Pricing: Pricing{CommissionPercent: pct("8"), VAT: []VATRate{{From: day("2020-01-01"), Percent: pct("25")}}, AdvancedSteps: map[string]bool{"court": true}}}
+	for b.Loop() {
+		if _, err := Compute(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
