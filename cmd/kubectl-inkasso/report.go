@@ -17,6 +17,7 @@ import (
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/report"
+	"github.com/inkasso-operator/inkasso-operator/internal/settlement"
 )
 
 func (c *cli) listClaims(ctx context.Context, all bool) ([]inkassov1.Claim, error) {
@@ -232,8 +233,12 @@ that settled it to the creditor (empty: not settled yet).`,
 					if e.Kind == "Payment" {
 						settledBy = by[report.PaymentKey(&cl, e.Ref)]
 					}
-					_ = w.Write([]string{cl.Namespace, cl.Name, cl.Spec.InvoiceNumber, string(cl.Spec.Currency), e.Date, e.Kind, e.Ref, e.Amount,
-						e.ToFees, e.ToInterest, e.ToPrincipal, e.Overpaid, e.Creditor, e.Agency, settledBy})
+					rec := []string{cl.Namespace, cl.Name, cl.Spec.InvoiceNumber, string(cl.Spec.Currency), e.Date, e.Kind, e.Ref, e.Amount,
+						e.ToFees, e.ToInterest, e.ToPrincipal, e.Overpaid, e.Creditor, e.Agency, settledBy}
+					for i := range rec {
+						rec[i] = settlement.Cell(rec[i]) // an invoice number "=…" must not run in a spreadsheet
+					}
+					_ = w.Write(rec)
 				}
 			}
 			w.Flush()
