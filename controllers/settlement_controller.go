@@ -189,8 +189,9 @@ func settlementStalled(s *inkassov1.Settlement, reason string) bool {
 	return c != nil && c.Status == metav1.ConditionTrue && c.Reason == reason
 }
 
-// settle does the step the Settlement is at. Steps 1 and 3 end with the
-// caller's status write; step 2 writes the intent first if it is new.
+// settle does the step the Settlement is at; the caller writes the status
+// it leaves. Step 1 ends there (the intent is written before any file or
+// notice exists); steps 2 and 3 run in the next reconcile.
 func (r *SettlementReconciler) settle(ctx context.Context, stl *inkassov1.Settlement, now time.Time, conds conditionSetter) (reconcile.Result, error) {
 	policy, err := r.policy(ctx, stl)
 	if err != nil {
@@ -235,9 +236,15 @@ func (r *SettlementReconciler) settle(ctx context.Context, stl *inkassov1.Settle
 	return reconcile.Result{}, nil
 }
 
-// policy is spec.policyRef's policy, or the namespace's default.
+// policy is the policy the lines were computed under once they are
+// recorded (a change of the namespace's default later must not change the
+// statement's sender), else spec.policyRef's, else the namespace's default.
 func (r *SettlementReconciler) policy(ctx context.Context, stl *inkassov1.Settlement) (*inkassov1.CollectionPolicy, error) {
-	probe := &inkassov1.Claim{ObjectMeta: metav1.ObjectMeta{Namespace: stl.Namespace}, Spec: inkassov1.ClaimSpec{PolicyRef: stl.Spec.PolicyRef}}
+	ref := stl.Spec.PolicyRef
+	if stl.Status.ComputedAt != nil && stl.Status.Policy != "" {
+		ref = &inkassov1.LocalObjectReference{Name: stl.Status.Policy}
+	}
+	probe := &inkassov1.Claim{ObjectMeta: metav1.ObjectMeta{Namespace: stl.Namespace}, Spec: inkassov1.ClaimSpec{PolicyRef: ref}}
 	p, err := resolvePolicy(ctx, r.Client, probe)
 	if st := (*stallError)(nil); errors.As(err, &st) {
 		return nil, stall(st.reason, "spec.policyRef: %s", strings.Replace(st.msg, "spec.policyRef", "the Settlement's spec.policyRef", 1))
