@@ -276,7 +276,10 @@ func (r *SettlementReconciler) compute(ctx context.Context, stl *inkassov1.Settl
 		if o.UID == stl.UID {
 			continue
 		}
-		if f, err := civil.Parse(string(o.Spec.Period.From)); err == nil && f.Before(carryFrom) {
+		// Settlement began in the namespace, for this policy and currency,
+		// with the earliest period of their Settlements.
+		if f, err := civil.Parse(string(o.Spec.Period.From)); err == nil && f.Before(carryFrom) &&
+			o.Status.Policy == policy.Name && o.Spec.Currency == stl.Spec.Currency {
 			carryFrom = f
 		}
 		for _, l := range o.Status.Lines { // every currency: a key is a key
@@ -292,8 +295,8 @@ func (r *SettlementReconciler) compute(ctx context.Context, stl *inkassov1.Settl
 		MaxLines: maxSettlementLines, Pricing: pricing}
 	for i := range claims {
 		c := &claims[i]
-		if string(c.Spec.Currency) != cur || len(c.Spec.Payments) == 0 {
-			continue
+		if string(c.Spec.Currency) != cur || (len(c.Spec.Payments) == 0 && !pricing.CreditorBearsAdvanced) {
+			continue // nothing to settle: no payment, and no fee to charge
 		}
 		if c.Status.ObservedGeneration != c.Generation {
 			// Transient: the claim controller catches up on its own.
