@@ -24,3 +24,11 @@ func WatchMappers(c client.Client) map[string]func(context.Context, client.Objec
 		"stalledDebtors": debtors.stalledDebtors,
 	}
 }
+
+// StatementRows and LinesToAPI expose the statement's rows from status, so
+// a test can hold them to internal/settlement's own rows.
+var (
+	StatementRows = statementRows
+	LinesToAPI    = linesToAPI
+	TotalsToAPI   = totalsToAPI
+)

@@ -13,6 +13,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
+	"github.com/inkasso-operator/inkasso-operator/internal/settlement"
 	"github.com/inkasso-operator/inkasso-operator/pkg/eventrecorder"
 )
 
@@ -50,7 +52,9 @@ var (
 	claimsDesc = prometheus.NewDesc("inkasso_claims", "Claims by namespace and phase.", []string{"namespace", "phase"}, nil)
 	owedDesc   = prometheus.NewDesc("inkasso_claims_outstanding", "Outstanding amount of claims by namespace, phase and currency, in major units (metrics are floats; the claims' own amounts are exact).",
 		[]string{"namespace", "phase", "currency"}, nil)
-	noticesDesc = prometheus.NewDesc("inkasso_notices", "Notices by namespace, channel and state (Pending, Sent, Failed).", []string{"namespace", "channel", "state"}, nil)
+	noticesDesc   = prometheus.NewDesc("inkasso_notices", "Notices by namespace, channel and state (Pending, Sent, Failed).", []string{"namespace", "channel", "state"}, nil)
+	collectedDesc = prometheus.NewDesc("inkasso_collected_amount", "Payments on claims by namespace, currency and state: Settled (a Settlement has taken them) or Unsettled (owed to a Settlement still), in major units, from the claims' status ledgers.",
+		[]string{"namespace", "currency", "state"}, nil)
 	stalledDesc = prometheus.NewDesc("inkasso_claims_stalled", "Claims whose Stalled condition is True, by namespace and reason.", []string{"namespace", "reason"}, nil)
 )
 
@@ -59,6 +63,7 @@ func (s stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- owedDesc
 	ch <- noticesDesc
 	ch <- stalledDesc
+	ch <- collectedDesc
 }
 
 func (s stateCollector) Collect(ch chan<- prometheus.Metric) {
@@ -67,6 +72,7 @@ func (s stateCollector) Collect(ch chan<- prometheus.Metric) {
 	var claims inkassov1.ClaimList
 	// Read-only: no deep copy of every claim and notice on each scrape.
 	if err := s.reader.List(ctx, &claims, client.UnsafeDisableDeepCopy); err == nil {
+		s.collectSettled(ctx, ch, claims.Items)
 		type key struct{ ns, phase, cur string }
 		count, owed, stalled := map[key]int{}, map[key]decimal.Decimal{}, map[key]int{}
 		for i := range claims.Items {
@@ -111,6 +117,46 @@ func (s stateCollector) Collect(ch chan<- prometheus.Metric) {
 		for k, n := range count {
 			ch <- prometheus.MustNewConstMetric(noticesDesc, prometheus.GaugeValue, float64(n), k.ns, k.channel, k.state)
 		}
+	}
+}
+
+// collectSettled reports inkasso_collected_amount: each claim's payment
+// entries, settled when a Settlement's line holds their key.
+func (s stateCollector) collectSettled(ctx context.Context, ch chan<- prometheus.Metric, claims []inkassov1.Claim) {
+	var stls inkassov1.SettlementList
+	if err := s.reader.List(ctx, &stls, client.UnsafeDisableDeepCopy); err != nil {
+		return
+	}
+	settled := map[string]bool{} // namespace/key
+	for i := range stls.Items {
+		for _, l := range stls.Items[i].Status.Lines {
+			settled[stls.Items[i].Namespace+"/"+l.Key] = true
+		}
+	}
+	type key struct{ ns, cur, state string }
+	sums := map[key]decimal.Decimal{}
+	for i := range claims {
+		c := &claims[i]
+		for _, e := range c.Status.Ledger {
+			if e.Kind != string(ledger.KindPayment) {
+				continue
+			}
+			d, err := decimal.NewFromString(e.Amount)
+			if err != nil {
+				continue
+			}
+			k := key{c.Namespace, string(c.Spec.Currency), "Unsettled"}
+			if settled[c.Namespace+"/"+settlement.Key(c.Name, e.Ref)] {
+				k.state = "Settled"
+			}
+			sums[k] = sums[k].Add(d)
+			// Both states are always reported, so a panel shows 0, not a gap.
+			other := key{k.ns, k.cur, map[string]string{"Settled": "Unsettled", "Unsettled": "Settled"}[k.state]}
+			sums[other] = sums[other].Add(decimal.Zero)
+		}
+	}
+	for k, d := range sums {
+		ch <- prometheus.MustNewConstMetric(collectedDesc, prometheus.GaugeValue, d.InexactFloat64(), k.ns, k.cur, k.state)
 	}
 }
 

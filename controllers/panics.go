@@ -116,6 +116,8 @@ func panicStatus(o client.Object) (*[]metav1.Condition, *int64) {
 		return &o.Status.Conditions, &o.Status.ObservedGeneration
 	case *inkassov1.Debtor:
 		return &o.Status.Conditions, &o.Status.ObservedGeneration
+	case *inkassov1.Settlement:
+		return &o.Status.Conditions, &o.Status.ObservedGeneration
 	}
 	return nil, nil
 }

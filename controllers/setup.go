@@ -54,7 +54,7 @@ type Options struct {
 }
 
 // Setup registers everything the operator runs with mgr: the field indexes,
-// the metrics, the Claim, Debtor and NoticeGC controllers, and the channel
+// the metrics, the Claim, Debtor, Settlement and NoticeGC controllers, and the channel
 // controllers o asks for. Each controller treats a panic in its reconcile
 // as a bug, not a retry (panics.go).
 func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
@@ -86,6 +86,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		Recorder: events.For("inkasso-debtor")}
 	if err := debtors.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the debtor controller: %w", err)
+	}
+	if err := (&SettlementReconciler{Clock: o.Clock, MaxRetryDelay: o.MaxRetryDelay}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the settlement controller: %w", err)
 	}
 	if err := (&NoticeGC{Clock: o.Clock, TTL: o.NoticeTTL}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the notice collector: %w", err)

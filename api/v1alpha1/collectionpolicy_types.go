@@ -358,6 +358,7 @@ type CreditAssessment struct {
 // +kubebuilder:validation:XValidation:rule="self.jurisdiction != 'NO' || self.steps.all(s, !has(s.fee) || s.fee != 'LightSalary' || (has(s.paymentDeadlineDays) && s.paymentDeadlineDays >= 14))",message="in Norway a payment demand (fee LightSalary) gives at least 14 days to pay (inkassoloven § 10): set its paymentDeadlineDays to 14 or more",fieldPath=".steps"
 // +kubebuilder:validation:XValidation:rule="self.jurisdiction != 'SE' || self.steps.all(s, !has(s.fee) || s.fee != 'LightSalary' || (has(s.paymentDeadlineDays) && s.paymentDeadlineDays >= 8))",message="in Sweden an inkassokrav (fee LightSalary) gives at least 8 days to pay: set its paymentDeadlineDays to 8 or more",fieldPath=".steps"
 // +kubebuilder:validation:XValidation:rule="self.jurisdiction != 'NO' || !self.steps.exists(s, has(s.fee) && s.fee == 'LightSalary') || (has(self.creditor) && size(self.creditor.name) > 0)",message="in Norway a payment demand must name the creditor (inkassoloven § 10): set spec.creditor.name",fieldPath=".creditor"
+// +kubebuilder:validation:XValidation:rule="!has(self.pricing) || !has(self.pricing.advancedFees) || self.pricing.advancedFees.steps.all(n, self.steps.exists(s, s.name == n))",message="every step named in spec.pricing.advancedFees.steps must be a step of spec.steps",fieldPath=".pricing.advancedFees.steps"
 type CollectionPolicySpec struct {
 	// jurisdiction whose law applies: "NO", "SE" or "FI" (quote it in YAML).
 	// +required
@@ -437,6 +438,14 @@ type CollectionPolicySpec struct {
 	// +kubebuilder:validation:Maximum=720
 	// +optional
 	DeliveryDeadlineHours int32 `json:"deliveryDeadlineHours,omitempty"`
+	// pricing is the agency–creditor contract Settlements apply: who keeps
+	// the late interest, the agency's commission, VAT on collection costs
+	// and court fees the agency advances. It changes nothing the debtor
+	// owes (fees and interest follow the law); only how collected money is
+	// split. Unset: the creditor gets principal and interest, the agency
+	// keeps the collection fees, no commission, no VAT.
+	// +optional
+	Pricing *Pricing `json:"pricing,omitempty"`
 	// steps of the process, ordered by afterDueDays.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=50
@@ -451,6 +460,111 @@ const (
 	CreditorPaymentsKeepCollectingFees = "KeepCollectingFees"
 	CreditorPaymentsCloseCase          = "CloseCase"
 )
+
+// Party that keeps a share of collected money.
+// +kubebuilder:validation:Enum=Creditor;Agency
+type PricingParty string
+
+// Parties of the agency–creditor contract.
+const (
+	PartyCreditor PricingParty = "Creditor"
+	PartyAgency   PricingParty = "Agency"
+)
+
+// CommissionBasis is what the commission is a percentage of.
+// +kubebuilder:validation:Enum=CollectedPrincipal;CollectedPrincipalAndInterest
+type CommissionBasis string
+
+// Commission bases: always of money collected (no cure, no pay).
+const (
+	BasisCollectedPrincipal            CommissionBasis = "CollectedPrincipal"
+	BasisCollectedPrincipalAndInterest CommissionBasis = "CollectedPrincipalAndInterest"
+)
+
+// Pricing is the agency–creditor contract (seeds 001, 003, 004).
+type Pricing struct {
+	// lateInterest is who keeps the late interest collected: Creditor
+	// (default) or Agency (seed 003: the agency keeps it as its fee).
+	// +kubebuilder:default=Creditor
+	// +optional
+	LateInterest PricingParty `json:"lateInterest,omitempty"`
+	// commission the agency takes from what it collects.
+	// +optional
+	Commission *Commission `json:"commission,omitempty"`
+	// vat the creditor bears on collection costs (seed 003: "Beställaren
+	// står för den del av momsen som beräknas för inkassokostnaderna").
+	// Unset: no VAT line on the statement.
+	// +optional
+	VAT *VAT `json:"vat,omitempty"`
+	// advancedFees are court and enforcement fees the agency pays out
+	// (advances) and recovers from the debtor.
+	// +optional
+	AdvancedFees *AdvancedFees `json:"advancedFees,omitempty"`
+}
+
+// Commission is "no cure, no pay": a percentage of money actually
+// collected, never of what is merely claimed (seed 004: 8 %).
+type Commission struct {
+	// percent of the basis, e.g. "8" or "25.00"; at most 100.
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(100([.]0{1,4})?|[0-9]{1,2}([.][0-9]{1,4})?)$')",message="spec.pricing.commission.percent must be a percentage from 0 to 100, e.g. \"8\" or \"12.5\""
+	// +required
+	Percent Rate `json:"percent"`
+	// basis the percentage applies to: CollectedPrincipal (default) or
+	// CollectedPrincipalAndInterest (interest only while it goes to the
+	// creditor).
+	// +kubebuilder:default=CollectedPrincipal
+	// +optional
+	Basis CommissionBasis `json:"basis,omitempty"`
+}
+
+// VAT is the value-added tax the creditor bears on the agency's collection
+// costs: the fees collected and the commission. Late interest and advanced
+// court fees are not a supply and carry none.
+type VAT struct {
+	// rates by the day they take effect; a line uses the rate in effect on
+	// its date (Finland: 24 % until 2024-08-31, 25.5 % from 2024-09-01).
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=20
+	// +listType=map
+	// +listMapKey=from
+	// +required
+	Rates []VATRate `json:"rates"`
+}
+
+// VATRate is a VAT percentage from a day on.
+type VATRate struct {
+	// from is the first day (YYYY-MM-DD) the rate applies.
+	// +required
+	From Date `json:"from"`
+	// percent, e.g. "25" or "25.5"; at most 100.
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(100([.]0{1,4})?|[0-9]{1,2}([.][0-9]{1,4})?)$')",message="a VAT percent must be from 0 to 100, e.g. \"25\" or \"25.5\""
+	// +required
+	Percent Rate `json:"percent"`
+}
+
+// AdvancedFees configures court and enforcement fees the agency advances.
+// They are repaid to whoever bore them first out of the fee part of each
+// payment the debtor makes.
+type AdvancedFees struct {
+	// borneBy is who pays the court while the debtor has not: Agency
+	// (default; seed 003: the agency pays the application fees and tries to
+	// recover them from the debtor) or Creditor (seed 004: no cure no pay
+	// "except a court fee if it goes legal"): the fee is charged to the
+	// creditor in the Settlement of the period it was booked in, and what
+	// the debtor later repays of it goes back to the creditor.
+	// +kubebuilder:default=Agency
+	// +optional
+	BorneBy PricingParty `json:"borneBy,omitempty"`
+	// steps whose fee is a court or enforcement fee (e.g. the Escalate
+	// step charging rettsgebyr or Kronofogden's application fee); each
+	// must be a step of spec.steps.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=10
+	// +kubebuilder:validation:items:MaxLength=40
+	// +listType=set
+	// +required
+	Steps []string `json:"steps"`
+}
 
 // CollectionPolicyStatus is the observed state of a policy.
 type CollectionPolicyStatus struct {

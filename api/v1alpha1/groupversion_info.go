@@ -31,6 +31,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&CollectionPolicy{}, &CollectionPolicyList{},
 		&Notice{}, &NoticeList{},
 		&NoticeChannel{}, &NoticeChannelList{},
+		&Settlement{}, &SettlementList{},
 	)
 	metav1AddToGroupVersion(scheme)
 	return nil

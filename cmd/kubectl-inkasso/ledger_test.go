@@ -18,7 +18,7 @@ func TestLedgerCSVShowsFormulasAsText(t *testing.T) {
 		Status: inkassov1.ClaimStatus{Ledger: []inkassov1.LedgerEntry{
 			{Date: "2026-02-01", Kind: "Payment", Ref: "@SUM(A1)", Amount: "-100.00", Creditor: "-100.00", Agency: "0.00"}}}}
 	var buf bytes.Buffer
-	if _, err := writeLedger(&buf, []inkassov1.Claim{cl}, nil); err != nil {
+	if _, err := writeLedger(&buf, []inkassov1.Claim{cl}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := csv.NewReader(&buf).ReadAll()

@@ -36,6 +36,23 @@ func (c *cli) listClaims(ctx context.Context, all bool) ([]inkassov1.Claim, erro
 	return list.Items, nil
 }
 
+// listSettlements lists the Settlements next to the claims listed.
+func (c *cli) listSettlements(ctx context.Context, all bool) ([]inkassov1.Settlement, error) {
+	k, ns, err := c.client()
+	if err != nil {
+		return nil, err
+	}
+	var list inkassov1.SettlementList
+	opts := []client.ListOption{}
+	if !all {
+		opts = append(opts, client.InNamespace(ns))
+	}
+	if err := k.List(ctx, &list, opts...); err != nil {
+		return nil, fmt.Errorf("listing settlements: %w", err)
+	}
+	return list.Items, nil
+}
+
 func amounts(m map[string]decimal.Decimal) string {
 	var curs []string
 	for cur := range m {
@@ -80,7 +97,7 @@ func (c *cli) reportCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "report",
-		Short: "Aging report (outstanding by days past due and currency) and the share of cases resolved within 90 days",
+		Short: "Aging report (outstanding by days past due and currency), the share of cases resolved within 90 days, and collected money settled and not yet settled",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Today on this machine's clock, or the start of the day asked for.
 			now := time.Now()
@@ -96,17 +113,32 @@ func (c *cli) reportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			settlements, err := c.listSettlements(cmd.Context(), all)
+			if err != nil {
+				return err
+			}
 			aging := report.Aging(claims, day)
 			res := report.ResolvedWithin(claims, days, now)
+			settled := report.Settlement(claims, settlements)
 			if format == "json" {
 				type row struct {
 					Currency string            `json:"currency"`
 					Buckets  map[string]string `json:"buckets"`
 					Total    string            `json:"total"`
 				}
+				type collected struct {
+					Currency  string `json:"currency"`
+					Settled   string `json:"settled"`
+					Unsettled string `json:"unsettled"`
+					Payments  struct {
+						Settled   int `json:"settled"`
+						Unsettled int `json:"unsettled"`
+					} `json:"payments"`
+				}
 				out := struct {
-					AsOf       string `json:"asOf"`
-					Aging      []row  `json:"aging"`
+					AsOf       string      `json:"asOf"`
+					Aging      []row       `json:"aging"`
+					Collected  []collected `json:"collected"`
 					Resolution struct {
 						Days     int     `json:"days"`
 						Resolved int     `json:"resolved"`
@@ -120,6 +152,11 @@ func (c *cli) reportCmd() *cobra.Command {
 						r.Buckets[b] = a.Amounts[i].StringFixed(2)
 					}
 					out.Aging = append(out.Aging, r)
+				}
+				for _, s := range settled {
+					r := collected{Currency: s.Currency, Settled: s.Settled.StringFixed(2), Unsettled: s.Unsettled.StringFixed(2)}
+					r.Payments.Settled, r.Payments.Unsettled = s.SettledCount, s.UnsettledCount
+					out.Collected = append(out.Collected, r)
 				}
 				out.Resolution.Days, out.Resolution.Resolved, out.Resolution.Cases, out.Resolution.Share = res.Days, res.Resolved, res.Total, res.Share()
 				enc := json.NewEncoder(c.Out)
@@ -140,7 +177,16 @@ func (c *cli) reportCmd() *cobra.Command {
 			}
 			fmt.Fprintf(c.Out, "\nAs of %s (days past due). Cases resolved (paid or withdrawn) within %d days of transfer: %d of %d (%.0f%%)\n",
 				day, res.Days, res.Resolved, res.Total, 100*res.Share())
-			return nil
+			if len(settled) == 0 {
+				return nil
+			}
+			fmt.Fprintln(c.Out, "\nCollected (payments on the claims' ledgers), settled to the creditor by a Settlement or not yet:")
+			w = tabwriter.NewWriter(c.Out, 0, 4, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintf(w, "CURRENCY\tSETTLED\tPAYMENTS\tUNSETTLED\tPAYMENTS\t\n")
+			for _, s := range settled {
+				fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%d\t\n", s.Currency, s.Settled.StringFixed(2), s.SettledCount, s.Unsettled.StringFixed(2), s.UnsettledCount)
+			}
+			return w.Flush()
 		},
 	}
 	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "every namespace")
@@ -158,17 +204,23 @@ func (c *cli) ledgerCmd() *cobra.Command {
 		Long: `Prints the ledger of the named claims (or of every claim in the
 namespace) as CSV: the claim, the date, the entry kind and reference, the
 amount, how a payment was allocated to fees, interest and principal, and
-the creditor's and the agency's shares.`,
+the creditor's and the agency's shares, and for a payment the Settlement
+that settled it to the creditor (empty: not settled yet).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			claims, err := c.listClaims(cmd.Context(), all)
 			if err != nil {
 				return err
 			}
+			settlements, err := c.listSettlements(cmd.Context(), all)
+			if err != nil {
+				return err
+			}
+			by := report.SettledBy(settlements)
 			want := map[string]bool{}
 			for _, a := range args {
 				want[a] = true
 			}
-			found, err := writeLedger(c.Out, claims, want)
+			found, err := writeLedger(c.Out, claims, want, by)
 			if err != nil {
 				return err
 			}
@@ -185,17 +237,21 @@ the creditor's and the agency's shares.`,
 // writeLedger writes the ledger CSV of the claims (those in want, when
 // any are named); cells an ERP or a user wrote (the invoice number, a
 // payment id) go through csvsafe, so a formula is shown as text.
-func writeLedger(out io.Writer, claims []inkassov1.Claim, want map[string]bool) (found int, err error) {
+func writeLedger(out io.Writer, claims []inkassov1.Claim, want map[string]bool, settledBy map[string]string) (found int, err error) {
 	w := csvsafe.NewWriter(out)
-	_ = w.Write([]string{"namespace", "claim", "invoice", "currency", "date", "kind", "ref", "amount", "to_fees", "to_interest", "to_principal", "overpaid", "creditor", "agency"})
+	_ = w.Write([]string{"namespace", "claim", "invoice", "currency", "date", "kind", "ref", "amount", "to_fees", "to_interest", "to_principal", "overpaid", "creditor", "agency", "settlement"})
 	for _, cl := range claims {
 		if len(want) > 0 && !want[cl.Name] {
 			continue
 		}
 		found++
 		for _, e := range cl.Status.Ledger {
+			settlement := ""
+			if e.Kind == "Payment" {
+				settlement = settledBy[report.PaymentKey(&cl, e.Ref)]
+			}
 			_ = w.Write([]string{cl.Namespace, cl.Name, cl.Spec.InvoiceNumber, string(cl.Spec.Currency), e.Date, e.Kind, e.Ref, e.Amount,
-				e.ToFees, e.ToInterest, e.ToPrincipal, e.Overpaid, e.Creditor, e.Agency})
+				e.ToFees, e.ToInterest, e.ToPrincipal, e.Overpaid, e.Creditor, e.Agency, settlement})
 		}
 	}
 	w.Flush()

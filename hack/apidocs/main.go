@@ -42,7 +42,7 @@ func Write(w io.Writer, dir string) error {
 		}
 		crds = append(crds, crd)
 	}
-	order := map[string]int{"Claim": 0, "Debtor": 1, "CollectionPolicy": 2, "NoticeChannel": 3, "Notice": 4}
+	order := map[string]int{"Claim": 0, "Debtor": 1, "CollectionPolicy": 2, "NoticeChannel": 3, "Notice": 4, "Settlement": 5}
 	sort.Slice(crds, func(i, j int) bool { return order[crds[i].Spec.Names.Kind] < order[crds[j].Spec.Names.Kind] })
 
 	fmt.Fprintln(w, "# API reference")

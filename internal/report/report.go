@@ -206,3 +206,65 @@ func ResolvedWithin(claims []inkassov1.Claim, days int, asOf time.Time) Resoluti
 	}
 	return res
 }
+
+// SettledRow is one currency's payments on claims, settled (a Settlement
+// holds them) or not yet.
+type SettledRow struct {
+	Currency                     string
+	Settled, Unsettled           decimal.Decimal
+	SettledCount, UnsettledCount int
+}
+
+// SettledBy maps each settled payment ("<namespace>/<claim>/Payment/<id>",
+// the Settlement line key with its namespace) to the Settlement holding it.
+func SettledBy(settlements []inkassov1.Settlement) map[string]string {
+	out := map[string]string{}
+	for i := range settlements {
+		s := &settlements[i]
+		for _, l := range s.Status.Lines {
+			out[s.Namespace+"/"+l.Key] = s.Name
+		}
+	}
+	return out
+}
+
+// PaymentKey is a claim's payment's key in SettledBy.
+func PaymentKey(c *inkassov1.Claim, paymentID string) string {
+	return c.Namespace + "/" + c.Name + "/Payment/" + paymentID
+}
+
+// Settlement sums the payment entries of the claims' ledgers per currency,
+// settled or not.
+func Settlement(claims []inkassov1.Claim, settlements []inkassov1.Settlement) []SettledRow {
+	by := SettledBy(settlements)
+	rows := map[string]*SettledRow{}
+	for i := range claims {
+		c := &claims[i]
+		for _, e := range c.Status.Ledger {
+			if e.Kind != "Payment" {
+				continue
+			}
+			d, err := decimal.NewFromString(e.Amount)
+			if err != nil {
+				continue
+			}
+			cur := string(c.Spec.Currency)
+			r := rows[cur]
+			if r == nil {
+				r = &SettledRow{Currency: cur}
+				rows[cur] = r
+			}
+			if by[PaymentKey(c, e.Ref)] != "" {
+				r.Settled, r.SettledCount = r.Settled.Add(d), r.SettledCount+1
+			} else {
+				r.Unsettled, r.UnsettledCount = r.Unsettled.Add(d), r.UnsettledCount+1
+			}
+		}
+	}
+	out := make([]SettledRow, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Currency < out[j].Currency })
+	return out
+}

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,5 +96,29 @@ func TestByPhaseInProcessOrder(t *testing.T) {
 	}
 	if rows[0].Claims != 2 || rows[0].Outstanding["NOK"].StringFixed(2) != "5.50" || rows[0].Outstanding["SEK"].StringFixed(2) != "7.00" {
 		t.Errorf("reminder row %+v", rows[0])
+	}
+}
+
+func TestSettlementSplitsPaymentsBySettledOrNot(t *testing.T) {
+	mk := func(name, cur string, payments ...string) inkassov1.Claim {
+		c := inkassov1.Claim{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: name}}
+		c.Spec.Currency = inkassov1.CurrencyCode(cur)
+		c.Status.Ledger = append(c.Status.Ledger, inkassov1.LedgerEntry{Kind: "Invoice", Amount: "1000.00"})
+		for _, p := range payments {
+			id, amt, _ := strings.Cut(p, "=")
+			c.Status.Ledger = append(c.Status.Ledger, inkassov1.LedgerEntry{Kind: "Payment", Ref: id, Amount: amt})
+		}
+		return c
+	}
+	claims := []inkassov1.Claim{mk("a", "NOK", "p1=100.00", "p2=50.50"), mk("b", "SEK", "p1=7.00")}
+	stl := inkassov1.Settlement{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: "oct"}}
+	stl.Status.Lines = []inkassov1.SettlementLine{{Key: "a/Payment/p1"}}
+	other := inkassov1.Settlement{ObjectMeta: metav1.ObjectMeta{Namespace: "other", Name: "oct"}}
+	other.Status.Lines = []inkassov1.SettlementLine{{Key: "b/Payment/p1"}} // another namespace's claim b
+	rows := Settlement(claims, []inkassov1.Settlement{stl, other})
+	got := fmt.Sprint(rows[0].Currency, rows[0].Settled, rows[0].Unsettled, rows[0].SettledCount, rows[0].UnsettledCount, " ",
+		rows[1].Currency, rows[1].Settled, rows[1].Unsettled)
+	if got != "NOK100 50.5 1 1 SEK0 7" {
+		t.Fatalf("rows %s", got)
 	}
 }

@@ -162,6 +162,21 @@ func TestSamplesReachTheirLastPhase(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 
+	// The sample Settlement of January settled the payment made then.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(300 * time.Millisecond) {
+		out := c.kubectlOut(t, "get", "stl", "acme-2026-01", "-n", "acme", "-o",
+			`jsonpath={.status.conditions[?(@.type=="Settled")].status} {.status.lines[*].key} {.status.totals.collected}`)
+		if out == "True inv-1002/Payment/bank-7731 100.00" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sample Settlement: %q, want it Settled with inv-1002's payment bank-7731 of 100.00", out)
+		}
+	}
+	if table := c.kubectlOut(t, "get", "stl", "-n", "acme"); !strings.Contains(table, "COLLECTED") || !strings.Contains(table, "PAYOUT") {
+		t.Errorf("kubectl get stl:\n%s", table)
+	}
+
 	// Finance people read claims with kubectl: the printer columns.
 	table := c.kubectlOut(t, "get", "claims", "-n", "acme")
 	header := strings.Fields(strings.SplitN(table, "\n", 2)[0])
@@ -266,12 +281,15 @@ func TestExplainDocumentsEveryField(t *testing.T) {
 	for res, fields := range map[string][]string{
 		"claim.spec": {"debtorRef", "invoiceNumber", "invoiceDate", "dueDate", "amount", "currency", "policyRef",
 			"autoCollection", "suspend", "withdraw", "payments", "credits", "dispute", "paymentPlan", "creditDecision", "externalRef"},
-		"claim.status":                {"phase", "step", "nextStep", "nextStepAt", "history", "balance", "caseID", "paymentReference", "conditions", "observedGeneration"},
-		"debtor.spec":                 {"displayName", "type", "organizationNumber", "country", "language", "email", "phone", "address", "autoCollection"},
-		"collectionpolicy.spec":       {"jurisdiction", "timeZone", "stepTime", "overrides", "contactWindows", "consolidation", "eligibility", "creditorNotices", "steps"},
-		"notice.spec":                 {"channelRef", "claimRefs", "debtorRef", "step", "recipient", "language", "subject", "body", "amounts", "paymentReference", "payBy", "notBefore", "deadline"},
-		"noticechannel.spec":          {"controllerName", "log", "smtp", "webhook", "letter", "parametersRef", "secretRef", "rateLimit"},
-		"collectionpolicy.spec.steps": {"name", "phase", "afterDueDays", "minGapDays", "action", "channels", "template", "fee", "paymentDeadlineDays"},
+		"claim.status":                  {"phase", "step", "nextStep", "nextStepAt", "history", "balance", "caseID", "paymentReference", "conditions", "observedGeneration"},
+		"debtor.spec":                   {"displayName", "type", "organizationNumber", "country", "language", "email", "phone", "address", "autoCollection"},
+		"collectionpolicy.spec":         {"jurisdiction", "timeZone", "stepTime", "overrides", "contactWindows", "consolidation", "eligibility", "creditorNotices", "steps"},
+		"notice.spec":                   {"channelRef", "claimRefs", "debtorRef", "step", "recipient", "language", "subject", "body", "amounts", "paymentReference", "payBy", "notBefore", "deadline"},
+		"noticechannel.spec":            {"controllerName", "log", "smtp", "webhook", "letter", "parametersRef", "secretRef", "rateLimit"},
+		"settlement.spec":               {"period", "policyRef", "currency", "payout", "channels"},
+		"settlement.status":             {"lines", "totals", "statement", "payout", "notices", "conditions", "remaining"},
+		"collectionpolicy.spec.pricing": {"lateInterest", "commission", "vat", "advancedFees"},
+		"collectionpolicy.spec.steps":   {"name", "phase", "afterDueDays", "minGapDays", "action", "channels", "template", "fee", "paymentDeadlineDays"},
 	} {
 		// A new CRD's schema reaches the OpenAPI document a few seconds
 		// after it is established.

@@ -118,11 +118,13 @@ func TestPluginImportsERPExportsForGitOps(t *testing.T) {
 		t.Errorf("status: %v\n%s", err, status)
 	}
 	rep, _, err := c.plugin(t, bin, "report", "-n", "acme", "--as-of", "2026-03-16")
-	if err != nil || !strings.Contains(rep, "31-60") || !strings.Contains(rep, "NOK") || !strings.Contains(rep, "resolved") {
+	if err != nil || !strings.Contains(rep, "31-60") || !strings.Contains(rep, "NOK") || !strings.Contains(rep, "resolved") ||
+		!strings.Contains(rep, "UNSETTLED") {
 		t.Errorf("report: %v\n%s", err, rep)
 	}
 	ledger, _, err := c.plugin(t, bin, "ledger", "-n", "acme", "inv-2026-1001")
-	if err != nil || !strings.HasPrefix(ledger, "namespace,claim,invoice") || !strings.Contains(ledger, "bank-88121") {
+	if err != nil || !strings.HasPrefix(ledger, "namespace,claim,invoice") || !strings.Contains(ledger, "bank-88121") ||
+		!strings.Contains(strings.SplitN(ledger, "\n", 2)[0], ",agency,settlement") {
 		t.Errorf("ledger: %v\n%s", err, ledger)
 	}
 	if out, _, err := c.plugin(t, bin, "pay", "-n", "acme", "inv-2026-2001", "--amount", "1000.00", "--id", "bank-9", "--date", "2026-03-16"); err != nil || !strings.Contains(out, "payment bank-9") {
