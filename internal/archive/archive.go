@@ -27,6 +27,10 @@ const (
 	// KindDormant: a claim in Surveillance waiting months for its next
 	// credit re-check; it comes back as an object before the re-check.
 	KindDormant Kind = "Dormant"
+	// KindDeleted: someone deleted a claim carrying the archive finalizer
+	// after it stopped being finished (a re-check handed it to Legal just
+	// then). Kept for the record; a manifest applied again is collected.
+	KindDeleted Kind = "Deleted"
 )
 
 // Defaults of Policy.
@@ -102,9 +106,10 @@ func Dormant(c *inkassov1.Claim) bool {
 
 // FinishedAt is the claim's last change the archive can see: its last
 // history entry, condition transition or creditor notice (the Closed
-// notice goes out when it ends), and at least its creation.
+// notice goes out when it ends). All are operator-clock times; the
+// creation timestamp is not (the apiserver's wall clock).
 func FinishedAt(c *inkassov1.Claim) time.Time {
-	t := c.CreationTimestamp.Time
+	var t time.Time
 	for _, h := range c.Status.History {
 		t = later(t, h.Time.Time)
 	}
