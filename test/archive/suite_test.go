@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"go.uber.org/zap/zapcore"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/rand"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -223,7 +223,9 @@ func claimIn(t *testing.T, ns, name string, ok func(*inkassov1.Claim) error) *in
 }
 
 func poke(ns, name string) {
-	obj := func() client.Object { return &inkassov1.Claim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}} }
+	obj := func() client.Object {
+		return &inkassov1.Claim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	}
 	for _, ch := range []chan event.GenericEvent{wake, awake} {
 		select {
 		case ch <- event.GenericEvent{Object: obj()}:
@@ -273,4 +275,3 @@ func hasFinalizer(c *inkassov1.Claim) error {
 
 // advance moves the fake clock forward.
 func advance(d time.Duration) { fclock.SetTime(fclock.Now().Add(d)) }
-
