@@ -90,6 +90,30 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	return s, nil
 }
 
+// OpenReadOnly connects without migrating, for readers (the kubectl
+// plugin) whose database role may only SELECT; it refuses a schema newer
+// than this code knows.
+func OpenReadOnly(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, errors.New("parsing the archive DSN: malformed connection string")
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the archive database %s@%s/%s: %w", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
+	}
+	var have int
+	if err := pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM inkasso_archive_schema`).Scan(&have); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("reading the archive schema version (has the operator run with this archive yet?): %w", err)
+	}
+	if have > len(migrations) {
+		pool.Close()
+		return nil, fmt.Errorf("the archive schema is at version %d, newer than this program's %d: upgrade it", have, len(migrations))
+	}
+	return &Store{pool: pool}, nil
+}
+
 // Close closes the connections.
 func (s *Store) Close() { s.pool.Close() }
 
@@ -277,18 +301,23 @@ type ListOptions struct {
 	Namespace string
 	// Phase, Debtor: empty for any.
 	Phase, Debtor string
-	// Limit (default 500).
+	// Limit (default 500; negative: no limit).
 	Limit int
 }
 
 // List returns records, newest archived first.
 func (s *Store) List(ctx context.Context, o ListOptions) ([]archive.Record, error) {
-	if o.Limit <= 0 {
-		o.Limit = 500
+	var limit *int
+	switch {
+	case o.Limit == 0:
+		limit = new(int)
+		*limit = 500
+	case o.Limit > 0:
+		limit = &o.Limit
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM `+Table+`
 		WHERE ($1 = '' OR namespace = $1) AND ($2 = '' OR phase = $2) AND ($3 = '' OR debtor = $3)
-		ORDER BY archived_at DESC, namespace, name LIMIT $4`, o.Namespace, o.Phase, o.Debtor, o.Limit)
+		ORDER BY archived_at DESC, namespace, name LIMIT $4`, o.Namespace, o.Phase, o.Debtor, limit)
 	if err != nil {
 		return nil, fmt.Errorf("listing the archive: %w", err)
 	}
