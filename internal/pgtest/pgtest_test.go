@@ -2,6 +2,8 @@ package pgtest_test
 
 import (
 	"context"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -25,7 +27,7 @@ func TestServerRunsSQL(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SHOW server_version").Scan(&v); err != nil {
 		t.Fatal(err)
 	}
-	if v[:2] != "15" {
+	if !strings.HasPrefix(v, "15") && os.Getenv("PGTEST_BIN") == "" {
 		t.Errorf("server version %s, want 15", v)
 	}
 }

@@ -8,6 +8,7 @@ package archive
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -62,11 +63,15 @@ func TestMain(m *testing.M) {
 
 func runSuite(m *testing.M) int {
 	pg, err := pgtest.Start()
-	if err != nil {
+	if errors.Is(err, pgtest.ErrNotInstalled) {
 		// Only missing binaries skip; .ci/run installs them.
 		skipWhy = err.Error()
 		fmt.Fprintln(os.Stderr, "archive integration tests skip:", err)
 		return m.Run()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting PostgreSQL:", err)
+		return 1
 	}
 	defer pg.Stop()
 	dsn = pg.DSN

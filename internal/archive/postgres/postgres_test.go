@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -22,8 +23,12 @@ var server *pgtest.Server
 
 func TestMain(m *testing.M) {
 	s, err := pgtest.Start()
-	if err != nil {
+	switch {
+	case errors.Is(err, pgtest.ErrNotInstalled):
 		fmt.Fprintln(os.Stderr, "PostgreSQL tests skip:", err)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "starting PostgreSQL:", err)
+		os.Exit(1)
 	}
 	server = s
 	code := m.Run()
@@ -36,7 +41,7 @@ func TestMain(m *testing.M) {
 func open(t *testing.T) (*postgres.Store, string) {
 	t.Helper()
 	if server == nil {
-		t.Skip("skipping: PostgreSQL could not be started (see the message above the tests)")
+		t.Skip("skipping: PostgreSQL is not installed (see the message above the tests)")
 	}
 	ctx := context.Background()
 	dsn, err := server.CreateDatabase(ctx, strings.ToLower(t.Name()))
