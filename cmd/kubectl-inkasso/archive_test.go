@@ -24,7 +24,7 @@ func archived(t *testing.T, ns, name string, phase inkassov1.ClaimPhase, outstan
 		Spec: inkassov1.ClaimSpec{DebtorRef: inkassov1.LocalObjectReference{Name: "ola"}, InvoiceNumber: strings.ToUpper(name),
 			InvoiceDate: "2026-01-05", DueDate: "2026-01-19", Amount: "1000.00", Currency: "NOK"},
 		Status: inkassov1.ClaimStatus{Phase: phase, Balance: &inkassov1.Balance{Principal: "1000.00", Fees: "35.00", Interest: "0.00", Paid: "1035.00", Outstanding: outstanding},
-			Ledger: []inkassov1.LedgerEntry{{Date: "2026-01-05", Kind: "Invoice", Amount: "1000.00", Creditor: "1000.00", Agency: "0.00"}},
+			Ledger:  []inkassov1.LedgerEntry{{Date: "2026-01-05", Kind: "Invoice", Amount: "1000.00", Creditor: "1000.00", Agency: "0.00"}},
 			History: []inkassov1.HistoryEntry{{Step: "reminder", Time: metav1.Date(2026, 1, 20, 8, 0, 0, 0, time.UTC)}}},
 	}
 	r, err := archive.RecordOf(c, archive.KindFinished, nil, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
