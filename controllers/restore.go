@@ -25,9 +25,16 @@ func (r *ClaimReconciler) restore(ctx context.Context, claim *inkassov1.Claim, n
 	var rec *archive.Record
 	var err error
 	reason := inkassov1.RestoredReapplied
-	if uid := claim.Annotations[inkassov1.ArchivedUIDAnnotation]; uid != "" {
+	uid := claim.Annotations[inkassov1.ArchivedUIDAnnotation]
+	if uid != "" {
 		rec, err = r.Archive.Get(ctx, uid)
 		reason = inkassov1.RestoredRecheck
+		if err == nil && rec == nil {
+			// Brought back for a re-check, but its record is gone (dropped
+			// with its partition?): never start such a claim from the top.
+			return false, stall("ArchiveRecordMissing", "annotation %s names archive record %s, which the archive does not hold; to collect this claim from the start, create it again without the annotation",
+				inkassov1.ArchivedUIDAnnotation, uid)
+		}
 	}
 	if err == nil && rec == nil {
 		reason = inkassov1.RestoredReapplied

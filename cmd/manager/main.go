@@ -153,7 +153,7 @@ func run(cfg config) error {
 		}
 		defer store.Close()
 		archiveOpts.Store = store
-		ctrl.Log.WithName("setup").Info("claim archive enabled", "grace", cfg.archiveGrace, "wakeLead", cfg.archiveWakeLead, "schemaVersion", postgres.SchemaVersion())
+		ctrl.Log.WithName("setup").Info("claim archive enabled", "grace", cfg.archiveGrace.String(), "wakeLead", cfg.archiveWakeLead.String(), "schemaVersion", postgres.SchemaVersion())
 	}
 	if err := controllers.Setup(ctx, mgr, controllers.Options{
 		Archive:              archiveOpts,

@@ -23,14 +23,15 @@ import (
 const Table = "inkasso_archived_claims"
 
 // migrations are applied in order, each once, in one transaction with its
-// version row in inkasso_archive_schema. Never change an applied one;
-// append.
-var migrations = []string{
-	// 1: archived claims, partitioned by invoice month. The key includes
-	// the partition key (PostgreSQL requires it of a partitioned table's
-	// unique constraints); both are fixed for a claim, so an upsert of the
-	// same claim always finds its row.
-	`CREATE TABLE ` + Table + ` (
+// version row in inkasso_archive_schema; migration N is version N+1. Never
+// change an applied one; append.
+var migrations = [][]string{
+	// Version 1: archived claims, partitioned by invoice month. The key
+	// includes the partition key (PostgreSQL requires it of a partitioned
+	// table's unique constraints); both are fixed for a claim, so an upsert
+	// of the same claim always finds its row. Indexes on the parent are
+	// created on every partition.
+	{`CREATE TABLE ` + Table + ` (
 		uid             text        NOT NULL,
 		invoice_month   date        NOT NULL,
 		namespace       text        NOT NULL,
@@ -57,9 +58,9 @@ var migrations = []string{
 		notices         jsonb       NOT NULL,
 		PRIMARY KEY (uid, invoice_month)
 	) PARTITION BY RANGE (invoice_month)`,
-	`CREATE INDEX ` + Table + `_reapply ON ` + Table + ` (namespace, invoice_number, debtor)`,
-	`CREATE INDEX ` + Table + `_name ON ` + Table + ` (namespace, name)`,
-	`CREATE INDEX ` + Table + `_wake ON ` + Table + ` (wake_at) WHERE wake_at IS NOT NULL AND restored_uid IS NULL`,
+		`CREATE INDEX ` + Table + `_reapply ON ` + Table + ` (namespace, invoice_number, debtor)`,
+		`CREATE INDEX ` + Table + `_name ON ` + Table + ` (namespace, name)`,
+		`CREATE INDEX ` + Table + `_wake ON ` + Table + ` (wake_at) WHERE wake_at IS NOT NULL AND restored_uid IS NULL`},
 }
 
 // Store is the archive.
@@ -117,7 +118,7 @@ func OpenReadOnly(ctx context.Context, dsn string) (*Store, error) {
 // Close closes the connections.
 func (s *Store) Close() { s.pool.Close() }
 
-// SchemaVersion is the number of migrations this code applies.
+// SchemaVersion is the schema version this code migrates to.
 func SchemaVersion() int { return len(migrations) }
 
 // Migrate applies the migrations not applied yet. An advisory lock keeps
@@ -138,8 +139,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fmt.Errorf("the archive schema is at version %d, newer than this operator's %d: upgrade the operator", have, len(migrations))
 		}
 		for v := have + 1; v <= len(migrations); v++ {
-			if _, err := tx.Exec(ctx, migrations[v-1]); err != nil {
-				return fmt.Errorf("archive schema migration %d: %w", v, err)
+			for _, stmt := range migrations[v-1] {
+				if _, err := tx.Exec(ctx, stmt); err != nil {
+					return fmt.Errorf("archive schema migration to version %d: %w", v, err)
+				}
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO inkasso_archive_schema (version) VALUES ($1)`, v); err != nil {
 				return fmt.Errorf("recording archive schema migration %d: %w", v, err)

@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/jackc/pgx/v5"
+
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/archive"
 	"github.com/inkasso-operator/inkasso-operator/internal/archive/postgres"
@@ -86,8 +88,24 @@ func TestMigrateTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	s2.Close()
-	if postgres.SchemaVersion() < 1 {
-		t.Fatal("no migrations")
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var versions int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM inkasso_archive_schema`).Scan(&versions); err != nil || versions != postgres.SchemaVersion() {
+		t.Fatalf("%d version rows (%v), want one per version (%d)", versions, err, postgres.SchemaVersion())
+	}
+	// A schema from a newer operator is refused, not written to.
+	if _, err := conn.Exec(ctx, `INSERT INTO inkasso_archive_schema (version) VALUES (99)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := postgres.Open(ctx, dsn); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Errorf("open on a newer schema: %v", err)
+	}
+	if _, err := postgres.OpenReadOnly(ctx, dsn); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Errorf("read-only open on a newer schema: %v", err)
 	}
 }
 
