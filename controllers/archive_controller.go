@@ -258,6 +258,9 @@ func (r *ArchiveReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.WakeInterval <= 0 {
 		r.WakeInterval = time.Minute
 	}
+	for _, op := range []string{"write", "wake", "restore"} {
+		archiveErrors.WithLabelValues(op) // the series exist at 0, for alerts on increase()
+	}
 	changed := predicate.Funcs{
 		UpdateFunc: func(e event.UpdateEvent) bool { return archiveKey(e.ObjectOld) != archiveKey(e.ObjectNew) },
 		DeleteFunc: func(event.DeleteEvent) bool { return false },
