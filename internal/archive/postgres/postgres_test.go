@@ -58,7 +58,7 @@ func open(t *testing.T) (*postgres.Store, string) {
 	return s, dsn
 }
 
-func record(t *testing.T, uid, name, invoiceDate string, phase inkassov1.ClaimPhase) archive.Record {
+func record(t testing.TB, uid, name, invoiceDate string, phase inkassov1.ClaimPhase) archive.Record {
 	t.Helper()
 	c := &inkassov1.Claim{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: name, UID: types.UID(uid), CreationTimestamp: metav1.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)},
@@ -197,5 +197,56 @@ func TestFindAndRestoreMarks(t *testing.T) {
 	list, err := s.List(ctx, postgres.ListOptions{Namespace: "acme", Phase: "Surveillance"})
 	if err != nil || len(list) != 1 {
 		t.Errorf("list: %v %v", list, err)
+	}
+}
+
+var benchDBs int
+
+// BenchmarkPut measures one claim's archive commit (a claim with a full
+// Norwegian history and ledger) and reports the table's bytes per claim.
+func BenchmarkPut(b *testing.B) {
+	if server == nil {
+		b.Skip("skipping: PostgreSQL is not installed")
+	}
+	ctx := context.Background()
+	benchDBs++
+	dsn, err := server.CreateDatabase(ctx, fmt.Sprintf("bench_put_%d", benchDBs))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	base := record(b, "uid-0", "inv-0", "2026-01-15", inkassov1.PhasePaid)
+	for i := range 11 {
+		base.Status.History = append(base.Status.History, inkassov1.HistoryEntry{Step: fmt.Sprintf("step-%d", i), Phase: inkassov1.PhaseCollection,
+			Time: metav1.Date(2026, 2, 1+i, 8, 0, 0, 0, time.UTC), Notices: []string{fmt.Sprintf("inv-0-step-%d-letter-0123456789", i)}, Fee: "70.00", FeeKind: "Reminder"})
+		base.Status.Ledger = append(base.Status.Ledger, inkassov1.LedgerEntry{Date: "2026-02-01", Kind: "Fee", Ref: fmt.Sprintf("step-%d", i), Amount: "70.00", Creditor: "0.00", Agency: "70.00"})
+		base.Notices = append(base.Notices, archive.Notice{Name: fmt.Sprintf("inv-0-step-%d-letter-0123456789", i), Step: fmt.Sprintf("step-%d", i), Channel: "letter", State: "Sent", Attempts: 1, DeliveryID: "d-123456"})
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		r := base
+		r.UID, r.Name = fmt.Sprintf("uid-%d", i), fmt.Sprintf("inv-%d", i)
+		r.InvoiceMonth = time.Date(2026, time.Month(1+i%12), 1, 0, 0, 0, 0, time.UTC)
+		if err := s.Put(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if n, err := s.Count(ctx, ""); err == nil && n > 0 {
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		var bytes int64
+		if err := conn.QueryRow(ctx, `SELECT sum(pg_total_relation_size(c.oid)) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+			JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = $1`, postgres.Table).Scan(&bytes); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(bytes)/float64(n), "bytes/claim")
 	}
 }
