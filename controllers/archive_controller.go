@@ -205,6 +205,16 @@ func (r *ArchiveReconciler) WakeDue(ctx context.Context) error {
 	for _, rec := range due {
 		obj := archive.ObjectOf(rec)
 		err := r.Client.Create(ctx, obj)
+		if apierrors.IsNotFound(err) {
+			// Its namespace is gone: nobody is left to collect from. Marked,
+			// so it is not tried every interval; the record stays.
+			archiveErrors.WithLabelValues("wake").Inc()
+			log.FromContext(ctx).Error(err, "a dormant claim's namespace is gone; its record stays in the archive, not brought back", "namespace", rec.Namespace, "claim", rec.Name)
+			if err := r.Store.MarkRestored(ctx, rec, "", "NamespaceGone", now); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
 		if apierrors.IsAlreadyExists(err) {
 			err = r.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj)
 			if err == nil && (obj.Spec.InvoiceNumber != rec.InvoiceNumber || obj.Spec.DebtorRef.Name != rec.Debtor) {
