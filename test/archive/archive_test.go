@@ -327,3 +327,29 @@ func TestDormantSurveillanceWakesForRecheck(t *testing.T) {
 		t.Errorf("next wake %v, want after %v", r.WakeAt, recheck)
 	}
 }
+
+// TestDeletingAFinishedClaimArchivesIt: a GitOps prune (or kubectl delete)
+// of a finished claim within the grace does not lose its record: the
+// finalizer holds the claim until it is archived.
+func TestDeletingAFinishedClaimArchivesIt(t *testing.T) {
+	needArchive(t)
+	ns := namespaceWithPolicy(t, nil)
+	cl := claimDue(ns, "inv-4", 10)
+	cl.Spec.Withdraw = true
+	create(t, cl)
+	before := claimIn(t, ns, "inv-4", func(c *inkassov1.Claim) error {
+		if err := phase(inkassov1.PhaseWithdrawn)(c); err != nil {
+			return err
+		}
+		return hasFinalizer(c)
+	})
+	if err := k8s.Delete(context.Background(), before); err != nil {
+		t.Fatal(err)
+	}
+	gone(t, ns, "inv-4")
+	r := find(t, ns, "INV-4")
+	if r.Kind != archive.KindFinished || r.Writes != 1 || rows(t, ns) != 1 {
+		t.Errorf("record of a pruned claim: kind %s writes %d rows %d", r.Kind, r.Writes, rows(t, ns))
+	}
+	sameJSON(t, "archived status", r.Status, before.Status)
+}
