@@ -50,7 +50,10 @@ import (
 // for re-checks falling due within the wake-up lead and creates the claims
 // again, which the claim controller restores from their records.
 type ArchiveReconciler struct {
-	Client   client.Client
+	Client client.Client
+	// APIReader reads uncached (default: the manager's; Client when set
+	// without a manager).
+	APIReader client.Reader
 	Clock    clock.PassiveClock
 	Recorder events.EventRecorder
 	Store    archive.Store
@@ -83,7 +86,16 @@ func (r *ArchiveReconciler) Reconcile(ctx context.Context, req reconcile.Request
 		if !has {
 			return reconcile.Result{}, nil
 		}
-		return reconcile.Result{}, r.archive(ctx, &c)
+		// Read from the apiserver, not the cache: a cache that has not yet
+		// seen the finalizer's removal would archive the claim again.
+		var live inkassov1.Claim
+		if err := r.APIReader.Get(ctx, req.NamespacedName, &live); err != nil {
+			return reconcile.Result{}, client.IgnoreNotFound(err)
+		}
+		if live.UID != c.UID || live.DeletionTimestamp.IsZero() || !controllerutil.ContainsFinalizer(&live, inkassov1.ArchiveFinalizer) {
+			return reconcile.Result{}, nil
+		}
+		return reconcile.Result{}, r.archive(ctx, &live)
 	}
 	now := r.Clock.Now()
 	plan := archive.PlanFor(&c, now, r.Policy)
@@ -258,6 +270,9 @@ func (r *ArchiveReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	if r.Client == nil {
 		r.Client = mgr.GetClient()
+	}
+	if r.APIReader == nil {
+		r.APIReader = mgr.GetAPIReader()
 	}
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}

@@ -218,7 +218,7 @@ func TestCrashBetweenArchiveWriteAndDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	fresh := &controllers.ArchiveReconciler{Client: k8s, Clock: fclock, Store: st, Policy: policy}
+	fresh := &controllers.ArchiveReconciler{Client: k8s, APIReader: k8s, Clock: fclock, Store: st, Policy: policy}
 	if _, err := fresh.Reconcile(context.Background(), reconcile.Request{NamespacedName: client.ObjectKeyFromObject(before)}); err != nil {
 		t.Fatal(err)
 	}
@@ -262,6 +262,9 @@ func TestDormantSurveillanceWakesForRecheck(t *testing.T) {
 	}
 	c := claimIn(t, ns, "inv-3", func(c *inkassov1.Claim) error {
 		if err := surveilled(c); err != nil {
+			if c.Status.NextStep != inkassov1.RecheckStep && c.Status.NextStepAt != nil && c.Status.NextStepAt.After(fclock.Now()) {
+				fclock.SetTime(c.Status.NextStepAt.Time) // the surveil step is due later today
+			}
 			return err
 		}
 		return hasFinalizer(c)
