@@ -54,10 +54,10 @@ type ArchiveReconciler struct {
 	// APIReader reads uncached (default: the manager's; Client when set
 	// without a manager).
 	APIReader client.Reader
-	Clock    clock.PassiveClock
-	Recorder events.EventRecorder
-	Store    archive.Store
-	Policy   archive.Policy
+	Clock     clock.PassiveClock
+	Recorder  events.EventRecorder
+	Store     archive.Store
+	Policy    archive.Policy
 	// WakeInterval is how often (wall clock) the archive is asked for
 	// dormant claims due back (default one minute).
 	WakeInterval time.Duration
