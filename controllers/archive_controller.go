@@ -51,8 +51,8 @@ import (
 // again, which the claim controller restores from their records.
 type ArchiveReconciler struct {
 	Client client.Client
-	// APIReader reads uncached (default: the manager's; Client when set
-	// without a manager).
+	// APIReader reads uncached (SetupWithManager: the manager's; nil reads
+	// through Client).
 	APIReader client.Reader
 	Clock     clock.PassiveClock
 	Recorder  events.EventRecorder
@@ -88,8 +88,12 @@ func (r *ArchiveReconciler) Reconcile(ctx context.Context, req reconcile.Request
 		}
 		// Read from the apiserver, not the cache: a cache that has not yet
 		// seen the finalizer's removal would archive the claim again.
+		var reader client.Reader = r.Client
+		if r.APIReader != nil {
+			reader = r.APIReader
+		}
 		var live inkassov1.Claim
-		if err := r.APIReader.Get(ctx, req.NamespacedName, &live); err != nil {
+		if err := reader.Get(ctx, req.NamespacedName, &live); err != nil {
 			return reconcile.Result{}, client.IgnoreNotFound(err)
 		}
 		if live.UID != c.UID || live.DeletionTimestamp.IsZero() || !controllerutil.ContainsFinalizer(&live, inkassov1.ArchiveFinalizer) {
