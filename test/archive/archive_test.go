@@ -356,3 +356,27 @@ func TestDeletingAFinishedClaimArchivesIt(t *testing.T) {
 	}
 	sameJSON(t, "archived status", r.Status, before.Status)
 }
+
+// TestRecheckClaimWithoutRecordStalls: a claim brought back for a re-check
+// whose archive record is gone (its partition dropped) must not start over
+// with a reminder: it stalls, naming the annotation.
+func TestRecheckClaimWithoutRecordStalls(t *testing.T) {
+	needArchive(t)
+	ns := namespaceWithPolicy(t, nil)
+	cl := claimDue(ns, "inv-5", -2)
+	cl.Annotations = map[string]string{inkassov1.ArchivedUIDAnnotation: "no-such-record"}
+	create(t, cl)
+	stalled := func(c *inkassov1.Claim) error {
+		if s := meta.FindStatusCondition(c.Status.Conditions, inkassov1.ConditionStalled); s == nil || s.Reason != "ArchiveRecordMissing" {
+			return fmt.Errorf("not stalled on the missing record: %v", c.Status.Conditions)
+		}
+		return nil
+	}
+	claimIn(t, ns, "inv-5", stalled)
+	poke(ns, "inv-5")
+	time.Sleep(300 * time.Millisecond)
+	c := claimIn(t, ns, "inv-5", stalled)
+	if c.Status.Phase != "" || len(c.Status.History) != 0 || notices(t, ns) != 0 {
+		t.Errorf("collected without its record: phase %q history %d notices %d", c.Status.Phase, len(c.Status.History), notices(t, ns))
+	}
+}
