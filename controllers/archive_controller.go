@@ -104,8 +104,10 @@ func (r *ArchiveReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	now := r.Clock.Now()
 	plan := archive.PlanFor(&c, now, r.Policy)
 	switch {
-	case plan.Kind == "" && has:
-		// No longer finished: a re-check handed the claim to Legal.
+	case plan.Kind == "" && has && c.Status.ObservedGeneration == c.Generation:
+		// No longer finished (a re-check handed the claim to Legal), or its
+		// re-check is near. A spec the claim controller has not seen yet
+		// (a late payment) keeps the finalizer until it has.
 		return reconcile.Result{}, r.setFinalizer(ctx, &c, false)
 	case plan.Kind == "":
 		return reconcile.Result{}, nil
