@@ -64,9 +64,10 @@ build: manifests generate fmt vet ## Build the manager and the kubectl-inkasso p
 	go build -o $(BIN)/manager ./cmd/manager
 	go build -o $(BIN)/kubectl-inkasso ./cmd/kubectl-inkasso
 
+ARCHIVE ?= 0
 .PHONY: run
-run: manifests generate run-tools ## Local control plane + samples + manager on an accelerated clock.
-	hack/run.sh
+run: manifests generate run-tools ## Local control plane + samples + manager on an accelerated clock (ARCHIVE=1: with a PostgreSQL claim archive).
+	ARCHIVE=$(ARCHIVE) hack/run.sh
 
 .PHONY: docker-build
 docker-build: ## Build the container image (needs a Docker engine).

@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/internal/archive"
 	"github.com/inkasso-operator/inkasso-operator/internal/collection"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
@@ -53,6 +54,9 @@ type ClaimReconciler struct {
 	// write refused while the apiserver is down (default
 	// channelkit.DefaultMaxRetryDelay).
 	MaxRetryDelay time.Duration
+	// Archive, when set, is asked before a new claim's first step whether
+	// it was archived (restore.go).
+	Archive archive.Store
 }
 
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=claims,verbs=get;list;watch
@@ -77,7 +81,14 @@ func (r *ClaimReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	conds := conditionSetter{conds: &claim.Status.Conditions, gen: claim.Generation, now: metav1.Time{Time: now.Truncate(time.Second)}}
 	buf := &eventBuffer{to: r.Recorder}
 
-	res, err := r.decideAndApply(ctx, &claim, now, conds, buf)
+	var res reconcile.Result
+	restored, err := r.restore(ctx, &claim, now, buf)
+	switch {
+	case restored:
+		res = reconcile.Result{RequeueAfter: 10 * time.Millisecond} // decide on the restored state
+	case err == nil:
+		res, err = r.decideAndApply(ctx, &claim, now, conds, buf)
+	}
 	var st *stallError
 	switch {
 	case errors.As(err, &st):

@@ -33,6 +33,32 @@ var (
 	}, []string{"policy", "step"})
 )
 
+// The claim archive (archive_controller.go): records committed, commit
+// latency, and failures by operation (write, wake, restore).
+var (
+	archivedClaims = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "inkasso_archive_claims_total",
+		Help: "Claims archived and removed from the cluster, by kind (Finished, Dormant, Deleted).",
+	}, []string{"kind"})
+	archiveWriteSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "inkasso_archive_write_seconds",
+		Help:    "Time to commit one claim's record to the archive database.",
+		Buckets: []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5},
+	})
+	archiveErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "inkasso_archive_errors_total",
+		Help: "Failed archive operations, by operation: write (archiving a claim), wake (bringing a dormant claim back), restore (a claim applied again).",
+	}, []string{"op"})
+	archiveRestored = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "inkasso_archive_restored_total",
+		Help: "Claims restored from the archive, by reason (RestoredReapplied, RestoredRecheck).",
+	}, []string{"reason"})
+	archiveWoken = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "inkasso_archive_woken_total",
+		Help: "Dormant Surveillance claims brought back from the archive for their credit re-check.",
+	})
+)
+
 func observeStep(policy, step string, due, at time.Time) {
 	stepsTotal.WithLabelValues(policy, step).Inc()
 	if !due.IsZero() {
@@ -164,7 +190,7 @@ func (s stateCollector) collectSettled(ctx context.Context, ch chan<- prometheus
 // registry (served on --metrics-bind-address, next to controller-runtime's
 // own, e.g. controller_runtime_reconcile_errors_total).
 func SetupMetrics(mgr ctrl.Manager) error {
-	for _, c := range append([]prometheus.Collector{stepLateness, stepsTotal, stateCollector{reader: mgr.GetCache()}}, eventrecorder.Collectors()...) {
+	for _, c := range append([]prometheus.Collector{stepLateness, stepsTotal, archivedClaims, archiveWriteSeconds, archiveErrors, archiveRestored, archiveWoken, stateCollector{reader: mgr.GetCache()}}, eventrecorder.Collectors()...) {
 		if err := metrics.Registry.Register(c); err != nil {
 			if _, dup := err.(prometheus.AlreadyRegisteredError); !dup {
 				return err

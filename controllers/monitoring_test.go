@@ -15,7 +15,8 @@ import (
 // controller-runtime's that the dashboard and alerts use).
 var exported = []string{"inkasso_claims", "inkasso_claims_outstanding", "inkasso_claims_stalled", "inkasso_notices",
 	"inkasso_steps_total", "inkasso_step_lateness_seconds", "inkasso_channel_deliveries_total", "inkasso_channel_send_duration_seconds",
-	"inkasso_reconcile_panics_total", "inkasso_collected_amount",
+	"inkasso_reconcile_panics_total", "inkasso_collected_amount", "inkasso_archive_claims_total", "inkasso_archive_write_seconds", "inkasso_archive_errors_total",
+	"inkasso_archive_restored_total", "inkasso_archive_woken_total",
 	"controller_runtime_reconcile_errors_total", "controller_runtime_reconcile_total", "up"}
 
 var metricName = regexp.MustCompile(`\b(inkasso_[a-z_]+|controller_runtime_[a-z_]+|up)\b`)

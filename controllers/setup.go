@@ -10,7 +10,9 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
+	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/controllers/channels"
+	"github.com/inkasso-operator/inkasso-operator/internal/archive"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 	"github.com/inkasso-operator/inkasso-operator/pkg/eventrecorder"
 )
@@ -51,11 +53,33 @@ type Options struct {
 	// scripted provider. Their Clock, MaxRetryDelay and MaxConcurrentSends,
 	// when left zero, take the values above.
 	Channels []*channelkit.Controller
+	// Archive, when its Store is set (the manager has an archive DSN),
+	// moves finished claims into the claim archive and restores archived
+	// claims applied again (archive_controller.go, restore.go).
+	Archive ArchiveOptions
+}
+
+// ArchiveOptions configure the claim archive.
+type ArchiveOptions struct {
+	// Store is the archive; nil runs without one.
+	Store archive.Store
+	// Policy: the grace before a finished claim leaves the cluster, and how
+	// long before its re-check a dormant claim comes back.
+	Policy archive.Policy
+	// WakeInterval is how often the archive is polled for dormant claims
+	// due back (default one minute).
+	WakeInterval time.Duration
+	// Wake re-queues the claims sent on it in the archive controller (tests).
+	Wake <-chan event.GenericEvent
+	// AfterWrite runs between the archive commit and the finalizer's
+	// removal (tests simulate a crash there).
+	AfterWrite func(context.Context, *inkassov1.Claim) error
 }
 
 // Setup registers everything the operator runs with mgr: the field indexes,
-// the metrics, the Claim, Debtor, Settlement and NoticeGC controllers, and the channel
-// controllers o asks for. Each controller treats a panic in its reconcile
+// the metrics, the Claim, Debtor, Settlement and NoticeGC controllers, the
+// archive controller when o.Archive has a store, and the channel controllers
+// o asks for. Each controller treats a panic in its reconcile
 // as a bug, not a retry (panics.go).
 func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if o.Clock == nil {
@@ -78,9 +102,16 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("adding the event recorder: %w", err)
 	}
 	claims := &ClaimReconciler{Clock: o.Clock, Wake: o.ClaimWake, MaxConcurrentReconciles: o.MaxConcurrentClaims, MaxRetryDelay: o.MaxRetryDelay,
-		Recorder: events.For("inkasso-claim"), StepEvents: o.StepEvents}
+		Recorder: events.For("inkasso-claim"), StepEvents: o.StepEvents, Archive: o.Archive.Store}
 	if err := claims.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the claim controller: %w", err)
+	}
+	if a := o.Archive; a.Store != nil {
+		ar := &ArchiveReconciler{Clock: o.Clock, Store: a.Store, Policy: a.Policy, WakeInterval: a.WakeInterval, Wake: a.Wake,
+			AfterWrite: a.AfterWrite, MaxRetryDelay: o.MaxRetryDelay, Recorder: events.For("inkasso-archive")}
+		if err := ar.SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("setting up the archive controller: %w", err)
+		}
 	}
 	debtors := &DebtorReconciler{Clock: o.Clock, Wake: o.DebtorWake, MaxConcurrentReconciles: o.MaxConcurrentDebtors, MaxRetryDelay: o.MaxRetryDelay,
 		Recorder: events.For("inkasso-debtor")}

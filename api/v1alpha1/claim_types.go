@@ -527,7 +527,7 @@ type ClaimStatus struct {
 	// +listType=set
 	// +optional
 	PaymentReferences []string `json:"paymentReferences,omitempty"`
-	// conditions: Ready, Reconciling, Stalled (kstatus), Suspended, Disputed, Settled.
+	// conditions: Ready, Reconciling, Stalled (kstatus), Suspended, Disputed, Settled, PaymentPlan; Restored on a claim brought back from the claim archive.
 	// +listType=map
 	// +listMapKey=type
 	// +optional

@@ -84,4 +84,25 @@ const (
 	ConditionSettled     = "Settled"
 	// ConditionPaymentPlan is True while an agreed payment plan is followed.
 	ConditionPaymentPlan = "PaymentPlan"
+	// ConditionRestored is True on a claim whose status came back from the
+	// claim archive (reason RestoredReapplied or RestoredRecheck).
+	ConditionRestored = "Restored"
+)
+
+// The claim archive (docs/operations.md, "Archive").
+const (
+	// ArchiveFinalizer keeps a finished claim until its record is committed
+	// to the archive.
+	ArchiveFinalizer = "collection.inkasso.dev/archive"
+	// ArchivedUIDAnnotation names the archive record a claim was brought
+	// back from for its Surveillance re-check: archiving it again updates
+	// that record.
+	ArchivedUIDAnnotation = "collection.inkasso.dev/archived-uid"
+	// RestoredReapplied: a manifest of an archived claim was applied again;
+	// the claim shows its archived state and is never collected or archived
+	// again.
+	RestoredReapplied = "RestoredReapplied"
+	// RestoredRecheck: a dormant Surveillance claim came back from the
+	// archive for its credit re-check.
+	RestoredRecheck = "RestoredRecheck"
 )

@@ -20,7 +20,7 @@ import (
 )
 
 func main() {
-	if err := newRoot().Execute(); err != nil {
+	if err := newRoot(genericclioptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}).Execute(); err != nil {
 		os.Exit(1)
 	}
 }
@@ -28,11 +28,13 @@ func main() {
 // cli carries the kubeconfig flags and the streams.
 type cli struct {
 	flags *genericclioptions.ConfigFlags
+	// archiveDSN reaches the claim archive (archive.go).
+	archiveDSN string
 	genericclioptions.IOStreams
 }
 
-func newRoot() *cobra.Command {
-	c := &cli{flags: genericclioptions.NewConfigFlags(true), IOStreams: genericclioptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}}
+func newRoot(streams genericclioptions.IOStreams) *cobra.Command {
+	c := &cli{flags: genericclioptions.NewConfigFlags(true), IOStreams: streams}
 	root := &cobra.Command{
 		Use:           "kubectl-inkasso",
 		Short:         "Work with inkasso-operator claims: import ERP exports, report, and act on claims",
@@ -40,7 +42,9 @@ func newRoot() *cobra.Command {
 		SilenceErrors: false,
 	}
 	c.flags.AddFlags(root.PersistentFlags())
-	root.AddCommand(c.importCmd(), c.statusCmd(), c.reportCmd(), c.ledgerCmd(),
+	root.PersistentFlags().StringVar(&c.archiveDSN, "archive-dsn", "",
+		"PostgreSQL DSN of the claim archive (default $"+archiveDSNEnv+"): status, report and ledger then include archived claims")
+	root.AddCommand(c.importCmd(), c.statusCmd(), c.reportCmd(), c.ledgerCmd(), c.archiveCmd(),
 		c.payCmd(), c.paymentsCmd(), c.disputeCmd(), c.toggleCmd("suspend"), c.toggleCmd("resume"), c.withdrawCmd())
 	return root
 }

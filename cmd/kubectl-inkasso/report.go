@@ -33,7 +33,11 @@ func (c *cli) listClaims(ctx context.Context, all bool) ([]inkassov1.Claim, erro
 	if err := k.List(ctx, &list, opts...); err != nil {
 		return nil, fmt.Errorf("listing claims: %w", err)
 	}
-	return list.Items, nil
+	archived, err := c.archivedClaims(ctx, all, list.Items)
+	if err != nil {
+		return nil, err
+	}
+	return append(list.Items, archived...), nil
 }
 
 // listSettlements lists the Settlements next to the claims listed.

@@ -24,6 +24,8 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/controllers"
+	"github.com/inkasso-operator/inkasso-operator/internal/archive"
+	"github.com/inkasso-operator/inkasso-operator/internal/archive/postgres"
 	"github.com/inkasso-operator/inkasso-operator/internal/contact"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
@@ -44,6 +46,9 @@ type config struct {
 	qps                                        float64
 	burst                                      int
 	lease, renew, retry                        time.Duration
+	archiveDSNFile                             string
+	archiveGrace, archiveWakeLead              time.Duration
+	archiveWakeInterval                        time.Duration
 }
 
 func main() {
@@ -68,6 +73,10 @@ func main() {
 	flag.DurationVar(&cfg.maxRetryDelay, "max-retry-delay", channelkit.DefaultMaxRetryDelay, "longest backoff between retries of a failed reconcile or delivery (an apiserver or provider outage)")
 	flag.BoolVar(&cfg.stepEvents, "step-events", false, "record a StepCompleted event on a claim for every step (each step is in status.history either way; a step that changes the phase is announced by the phase's event)")
 	flag.DurationVar(&cfg.noticeTTL, "sent-notice-ttl", contact.Week, "delete Sent notices this long after they were sent (claims keep the record in status.history); at least 168h, the week the contact cap counts; 0 keeps them")
+	flag.StringVar(&cfg.archiveDSNFile, "archive-dsn-file", "", "file holding the PostgreSQL DSN of the claim archive (a mounted Secret); $"+archiveDSNEnv+" is read when unset; neither: no archive")
+	flag.DurationVar(&cfg.archiveGrace, "archive-grace", archive.DefaultGrace, "how long a finished claim stays in the cluster before it is archived")
+	flag.DurationVar(&cfg.archiveWakeLead, "archive-wake-lead", archive.DefaultWakeLead, "how long before its credit re-check a dormant Surveillance claim comes back from the archive")
+	flag.DurationVar(&cfg.archiveWakeInterval, "archive-wake-interval", time.Minute, "how often the archive is asked for dormant claims due back")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -134,7 +143,22 @@ func run(cfg config) error {
 		return fmt.Errorf("creating manager: %w", err)
 	}
 	ctx := ctrl.SetupSignalHandler()
+	dsn, err := archiveDSN(cfg.archiveDSNFile, os.Getenv(archiveDSNEnv))
+	if err != nil {
+		return err
+	}
+	archiveOpts := controllers.ArchiveOptions{Policy: archive.Policy{Grace: cfg.archiveGrace, WakeLead: cfg.archiveWakeLead}, WakeInterval: cfg.archiveWakeInterval}
+	if dsn != "" {
+		store, err := postgres.Open(ctx, dsn) // the DSN is never logged
+		if err != nil {
+			return fmt.Errorf("opening the claim archive: %w", err)
+		}
+		defer store.Close()
+		archiveOpts.Store = store
+		ctrl.Log.WithName("setup").Info("claim archive enabled", "grace", cfg.archiveGrace.String(), "wakeLead", cfg.archiveWakeLead.String(), "schemaVersion", postgres.SchemaVersion())
+	}
 	if err := controllers.Setup(ctx, mgr, controllers.Options{
+		Archive:              archiveOpts,
 		Clock:                clk,
 		MaxConcurrentClaims:  cfg.concurrency,
 		MaxConcurrentDebtors: cfg.concurrency,
@@ -154,6 +178,26 @@ func run(cfg config) error {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
 	return mgr.Start(ctx)
+}
+
+// archiveDSNEnv names the environment variable with the archive's DSN.
+const archiveDSNEnv = "INKASSO_ARCHIVE_DSN"
+
+// archiveDSN is the archive's DSN: the file's content (trimmed) when a file
+// is named, else the environment's; empty runs without an archive.
+func archiveDSN(file, env string) (string, error) {
+	if file == "" {
+		return strings.TrimSpace(env), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--archive-dsn-file: %w", err)
+	}
+	dsn := strings.TrimSpace(string(b))
+	if dsn == "" {
+		return "", fmt.Errorf("--archive-dsn-file %s is empty", file)
+	}
+	return dsn, nil
 }
 
 // shard splits --namespaces into a sorted list without blanks or repeats and

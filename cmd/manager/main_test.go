@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -52,5 +53,33 @@ func TestLeaderElectionIDPerShard(t *testing.T) {
 	}
 	if leaderElectionID(nil) != "inkasso-operator.collection.inkasso.dev" {
 		t.Error("the unsharded Lease name changed: upgrades would run two leaders")
+	}
+}
+
+func TestArchiveDSN(t *testing.T) {
+	dir := t.TempDir()
+	file := dir + "/dsn"
+	if err := os.WriteFile(file, []byte("postgres://inkasso:secret@db:5432/archive\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	empty := dir + "/empty"
+	_ = os.WriteFile(empty, []byte("\n"), 0o600)
+	for _, tc := range []struct{ file, env, want, err string }{
+		{"", "", "", ""},
+		{"", " host=/run/pg dbname=a ", "host=/run/pg dbname=a", ""},
+		{file, "ignored", "postgres://inkasso:secret@db:5432/archive", ""},
+		{empty, "", "", "is empty"},
+		{dir + "/missing", "", "", "--archive-dsn-file"},
+	} {
+		got, err := archiveDSN(tc.file, tc.env)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || strings.Contains(err.Error(), "secret") {
+				t.Errorf("archiveDSN(%q) error %v, want one with %q and no password", tc.file, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("archiveDSN(%q, %q) = %q, %v; want %q", tc.file, tc.env, got, err, tc.want)
+		}
 	}
 }

@@ -402,6 +402,13 @@ func TestHelmChartRendersAndPassesServerSideDryRun(t *testing.T) {
 	if !strings.Contains(rendered, "--kube-api-qps=50") || strings.Contains(rendered, "--namespaces") {
 		t.Errorf("the default release must watch every namespace at 50 QPS")
 	}
+	if strings.Contains(rendered, "archive") {
+		t.Errorf("the default release runs without an archive:\n%s", rendered)
+	}
+	if arch := render("--set", "archive.enabled=true,archive.dsnSecret.name=inkasso-archive,archive.grace=240h"); !strings.Contains(arch, "--archive-dsn-file=/etc/inkasso/archive/dsn") ||
+		!strings.Contains(arch, "secretName: inkasso-archive") || !strings.Contains(arch, "--archive-grace=240h") {
+		t.Errorf("archive values are not honoured:\n%s", arch)
+	}
 	if shard := render("--set", "shard.namespaces={acme,globex},kubeAPI.qps=200"); !strings.Contains(shard, "--namespaces=acme,globex") || !strings.Contains(shard, "--kube-api-qps=200") {
 		t.Errorf("a shard release does not pass its namespaces and QPS:\n%s", shard)
 	}
