@@ -104,8 +104,8 @@ func TestChannelkitDeliveryContract(t *testing.T) {
 			t.Errorf("status %+v: want 3 attempts and the delivery id", n.Status)
 		}
 		keys := scripted.callsOf("flaky")
-		if len(keys) != 3 || keys[0] != string(n.UID) || keys[1] != keys[0] || keys[2] != keys[0] {
-			t.Errorf("idempotency keys %v: want the notice UID on every attempt", keys)
+		if len(keys) != 3 || keys[0] != n.Status.IdempotencyKey || keys[0] != channelkit.IdempotencyKey(n) || keys[1] != keys[0] || keys[2] != keys[0] {
+			t.Errorf("idempotency keys %v: want the notice's key %q on every attempt", keys, n.Status.IdempotencyKey)
 		}
 	})
 	t.Run("permanent errors fail the notice once", func(t *testing.T) {

@@ -156,7 +156,7 @@ func TestClaimWalksEveryStepOfTheNorwegianPolicy(t *testing.T) {
 			t.Errorf("notice %s is owned by %v", n.Name, n.OwnerReferences)
 		}
 		body, err := os.ReadFile(filepath.Join(outbox, ns, n.Name+".txt"))
-		if err != nil || !strings.Contains(string(body), "Idempotency-Key: "+string(n.UID)) {
+		if err != nil || !strings.Contains(string(body), "Idempotency-Key: "+n.Status.IdempotencyKey) {
 			t.Errorf("outbox file of %s: %v %q", n.Name, err, body)
 		}
 	}

@@ -345,6 +345,9 @@ func stateFacts(c *inkassov1.Claim) collection.State {
 	for _, h := range st.History {
 		out.History = append(out.History, entryFacts(h, cur))
 	}
+	if r := meta.FindStatusCondition(st.Conditions, inkassov1.ConditionRestored); r != nil && r.Status == metav1.ConditionTrue && r.Reason == inkassov1.RestoredReapplied {
+		out.RestoredFromArchive = true
+	}
 	if pp := st.PaymentPlan; pp != nil {
 		ps := &collection.PlanStatus{AgreedAt: pp.AgreedAt.Time, State: plan.State(pp.State), Installment: -1, Message: pp.Message}
 		if pp.Installment != nil {
@@ -450,7 +453,11 @@ func caseToAPI(c collection.Case, was []inkassov1.CollectionCase) inkassov1.Coll
 
 func noticeState(n *inkassov1.Notice) collection.NoticeState {
 	why, failed := noticeFailed(n)
-	return collection.NoticeState{CaseID: n.Spec.CaseID, Channel: n.Spec.ChannelRef.Name, Debtor: n.Spec.DebtorRef != nil, Failed: failed, Why: why}
+	st := collection.NoticeState{CaseID: n.Spec.CaseID, Channel: n.Spec.ChannelRef.Name, Debtor: n.Spec.DebtorRef != nil, Failed: failed, Why: why}
+	if c := meta.FindStatusCondition(n.Status.Conditions, inkassov1.ConditionReady); c != nil && c.Status == metav1.ConditionFalse && c.Reason == inkassov1.NoticeReasonDeliveryUnknown {
+		st.Unknown, st.Why = true, c.Message
+	}
+	return st
 }
 
 // applyState writes the decided state into the claim's status (history

@@ -90,10 +90,10 @@ func TestDeliveredOnceWhenTheManagerDiesMidSend(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // room for a wrong second send
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.accepted) != 1 || len(p.requests) != 2 || p.requests[0] != string(n.UID) || p.requests[1] != string(n.UID) {
+	if len(p.accepted) != 1 || len(p.requests) != 2 || p.requests[0] != n.Status.IdempotencyKey || p.requests[1] != n.Status.IdempotencyKey {
 		t.Errorf("provider saw %v, delivered %d: want the notice UID twice (before and after the restart), one delivery", p.requests, len(p.accepted))
 	}
-	if n.Status.DeliveryID != "gw-"+string(n.UID)[:8] {
+	if n.Status.DeliveryID != "gw-"+n.Status.IdempotencyKey[:8] {
 		t.Errorf("delivery id %q", n.Status.DeliveryID)
 	}
 }

@@ -376,7 +376,7 @@ func TestSettlementResumesFromItsRecordedIntent(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)
 	create(t, smallPolicy(ns, "p", "NO", inkassov1.PolicyStep{Name: "notice", Phase: "Collection", AfterDueDays: 14, Channels: []string{"log"}, Fee: "None", PaymentDeadlineDays: 14}))
-	s := settlementFor(ns, "crashed", "2999-01-01", "2999-01-31") // the period never ends on the test clock
+	s := settlementFor(ns, "crashed", "2198-01-01", "2198-01-31") // the period never ends on the test clock
 	s.Spec.Payout, s.Spec.Channels = nil, nil
 	create(t, s)
 	eventually(t, 10*time.Second, func() error {
@@ -386,7 +386,7 @@ func TestSettlementResumesFromItsRecordedIntent(t *testing.T) {
 		}
 		return expectCondition(got.Status.Conditions, inkassov1.ConditionSettled, metav1.ConditionFalse, inkassov1.SettlementReasonWaiting)
 	})
-	line := inkassov1.SettlementLine{Key: "ghost/Payment/p1", Kind: inkassov1.LinePayment, Claim: "ghost", InvoiceNumber: "G-1", Ref: "p1", Date: "2999-01-05",
+	line := inkassov1.SettlementLine{Key: "ghost/Payment/p1", Kind: inkassov1.LinePayment, Claim: "ghost", InvoiceNumber: "G-1", Ref: "p1", Date: "2198-01-05",
 		ReceivedBy: inkassov1.ReceivedByAgency, Amount: "10.00", Principal: "10.00", Interest: "0.00", Fees: "0.00", AdvancedFees: "0.00",
 		Overpaid: "0.00", Commission: "0.00", KeptInterest: "0.00", VAT: "0.00", Creditor: "10.00", Agency: "0.00"}
 	totals := inkassov1.SettlementTotals{Collected: "10.00", CollectedByCreditor: "0.00", Principal: "10.00", Interest: "0.00", Fees: "0.00",
@@ -408,7 +408,7 @@ func TestSettlementResumesFromItsRecordedIntent(t *testing.T) {
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "crashed-settlement"}, &cm); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(cm.Data["statement.csv"], "\nghost/Payment/p1,Payment,ghost,G-1,p1,2999-01-05,Agency,false,10.00,") {
+	if !strings.Contains(cm.Data["statement.csv"], "\nghost/Payment/p1,Payment,ghost,G-1,p1,2198-01-05,Agency,false,10.00,") {
 		t.Fatalf("statement.csv:\n%s", cm.Data["statement.csv"])
 	}
 

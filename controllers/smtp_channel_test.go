@@ -196,8 +196,8 @@ func TestSMTPChannelDeliversToARealServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id := m.Header.Get("Message-Id"); id != "<"+string(sent.UID)+"@inkasso.dev>" || sent.Status.DeliveryID != string(sent.UID)+"@inkasso.dev" {
-		t.Errorf("Message-ID %q, deliveryID %q: want the notice UID", id, sent.Status.DeliveryID)
+	if id := m.Header.Get("Message-Id"); id != "<"+sent.Status.IdempotencyKey+"@inkasso.dev>" || sent.Status.DeliveryID != sent.Status.IdempotencyKey+"@inkasso.dev" {
+		t.Errorf("Message-ID %q, deliveryID %q: want the notice's idempotency key", id, sent.Status.DeliveryID)
 	}
 	subject, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
 	if !strings.HasPrefix(subject, "Betalingsoppfordring") || m.Header.Get("To") != "<ola@example.org>" {

@@ -109,7 +109,7 @@ func TestWebhookChannel(t *testing.T) {
 	}
 	h.mu.Lock()
 	for i, r := range h.requests {
-		if r.Header.Get(webhook.HeaderIdempotencyKey) != string(n.UID) {
+		if r.Header.Get(webhook.HeaderIdempotencyKey) != n.Status.IdempotencyKey {
 			t.Errorf("request %d idempotency key %q, want the notice UID", i, r.Header.Get(webhook.HeaderIdempotencyKey))
 		}
 		if !webhook.Verify(key, r.Header.Get(webhook.HeaderTimestamp), h.bodies[i], r.Header.Get(webhook.HeaderSignature)) {

@@ -135,6 +135,18 @@ type NoticeStatus struct {
 	// deliveryID returned by the provider.
 	// +optional
 	DeliveryID string `json:"deliveryID,omitempty"`
+	// idempotencyKey is what the channel passes to the provider: derived
+	// from what identifies the notice (namespace, case or claims, step,
+	// channel), so it survives a restore that gives the notice a new UID.
+	// +optional
+	IdempotencyKey string `json:"idempotencyKey,omitempty"`
+	// attempt is the delivery attempt in progress, recorded before the
+	// provider is called and cleared with its outcome. One left behind (a
+	// crash, a cut to the apiserver, an answer that never came) has an
+	// unknown outcome: the channel asks the provider when it can, else
+	// its redelivery policy decides (docs/channel-contract.md).
+	// +optional
+	Attempt *DeliveryAttempt `json:"attempt,omitempty"`
 	// conditions: Ready (False/Pending, False/Failed terminal, True/Sent).
 	// +listType=map
 	// +listMapKey=type
@@ -142,12 +154,32 @@ type NoticeStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
+// DeliveryAttempt is one call to a provider, recorded before it is made.
+type DeliveryAttempt struct {
+	// number of the attempt, from 1.
+	Number int32 `json:"number"`
+	// startedAt is when the provider was called.
+	StartedAt metav1.Time `json:"startedAt"`
+	// holder is the replica that made the call.
+	// +optional
+	Holder string `json:"holder,omitempty"`
+}
+
 // Reasons of a Notice's Ready condition.
 const (
 	NoticeReasonPending = "Pending"
 	NoticeReasonSent    = "Sent"
 	NoticeReasonFailed  = "Failed"
+	// NoticeReasonDeliveryUnknown: an attempt's outcome is unknown and the
+	// channel delivers at most once; a person decides (annotation
+	// ResolveDeliveryAnnotation). Terminal for the channel until then.
+	NoticeReasonDeliveryUnknown = "DeliveryUnknown"
 )
+
+// ResolveDeliveryAnnotation on a Notice whose delivery is unknown tells its
+// channel what a person found out: "Sent" (the provider has it) or
+// "Resend" (it does not: send again, under the same idempotency key).
+const ResolveDeliveryAnnotation = "collection.inkasso.dev/resolve-delivery"
 
 // Notice is one message to deliver through one channel: the contract between
 // the operator and channel controllers.

@@ -164,6 +164,17 @@ type NoticeChannelSpec struct {
 	// rateLimit bounds how fast notices are sent.
 	// +optional
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`
+	// redelivery decides what happens to an attempt whose outcome is
+	// unknown (a timeout after the request left, a crash or a cut to the
+	// apiserver between the call and the record of its answer) when the
+	// channel cannot ask the provider: AtMostOnce never sends it again and
+	// marks the notice DeliveryUnknown for a person; AtLeastOnce sends it
+	// again under the same idempotency key. Default: AtMostOnce for letter
+	// and smtp channels (paper and e-mail cannot be taken back or
+	// de-duplicated), AtLeastOnce for webhook and log channels (the
+	// provider de-duplicates on the key; the log writes one file per key).
+	// +optional
+	Redelivery Redelivery `json:"redelivery,omitempty"`
 }
 
 // NoticeChannelStatus is written by the channel's controller.
@@ -202,3 +213,13 @@ type NoticeChannelList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []NoticeChannel `json:"items"`
 }
+
+// Redelivery is a channel's policy for attempts with an unknown outcome.
+// +kubebuilder:validation:Enum=AtMostOnce;AtLeastOnce
+type Redelivery string
+
+// Redelivery policies.
+const (
+	AtMostOnce  Redelivery = "AtMostOnce"
+	AtLeastOnce Redelivery = "AtLeastOnce"
+)

@@ -197,7 +197,7 @@ func (x *decider) decide() {
 	// anyone allowed to write claims/status: a phase the record does not
 	// support (a user's "phase: Paid" stopped collection silently) is put
 	// back and the decision runs on.
-	if st.Phase.Terminal() {
+	if st.Phase.Terminal() && !st.RestoredFromArchive {
 		if why := x.unsupportedEnd(); why != "" {
 			restored := lastPhase(st.History)
 			x.event(true, ReasonStatusRestored, "Restore", "status.phase %s is not what the claim's record says (%s): restored to %s, collection goes on",
@@ -787,6 +787,12 @@ func (x *decider) checkDeliveries() bool {
 	entry := &h[i]
 	for _, name := range slices.Clone(entry.Notices) {
 		n, ok := x.f.Notice(name)
+		if ok && n.Unknown && n.Debtor {
+			x.stall("NoticeDeliveryUnknown", "notice %s (step %s, channel %s): %s; the next step waits. "+
+				"Ask the provider, then annotate it: kubectl annotate ntc %s collection.inkasso.dev/resolve-delivery=Sent (or =Resend)",
+				name, entry.Step, n.Channel, n.Why, name)
+			return false
+		}
 		if !ok || !n.Failed || !n.Debtor {
 			continue // gone (sent and collected, or deleted to go on), or fine; creditor notices never hold the process
 		}

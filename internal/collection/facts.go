@@ -301,6 +301,10 @@ type Condition struct {
 
 // State is the claim's status as the rules read and write it.
 type State struct {
+	// RestoredFromArchive: the status came back from the claim archive (a
+	// manifest of an archived claim applied again): its ending is the
+	// archive's record, not something the spec shows.
+	RestoredFromArchive bool
 	Phase               Phase
 	Step                string
 	NextStep            string
@@ -419,6 +423,10 @@ type NoticeState struct {
 	Channel string
 	Debtor  bool // addressed to the debtor (creditor notices never hold the process)
 	Failed  bool
+	// Unknown: an attempt may or may not have reached the debtor and the
+	// channel delivers at most once; a person settles it. Never replaced
+	// by a fallback copy, which could be a second letter.
+	Unknown bool
 	Why     string
 }
 

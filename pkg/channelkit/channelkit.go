@@ -7,9 +7,11 @@
 package channelkit
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -86,7 +89,19 @@ type Controller struct {
 	// pkg/eventrecorder); otherwise the manager's recorder is used.
 	RecorderFor func(reportingController string) events.EventRecorder
 
+	// Check, when set, asks the provider whether it has a notice whose
+	// attempt has an unknown outcome, before the redelivery policy decides.
+	Check CheckFunc
+	// AttemptTimeout is how long another replica's recorded attempt may
+	// still be under way (default DefaultAttemptTimeout).
+	AttemptTimeout time.Duration
+
 	limits *limiters
+	// identity names this process in the attempts it records.
+	identity string
+	// pending holds answers a provider gave that could not be recorded
+	// yet, by notice UID.
+	pending *sync.Map
 }
 
 const channelIndex = "spec.channelRef.name"
@@ -115,7 +130,9 @@ func (c *Controller) SetupWithManager(mgr ctrl.Manager) error {
 	if c.Recorder == nil {
 		c.Recorder = mgr.GetEventRecorder("channel-" + sanitize(c.ControllerName))
 	}
-	c.limits = &limiters{}
+	c.limits, c.pending = &limiters{}, &sync.Map{}
+	host, _ := os.Hostname()
+	c.identity = fmt.Sprintf("%s_%d_%s", host, os.Getpid(), rand.String(5))
 	registerMetrics()
 	if err := indexNoticesByChannel(mgr); err != nil {
 		return err
@@ -185,7 +202,6 @@ func done(n *inkassov1.Notice) bool {
 
 // Reconcile delivers one Notice.
 func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
-	logger := log.FromContext(ctx)
 	var n inkassov1.Notice
 	if err := c.Client.Get(ctx, req.NamespacedName, &n); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
@@ -209,7 +225,10 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	now := c.Clock.Now()
 	orig := n.DeepCopy()
 	n.Status.ControllerName = c.ControllerName
-	if n.Spec.Deadline != nil && now.After(n.Spec.Deadline.Time) {
+	// An attempt that may have reached the provider is settled first: a
+	// passed deadline must not mark a delivered notice Failed.
+	maybeSent := n.Status.Attempt != nil || unknown(&n)
+	if n.Spec.Deadline != nil && now.After(n.Spec.Deadline.Time) && !maybeSent {
 		msg := "deadline " + n.Spec.Deadline.UTC().Format(time.RFC3339) + " passed before the notice could be sent"
 		if n.Status.Attempts > 1 {
 			msg += fmt.Sprintf(" (%d attempts)", n.Status.Attempts)
@@ -219,7 +238,7 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		c.Recorder.Eventf(&n, nil, corev1.EventTypeWarning, inkassov1.NoticeReasonFailed, actionDeliver, msg)
 		return reconcile.Result{}, c.patch(ctx, orig, &n)
 	}
-	if n.Spec.NotBefore != nil && now.Before(n.Spec.NotBefore.Time) {
+	if n.Spec.NotBefore != nil && now.Before(n.Spec.NotBefore.Time) && !maybeSent {
 		c.setReady(&n, metav1.ConditionFalse, inkassov1.NoticeReasonPending, "waiting until "+n.Spec.NotBefore.UTC().Format(time.RFC3339))
 		return reconcile.Result{RequeueAfter: simclock.RealDuration(c.Clock, n.Spec.NotBefore.Sub(now))}, c.patch(ctx, orig, &n)
 	}
@@ -229,52 +248,204 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	if done(&live) {
+		c.pending.Delete(live.UID)
 		return reconcile.Result{}, nil
 	}
-	// Send what the API holds: a cache may keep notices without their
-	// rendered content (the operator's does, controllers.CacheOptions).
-	n.Spec, orig.Spec = live.Spec, live.Spec
+	key, policy := IdempotencyKey(&live), redelivery(&ch)
+	if o, ok := c.pending.Load(live.UID); ok {
+		// This process sent it and could not record the answer (the
+		// apiserver was out of reach): record it now.
+		return reconcile.Result{}, c.recordRemembered(ctx, &live, o.(*outcome))
+	}
+	if live.Status.Attempt != nil || unknown(&live) {
+		if res, settled, err := c.unknownOutcome(ctx, &live, &ch, key, policy); settled || err != nil {
+			return res, err
+		}
+	}
 	if wait := c.limits.wait(&ch, now); wait > 0 {
 		// Over the channel's spec.rateLimit: come back when a token is free.
 		// No status write: a throttled backlog must not load the apiserver.
 		deliveries.WithLabelValues(c.ControllerName, "rate_limited").Inc()
 		return reconcile.Result{RequeueAfter: simclock.RealDuration(c.Clock, wait)}, nil
 	}
-	n.Status.Attempts = live.Status.Attempts + 1
+	return c.deliver(ctx, &live, &ch, key, policy)
+}
+
+// deliver makes one attempt. For an at-most-once channel the attempt is
+// recorded first, under the live read's resourceVersion: a replica with a
+// stale read (or one that lost its lease and whose write lost the race)
+// fails there and sends nothing, and an attempt that dies before its
+// answer is recorded is known to have maybe happened.
+func (c *Controller) deliver(ctx context.Context, live *inkassov1.Notice, ch *inkassov1.NoticeChannel, key string, policy inkassov1.Redelivery) (reconcile.Result, error) {
+	logger := log.FromContext(ctx)
+	att := &inkassov1.DeliveryAttempt{Number: live.Status.Attempts + 1, StartedAt: metav1.Time{Time: time.Now().Truncate(time.Second)}, Holder: c.identity}
+	base := live
+	cur := live.DeepCopy()
+	cur.Status.ControllerName = c.ControllerName
+	cur.Status.Attempts = att.Number
+	cur.Status.IdempotencyKey = key
+	cur.Status.Attempt = nil
+	if policy == inkassov1.AtMostOnce {
+		cur.Status.Attempt = att
+		if err := c.Client.Status().Patch(ctx, cur, client.MergeFromWithOptions(live, client.MergeFromWithOptimisticLock{})); err != nil {
+			if apierrors.IsConflict(err) {
+				return reconcile.Result{RequeueAfter: 50 * time.Millisecond}, nil
+			}
+			return reconcile.Result{}, client.IgnoreNotFound(fmt.Errorf("recording attempt %d of notice %s: %w", att.Number, live.Name, err))
+		}
+		base = cur.DeepCopy()
+	}
 	start := time.Now()
-	id, err := c.Send(ctx, Request{Notice: &n, Channel: &ch, IdempotencyKey: string(n.UID), Attempt: n.Status.Attempts})
+	id, err := c.Send(ctx, Request{Notice: cur, Channel: ch, IdempotencyKey: key, Attempt: att.Number})
 	sendSeconds.WithLabelValues(c.ControllerName).Observe(time.Since(start).Seconds())
+	cur.Status.Attempt = nil
+	var retry error
 	switch {
 	case err == nil:
-		n.Status.DeliveryID = id
-		n.Status.SentAt = &metav1.Time{Time: c.Clock.Now().Truncate(time.Second)}
-		c.setReady(&n, metav1.ConditionTrue, inkassov1.NoticeReasonSent, "delivered by "+c.ControllerName)
-		deliveries.WithLabelValues(c.ControllerName, "sent").Inc()
-		if n.Status.Attempts > 1 {
-			// Closes the Retrying warnings. A first-attempt delivery is
-			// recorded in status only: an event per notice was a fifth of
-			// the operator's events at scale, and events expire in an hour.
-			c.Recorder.Eventf(&n, nil, corev1.EventTypeNormal, inkassov1.NoticeReasonSent, actionDeliver, "delivered by %s on attempt %d", c.ControllerName, n.Status.Attempts)
-		}
-		logger.V(1).Info("notice sent", "notice", n.Name, "deliveryID", id)
-		return reconcile.Result{}, c.patch(ctx, orig, &n)
+		c.sent(cur, id)
+		logger.V(1).Info("notice sent", "notice", cur.Name, "deliveryID", id)
 	case IsPermanent(err):
-		c.setReady(&n, metav1.ConditionFalse, inkassov1.NoticeReasonFailed, err.Error())
+		c.setReady(cur, metav1.ConditionFalse, inkassov1.NoticeReasonFailed, err.Error())
 		deliveries.WithLabelValues(c.ControllerName, "failed").Inc()
-		c.Recorder.Eventf(&n, nil, corev1.EventTypeWarning, inkassov1.NoticeReasonFailed, actionDeliver, "%s: %v", c.ControllerName, err)
-		logger.Info("notice failed permanently", "notice", n.Name, "error", err.Error())
-		return reconcile.Result{}, c.patch(ctx, orig, &n)
-	default:
-		c.setReady(&n, metav1.ConditionFalse, inkassov1.NoticeReasonPending, fmt.Sprintf("attempt %d failed, retrying: %v", n.Status.Attempts, err))
-		deliveries.WithLabelValues(c.ControllerName, "retry").Inc()
-		c.Recorder.Eventf(&n, nil, corev1.EventTypeWarning, "Retrying", actionDeliver, "attempt %d: %v", n.Status.Attempts, err)
-		if perr := c.patch(ctx, orig, &n); perr != nil {
-			return reconcile.Result{}, perr
+		c.Recorder.Eventf(cur, nil, corev1.EventTypeWarning, inkassov1.NoticeReasonFailed, actionDeliver, "%s: %v", c.ControllerName, err)
+		logger.Info("notice failed permanently", "notice", cur.Name, "error", err.Error())
+	case IsAmbiguous(err) && policy == inkassov1.AtMostOnce:
+		cur.Status.Attempt = att
+		if c.Check != nil {
+			// The provider can tell: ask it on the next attempt.
+			c.setReady(cur, metav1.ConditionFalse, inkassov1.NoticeReasonPending, fmt.Sprintf("attempt %d: outcome unknown (%v); asking the provider", att.Number, err))
+			retry = fmt.Errorf("notice %s: attempt %d has an unknown outcome: %w", cur.Name, att.Number, err)
+			break
 		}
+		c.markUnknown(cur, att, err.Error())
+	default:
+		// Certainly not delivered, or an at-least-once channel: again,
+		// under the same idempotency key.
+		what := "failed"
+		if IsAmbiguous(err) {
+			what = "has an unknown outcome"
+		}
+		c.setReady(cur, metav1.ConditionFalse, inkassov1.NoticeReasonPending, fmt.Sprintf("attempt %d %s, retrying: %v", att.Number, what, err))
+		deliveries.WithLabelValues(c.ControllerName, "retry").Inc()
+		c.Recorder.Eventf(cur, nil, corev1.EventTypeWarning, "Retrying", actionDeliver, "attempt %d: %v", att.Number, err)
 		// Returning the error requeues with the controller's exponential
 		// backoff; the deadline check above ends the retries.
-		return reconcile.Result{}, fmt.Errorf("sending notice %s: %w", n.Name, err)
+		retry = fmt.Errorf("sending notice %s: %w", cur.Name, err)
 	}
+	if werr := c.patchLocked(ctx, base, cur); werr != nil {
+		if err == nil || IsPermanent(err) {
+			// The provider answered; keep the answer until it is recorded.
+			c.pending.Store(cur.UID, &outcome{attempt: att.Number, status: *cur.Status.DeepCopy()})
+		}
+		return reconcile.Result{}, werr
+	}
+	return reconcile.Result{}, retry
+}
+
+// outcome is a provider's answer this process could not record yet.
+type outcome struct {
+	attempt int32
+	status  inkassov1.NoticeStatus
+}
+
+// recordRemembered writes an answer kept since its status write failed.
+func (c *Controller) recordRemembered(ctx context.Context, live *inkassov1.Notice, o *outcome) error {
+	cur := live.DeepCopy()
+	cur.Status = *o.status.DeepCopy()
+	if err := c.patchLocked(ctx, live, cur); err != nil {
+		return err
+	}
+	c.pending.Delete(live.UID)
+	return nil
+}
+
+// unknownOutcome settles an attempt that has no recorded outcome: a person's
+// answer, the provider's (Check), or the channel's redelivery policy.
+// settled false means: send it again, under the same key.
+func (c *Controller) unknownOutcome(ctx context.Context, live *inkassov1.Notice, ch *inkassov1.NoticeChannel, key string, policy inkassov1.Redelivery) (reconcile.Result, bool, error) {
+	cur := live.DeepCopy()
+	if unknown(live) {
+		switch live.Annotations[inkassov1.ResolveDeliveryAnnotation] {
+		case "Sent":
+			c.sent(cur, cmp.Or(cur.Status.DeliveryID, "confirmed"))
+			cur.Status.Attempt = nil
+			return reconcile.Result{}, true, c.patchLocked(ctx, live, cur)
+		case "Resend":
+			cur.Status.Attempt = nil
+			c.setReady(cur, metav1.ConditionFalse, inkassov1.NoticeReasonPending, "to be sent again, as a person decided ("+inkassov1.ResolveDeliveryAnnotation+"=Resend)")
+			if err := c.patchLocked(ctx, live, cur); err != nil {
+				return reconcile.Result{}, true, err
+			}
+			return reconcile.Result{RequeueAfter: time.Millisecond}, true, nil
+		}
+		return reconcile.Result{}, true, nil // a person decides
+	}
+	a := live.Status.Attempt
+	if age := time.Since(a.StartedAt.Time); a.Holder != c.identity && age < c.attemptTimeout() {
+		// Another replica (or this one before a restart) may still be
+		// waiting for the answer.
+		return reconcile.Result{RequeueAfter: c.attemptTimeout() - age}, true, nil
+	}
+	if c.Check != nil {
+		r, err := c.Check(ctx, Request{Notice: live, Channel: ch, IdempotencyKey: key, Attempt: a.Number})
+		if err != nil {
+			return reconcile.Result{}, true, fmt.Errorf("asking the provider about notice %s (attempt %d): %w", live.Name, a.Number, err)
+		}
+		if r.Delivered {
+			c.sent(cur, r.DeliveryID)
+			cur.Status.Attempt = nil
+			return reconcile.Result{}, true, c.patchLocked(ctx, live, cur)
+		}
+		return reconcile.Result{}, false, nil // the provider does not have it
+	}
+	if policy == inkassov1.AtLeastOnce {
+		return reconcile.Result{}, false, nil
+	}
+	c.markUnknown(cur, a, "the answer to attempt was never recorded (the operator stopped or lost the apiserver while sending)")
+	return reconcile.Result{}, true, c.patchLocked(ctx, live, cur)
+}
+
+// sent records a delivery.
+func (c *Controller) sent(n *inkassov1.Notice, id string) {
+	n.Status.DeliveryID = id
+	n.Status.SentAt = &metav1.Time{Time: c.Clock.Now().Truncate(time.Second)}
+	c.setReady(n, metav1.ConditionTrue, inkassov1.NoticeReasonSent, "delivered by "+c.ControllerName)
+	deliveries.WithLabelValues(c.ControllerName, "sent").Inc()
+	if n.Status.Attempts > 1 {
+		// Closes the Retrying warnings. A first-attempt delivery is
+		// recorded in status only: an event per notice was a fifth of
+		// the operator's events at scale, and events expire in an hour.
+		c.Recorder.Eventf(n, nil, corev1.EventTypeNormal, inkassov1.NoticeReasonSent, actionDeliver, "delivered by %s on attempt %d", c.ControllerName, n.Status.Attempts)
+	}
+}
+
+// markUnknown stops an at-most-once delivery whose outcome is unknown and
+// tells a person what to do.
+func (c *Controller) markUnknown(n *inkassov1.Notice, a *inkassov1.DeliveryAttempt, why string) {
+	n.Status.Attempt = a
+	msg := fmt.Sprintf("attempt %d at %s: outcome unknown (%s); the channel delivers at most once. Ask the provider about idempotency key %s, then annotate the notice %s=Sent or =Resend",
+		a.Number, a.StartedAt.UTC().Format(time.RFC3339), why, n.Status.IdempotencyKey, inkassov1.ResolveDeliveryAnnotation)
+	c.setReady(n, metav1.ConditionFalse, inkassov1.NoticeReasonDeliveryUnknown, msg)
+	deliveries.WithLabelValues(c.ControllerName, "unknown").Inc()
+	c.Recorder.Eventf(n, nil, corev1.EventTypeWarning, inkassov1.NoticeReasonDeliveryUnknown, actionDeliver, "%s", msg)
+}
+
+// unknown reports a notice waiting for a person to settle its delivery.
+func unknown(n *inkassov1.Notice) bool {
+	c := meta.FindStatusCondition(n.Status.Conditions, inkassov1.ConditionReady)
+	return c != nil && c.Status == metav1.ConditionFalse && c.Reason == inkassov1.NoticeReasonDeliveryUnknown
+}
+
+func (c *Controller) attemptTimeout() time.Duration {
+	return cmp.Or(c.AttemptTimeout, DefaultAttemptTimeout)
+}
+
+// patchLocked writes n's status from base under base's resourceVersion.
+func (c *Controller) patchLocked(ctx context.Context, base, n *inkassov1.Notice) error {
+	if err := c.Client.Status().Patch(ctx, n, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("writing status of notice %s: %w", n.Name, err)
+	}
+	return nil
 }
 
 func (c *Controller) setReady(n *inkassov1.Notice, status metav1.ConditionStatus, reason, msg string) {

@@ -552,7 +552,7 @@ func (c *cluster) verify(t *testing.T, ns string, p *provider) {
 	}
 	deliveries, requests := p.counts()
 	for name, n := range byName {
-		if got := deliveries[string(n.UID)]; got != 1 {
+		if got := deliveries[n.Status.IdempotencyKey]; got != 1 {
 			t.Errorf("notice %s delivered %d times by the provider, want 1", name, got)
 		}
 	}

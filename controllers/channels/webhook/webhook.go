@@ -18,7 +18,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -124,15 +126,29 @@ func (c Channel) Send(ctx context.Context, req channelkit.Request) (string, erro
 	if hc == nil {
 		hc = http.DefaultClient
 	}
+	// Whether the request left decides what an error means: before, the
+	// provider certainly has nothing (retried); after, it may have the
+	// notice (an ambiguous outcome, settled by the channel's redelivery).
+	var wrote atomic.Bool
+	hreq = hreq.WithContext(httptrace.WithClientTrace(hreq.Context(), &httptrace.ClientTrace{
+		WroteRequest: func(i httptrace.WroteRequestInfo) { wrote.Store(i.Err == nil) },
+	}))
 	resp, err := hc.Do(hreq)
 	if err != nil {
-		return "", fmt.Errorf("posting to the webhook: %w", err) // connection errors and timeouts: retried
+		err = fmt.Errorf("posting to the webhook: %w", err)
+		if wrote.Load() {
+			return "", channelkit.Ambiguous(err) // sent, no answer: a timeout or a dropped connection
+		}
+		return "", err // not sent: retried
 	}
 	defer func() { _ = resp.Body.Close() }()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	switch code := resp.StatusCode; {
 	case code >= 200 && code < 300:
 		return deliveryID(resp, answer, req.IdempotencyKey), nil
+	case code == http.StatusGatewayTimeout:
+		// A proxy gave up waiting for the provider, which may have it.
+		return "", channelkit.Ambiguous(fmt.Errorf("webhook answered %s: %s", resp.Status, snippet(answer)))
 	case code == http.StatusRequestTimeout || code == http.StatusTooEarly || code == http.StatusTooManyRequests || code >= 500:
 		return "", fmt.Errorf("webhook answered %s: %s", resp.Status, snippet(answer))
 	default:

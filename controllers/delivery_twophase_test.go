@@ -1,0 +1,132 @@
+package controllers_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/controllers/channels/webhook"
+	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
+)
+
+func readyReasonIs(reason string) func(*inkassov1.Notice) error {
+	return func(n *inkassov1.Notice) error {
+		c := condition(n.Status.Conditions, inkassov1.ConditionReady)
+		if c == nil || c.Reason != reason {
+			return fmt.Errorf("Ready %+v, want reason %s", c, reason)
+		}
+		return nil
+	}
+}
+
+// TestAmbiguousAttemptAtMostOnceWaitsForAPerson: a provider that takes the
+// notice but answers after the client's timeout. An at-most-once channel
+// never sends it again: the notice says its outcome is unknown, and only a
+// person's answer (the resolve-delivery annotation) settles it. A second
+// request to the provider fails the test.
+func TestAmbiguousAttemptAtMostOnceWaitsForAPerson(t *testing.T) {
+	ns := newNamespace(t)
+	provider := &hook{hang: 1}
+	srv := httptest.NewServer(provider)
+	t.Cleanup(srv.Close)
+	ch := webhookChannel(ns, "sms", srv.URL)
+	ch.Spec.Redelivery = inkassov1.AtMostOnce
+	create(t, ch, webhookNotice(ns, "n-1", "sms"))
+
+	n := waitNotice(t, ns, "n-1", readyReasonIs(inkassov1.NoticeReasonDeliveryUnknown))
+	if n.Status.Attempt == nil || n.Status.Attempt.Number != 1 || n.Status.Attempts != 1 {
+		t.Errorf("status %+v: want attempt 1 on record", n.Status)
+	}
+	if want := channelkit.IdempotencyKey(n); n.Status.IdempotencyKey != want {
+		t.Errorf("idempotency key %q, want %q (from the notice's identity)", n.Status.IdempotencyKey, want)
+	}
+	time.Sleep(2 * time.Second) // time for a wrong resend
+	if got := provider.count(); got != 1 {
+		t.Fatalf("the provider got %d requests, want 1: an at-most-once notice was sent again", got)
+	}
+
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:"Sent"}}}`, inkassov1.ResolveDeliveryAnnotation)
+	if err := k8s.Patch(context.Background(), n, client.RawPatch("application/merge-patch+json", []byte(patch))); err != nil {
+		t.Fatal(err)
+	}
+	n = waitNotice(t, ns, "n-1", readyReasonIs(inkassov1.NoticeReasonSent))
+	if n.Status.Attempt != nil || n.Status.SentAt == nil {
+		t.Errorf("status %+v: want the attempt closed and sentAt set", n.Status)
+	}
+	if got := provider.count(); got != 1 {
+		t.Errorf("the provider got %d requests after a person said Sent, want 1", got)
+	}
+}
+
+// TestAmbiguousAttemptAtLeastOnceResendsUnderTheSameKey: the same provider
+// behind a channel that delivers at least once (a webhook's default): the
+// notice is sent again with the same idempotency key, so a provider that
+// de-duplicates keeps one.
+func TestAmbiguousAttemptAtLeastOnceResendsUnderTheSameKey(t *testing.T) {
+	ns := newNamespace(t)
+	provider := &hook{hang: 1}
+	srv := httptest.NewServer(provider)
+	t.Cleanup(srv.Close)
+	create(t, webhookChannel(ns, "sms", srv.URL), webhookNotice(ns, "n-1", "sms"))
+
+	n := waitNotice(t, ns, "n-1", readyReasonIs(inkassov1.NoticeReasonSent))
+	provider.mu.Lock()
+	defer provider.mu.Unlock()
+	if len(provider.requests) != 2 {
+		t.Fatalf("the provider got %d requests, want 2 (the timed-out one and its resend)", len(provider.requests))
+	}
+	for i, r := range provider.requests {
+		if got := r.Header.Get(webhook.HeaderIdempotencyKey); got != n.Status.IdempotencyKey || got == "" {
+			t.Errorf("request %d carried key %q, want the notice's %q", i+1, got, n.Status.IdempotencyKey)
+		}
+	}
+	if n.Status.Attempt != nil || n.Status.Attempts != 2 {
+		t.Errorf("status %+v: want 2 attempts and none open", n.Status)
+	}
+}
+
+// TestAttemptLeftBehindIsSettledByTheChannelsPolicy: an attempt recorded by
+// a replica that died before the answer (status.attempt, no outcome). A
+// letter channel (at most once) does not write the letter again and asks
+// a person; a log channel (at least once, one file per notice) writes it.
+func TestAttemptLeftBehindIsSettledByTheChannelsPolicy(t *testing.T) {
+	ns := newNamespace(t)
+	letter := &inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Name: "letter", Namespace: ns},
+		Spec: inkassov1.NoticeChannelSpec{ControllerName: inkassov1.ControllerLetter, Letter: &inkassov1.LetterChannel{}}}
+	create(t, letter, logChannel(ns, "log"))
+	for _, name := range []string{"by-letter", "by-log"} {
+		n := testNotice(ns, name, map[string]string{"by-letter": "letter", "by-log": "log"}[name])
+		// Not yet due: nothing is sent before the test records the attempt.
+		n.Spec.NotBefore = &metav1.Time{Time: fclock.Now().Add(24 * time.Hour)}
+		create(t, n)
+		n.Status.Attempts = 1
+		n.Status.Attempt = &inkassov1.DeliveryAttempt{Number: 1, StartedAt: metav1.Time{Time: time.Now().Add(-time.Hour).Truncate(time.Second)}, Holder: "replica-gone"}
+		if err := k8s.Status().Update(context.Background(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	n := waitNotice(t, ns, "by-letter", readyReasonIs(inkassov1.NoticeReasonDeliveryUnknown))
+	if n.Status.Attempt == nil || n.Status.Attempt.Holder != "replica-gone" {
+		t.Errorf("status %+v: want the dead replica's attempt kept on record", n.Status)
+	}
+	if _, err := os.Stat(filepath.Join(outbox, ns, "by-letter.pdf")); !os.IsNotExist(err) {
+		t.Errorf("the letter was written again (%v): an at-most-once channel must not", err)
+	}
+
+	n = waitNotice(t, ns, "by-log", readyReasonIs(inkassov1.NoticeReasonSent))
+	if n.Status.Attempts != 2 || n.Status.Attempt != nil {
+		t.Errorf("status %+v: want the second attempt sent", n.Status)
+	}
+	if _, err := os.Stat(filepath.Join(outbox, ns, "by-log.txt")); err != nil {
+		t.Errorf("the log channel did not write its file: %v", err)
+	}
+}
