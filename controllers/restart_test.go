@@ -33,12 +33,17 @@ func (p *provider) receive(key string) {
 // startChannelManager runs a second manager on the test control plane with
 // one channel controller, until the returned stop is called.
 func startChannelManager(t *testing.T, name string, send channelkit.SendFunc) (stop func()) {
+	return startChannelManagerWith(t, &channelkit.Controller{Name: name, Send: send})
+}
+
+// startChannelManagerWith runs kit (its controller name and clock set here).
+func startChannelManagerWith(t *testing.T, kit *channelkit.Controller) (stop func()) {
 	t.Helper()
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	kit := &channelkit.Controller{ControllerName: "test.inkasso.dev/restart", Name: name, Send: send, Clock: fclock}
+	kit.ControllerName, kit.Clock = "test.inkasso.dev/restart", fclock
 	if err := kit.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}
@@ -55,9 +60,10 @@ func startChannelManager(t *testing.T, name string, send channelkit.SendFunc) (s
 }
 
 // TestDeliveredOnceWhenTheManagerDiesMidSend: the first manager hands the
-// notice to the provider and dies before it can record the result; the next
-// manager sends it again under the same idempotency key, so the provider
-// delivers it once, and the notice is Sent once.
+// notice to the provider and dies before it can record the result; on an
+// at-least-once channel the next manager sends it again under the same
+// idempotency key, so the provider delivers it once, and the notice is
+// Sent once.
 func TestDeliveredOnceWhenTheManagerDiesMidSend(t *testing.T) {
 	ns := newNamespace(t)
 	p := &provider{accepted: map[string]struct{}{}}
@@ -70,7 +76,7 @@ func TestDeliveredOnceWhenTheManagerDiesMidSend(t *testing.T) {
 		return "", errors.New("killed mid-send")
 	})
 	create(t, &inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Name: "gateway", Namespace: ns},
-		Spec: inkassov1.NoticeChannelSpec{ControllerName: "test.inkasso.dev/restart"}}, testNotice(ns, "once", "gateway"))
+		Spec: inkassov1.NoticeChannelSpec{ControllerName: "test.inkasso.dev/restart", Redelivery: inkassov1.AtLeastOnce}}, testNotice(ns, "once", "gateway"))
 	select {
 	case <-inSend:
 	case <-time.After(15 * time.Second):
@@ -95,5 +101,52 @@ func TestDeliveredOnceWhenTheManagerDiesMidSend(t *testing.T) {
 	}
 	if n.Status.DeliveryID != "gw-"+n.Status.IdempotencyKey[:8] {
 		t.Errorf("delivery id %q", n.Status.DeliveryID)
+	}
+}
+
+// TestAtMostOnceNeverResendsAfterTheManagerDiesMidSend: the same death on an
+// at-most-once channel (the default of a channel controller that says
+// nothing). The attempt was recorded before the call; the next manager
+// waits out the attempt timeout, cannot ask the provider, and sends
+// nothing: the notice's outcome is unknown until a person says. A second
+// request to the provider fails the test.
+func TestAtMostOnceNeverResendsAfterTheManagerDiesMidSend(t *testing.T) {
+	ns := newNamespace(t)
+	p := &provider{accepted: map[string]struct{}{}}
+	inSend := make(chan struct{})
+	var once sync.Once
+	stopA := startChannelManager(t, "restart-c", func(ctx context.Context, req channelkit.Request) (string, error) {
+		p.receive(req.IdempotencyKey)
+		once.Do(func() { close(inSend) })
+		<-ctx.Done()
+		return "", errors.New("killed mid-send")
+	})
+	create(t, &inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Name: "gateway", Namespace: ns},
+		Spec: inkassov1.NoticeChannelSpec{ControllerName: "test.inkasso.dev/restart"}}, testNotice(ns, "once", "gateway"))
+	select {
+	case <-inSend:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the first manager never sent")
+	}
+	stopA()
+	if n := getNotice(t, ns, "once"); n.Status.Attempt == nil {
+		t.Fatalf("no attempt on record before the call: %+v", n.Status)
+	}
+
+	stopB := startChannelManagerWith(t, &channelkit.Controller{Name: "restart-d", AttemptTimeout: time.Second,
+		Send: func(_ context.Context, req channelkit.Request) (string, error) {
+			p.receive(req.IdempotencyKey)
+			return "gw-" + req.IdempotencyKey[:8], nil
+		}})
+	defer stopB()
+	n := waitNotice(t, ns, "once", func(n *inkassov1.Notice) error { return readyReason(n, inkassov1.NoticeReasonDeliveryUnknown) })
+	time.Sleep(300 * time.Millisecond) // room for a wrong second send
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.requests) != 1 {
+		t.Errorf("provider saw %d requests, want 1: an at-most-once notice was sent again after a crash", len(p.requests))
+	}
+	if n.Status.Attempt == nil || n.Status.SentAt != nil {
+		t.Errorf("status %+v: want the attempt kept and no sentAt", n.Status)
 	}
 }
