@@ -3,9 +3,12 @@ package controllers_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,5 +131,68 @@ func TestAttemptLeftBehindIsSettledByTheChannelsPolicy(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(outbox, ns, "by-log.txt")); err != nil {
 		t.Errorf("the log channel did not write its file: %v", err)
+	}
+}
+
+// keyedProvider takes notices by POST, each key once or more (it does not
+// de-duplicate: every POST is a delivery), answering the first hang of
+// them after the client's timeout, and tells by GET /check whether it has
+// a key.
+type keyedProvider struct {
+	mu         sync.Mutex
+	hang       int
+	deliveries map[string]int
+	checks     int
+}
+
+func (p *keyedProvider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	key := r.Header.Get(webhook.HeaderIdempotencyKey)
+	p.mu.Lock()
+	if r.Method == http.MethodGet {
+		p.checks++
+		n := p.deliveries[key]
+		p.mu.Unlock()
+		if n == 0 {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintf(w, `{"id":"got-%s"}`, key[:8])
+		return
+	}
+	p.deliveries[key]++
+	hang := p.hang > 0
+	if hang {
+		p.hang--
+	}
+	p.mu.Unlock()
+	if hang {
+		time.Sleep(1500 * time.Millisecond) // past the channel's 1 s timeout
+		return
+	}
+	fmt.Fprintf(w, `{"id":"got-%s"}`, key[:8])
+}
+
+// TestAmbiguousAttemptIsSettledByAskingTheProvider: an at-most-once webhook
+// channel with a checkURL. The provider got the notice but its answer came
+// too late; the channel asks instead of guessing, and records the notice
+// Sent with the provider's id. A second delivery fails the test.
+func TestAmbiguousAttemptIsSettledByAskingTheProvider(t *testing.T) {
+	ns := newNamespace(t)
+	p := &keyedProvider{hang: 1, deliveries: map[string]int{}}
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	ch := webhookChannel(ns, "sms", srv.URL)
+	ch.Spec.Redelivery = inkassov1.AtMostOnce
+	ch.Spec.Webhook.CheckURL = strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/check"
+	create(t, ch, webhookNotice(ns, "n-1", "sms"))
+
+	n := waitNotice(t, ns, "n-1", readyReasonIs(inkassov1.NoticeReasonSent))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if got := p.deliveries[n.Status.IdempotencyKey]; got != 1 || len(p.deliveries) != 1 {
+		t.Errorf("the provider has %v deliveries, want the notice's key once", p.deliveries)
+	}
+	if p.checks == 0 || n.Status.DeliveryID != "got-"+n.Status.IdempotencyKey[:8] || n.Status.Attempt != nil {
+		t.Errorf("%d checks, status %+v: want the provider asked and its id recorded", p.checks, n.Status)
 	}
 }

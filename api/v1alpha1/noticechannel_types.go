@@ -79,6 +79,16 @@ type WebhookChannel struct {
 	// +kubebuilder:validation:Maximum=300
 	// +optional
 	TimeoutSeconds int32 `json:"timeoutSeconds,omitempty"`
+	// checkURL, when set, is where the channel asks whether the provider
+	// has a notice whose delivery outcome is unknown (a timeout after the
+	// request left, a crash): GET with the Idempotency-Key header; 200
+	// (with the delivery id, as the send's answer) means delivered, 404
+	// means not (it is sent again under the same key); anything else is
+	// asked again later. Without it, spec.redelivery decides.
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && (url(self).getScheme() == 'https' || (url(self).getScheme() == 'http' && url(self).getHostname() in ['localhost','127.0.0.1','::1']))",message="must be an https URL (http only for loopback addresses)"
+	// +optional
+	CheckURL string `json:"checkURL,omitempty"`
 }
 
 // LetterChannel renders notices as PDF letters.

@@ -388,7 +388,10 @@ func (c *Controller) unknownOutcome(ctx context.Context, live *inkassov1.Notice,
 	}
 	if c.Check != nil {
 		r, err := c.Check(ctx, Request{Notice: live, Channel: ch, IdempotencyKey: key, Attempt: a.Number})
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrCannotCheck):
+			return c.byPolicy(ctx, live, cur, a, policy)
+		case err != nil:
 			return reconcile.Result{}, true, fmt.Errorf("asking the provider about notice %s (attempt %d): %w", live.Name, a.Number, err)
 		}
 		if r.Delivered {
@@ -398,10 +401,15 @@ func (c *Controller) unknownOutcome(ctx context.Context, live *inkassov1.Notice,
 		}
 		return reconcile.Result{}, false, nil // the provider does not have it
 	}
+	return c.byPolicy(ctx, live, cur, a, policy)
+}
+
+// byPolicy settles an unknown outcome the provider cannot be asked about.
+func (c *Controller) byPolicy(ctx context.Context, live, cur *inkassov1.Notice, a *inkassov1.DeliveryAttempt, policy inkassov1.Redelivery) (reconcile.Result, bool, error) {
 	if policy == inkassov1.AtLeastOnce {
 		return reconcile.Result{}, false, nil
 	}
-	c.markUnknown(cur, a, "the answer to attempt was never recorded (the operator stopped or lost the apiserver while sending)")
+	c.markUnknown(cur, a, "no answer to the attempt was recorded: a timeout, or the operator stopped or lost the apiserver while sending")
 	return reconcile.Result{}, true, c.patchLocked(ctx, live, cur)
 }
 

@@ -43,6 +43,11 @@ type CheckResult struct {
 // error means the provider could not say; the question is asked again.
 type CheckFunc func(ctx context.Context, req Request) (CheckResult, error)
 
+// ErrCannotCheck is what a CheckFunc returns for a notice its provider
+// cannot be asked about (say, a webhook channel without a checkURL): the
+// channel's redelivery policy decides instead.
+var ErrCannotCheck = errors.New("the provider cannot be asked")
+
 // IdempotencyKey identifies a notice's delivery across retries, restarts and
 // restores: a hash of its namespace, case, step, channel and claims. A
 // notice re-created after an etcd or Velero restore (with a new UID) has

@@ -220,6 +220,6 @@ func (c Channel) SetupWithManager(mgr ctrl.Manager, kit channelkit.Controller) e
 		c.HTTP = &http.Client{}
 	}
 	kit.ControllerName = inkassov1.ControllerWebhook
-	kit.Send = c.Send
+	kit.Send, kit.Check = c.Send, c.Check
 	return kit.SetupWithManager(mgr)
 }
