@@ -32,6 +32,10 @@ type Options struct {
 	// `kubectl inkasso status`), and an event per step was as many
 	// apiserver writes as the claims' own status writes.
 	StepEvents bool
+	// AttemptTimeout is how long a delivery attempt recorded by another
+	// process may still be under way (default
+	// channelkit.DefaultAttemptTimeout).
+	AttemptTimeout time.Duration
 	// MaxRetryDelay caps the backoff of failed reconciles and deliveries
 	// (default channelkit.DefaultMaxRetryDelay).
 	MaxRetryDelay time.Duration
@@ -124,7 +128,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := (&NoticeGC{Clock: o.Clock, TTL: o.NoticeTTL}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the notice collector: %w", err)
 	}
-	kit := channelkit.Controller{Clock: o.Clock, MaxRetryDelay: o.MaxRetryDelay, MaxConcurrentSends: o.MaxConcurrentSends, RecorderFor: events.For}
+	kit := channelkit.Controller{Clock: o.Clock, MaxRetryDelay: o.MaxRetryDelay, MaxConcurrentSends: o.MaxConcurrentSends, RecorderFor: events.For, AttemptTimeout: o.AttemptTimeout}
 	if o.InTreeChannels {
 		if err := channels.Setup(mgr, kit, channels.Options{OutboxDir: o.OutboxDir}); err != nil {
 			return err
@@ -142,6 +146,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		}
 		if c.RecorderFor == nil {
 			c.RecorderFor = kit.RecorderFor
+		}
+		if c.AttemptTimeout == 0 {
+			c.AttemptTimeout = kit.AttemptTimeout
 		}
 		if err := c.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("setting up channel controller %s: %w", c.ControllerName, err)

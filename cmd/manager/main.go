@@ -43,6 +43,7 @@ type config struct {
 	sends                                      int
 	maxRetryDelay                              time.Duration
 	stepEvents                                 bool
+	attemptTimeout                             time.Duration
 	qps                                        float64
 	burst                                      int
 	lease, renew, retry                        time.Duration
@@ -71,6 +72,7 @@ func main() {
 	flag.IntVar(&cfg.concurrency, "max-concurrent-reconciles", 4, "claims, and debtors with their cases, reconciled in parallel")
 	flag.IntVar(&cfg.sends, "max-concurrent-sends", 4, "notices each channel controller delivers in parallel; a provider that answers slowly needs more")
 	flag.DurationVar(&cfg.maxRetryDelay, "max-retry-delay", channelkit.DefaultMaxRetryDelay, "longest backoff between retries of a failed reconcile or delivery (an apiserver or provider outage)")
+	flag.DurationVar(&cfg.attemptTimeout, "delivery-attempt-timeout", channelkit.DefaultAttemptTimeout, "how long a delivery attempt recorded by another process (or before a restart) may still be waiting for its answer; after that its outcome is unknown and the channel settles it (docs/channel-contract.md); keep it above the channels' request timeouts")
 	flag.BoolVar(&cfg.stepEvents, "step-events", false, "record a StepCompleted event on a claim for every step (each step is in status.history either way; a step that changes the phase is announced by the phase's event)")
 	flag.DurationVar(&cfg.noticeTTL, "sent-notice-ttl", contact.Week, "delete Sent notices this long after they were sent (claims keep the record in status.history); at least 168h, the week the contact cap counts; 0 keeps them")
 	flag.StringVar(&cfg.archiveDSNFile, "archive-dsn-file", "", "file holding the PostgreSQL DSN of the claim archive (a mounted Secret); $"+archiveDSNEnv+" is read when unset; neither: no archive")
@@ -165,6 +167,7 @@ func run(cfg config) error {
 		MaxRetryDelay:        cfg.maxRetryDelay,
 		NoticeTTL:            cfg.noticeTTL,
 		StepEvents:           cfg.stepEvents,
+		AttemptTimeout:       cfg.attemptTimeout,
 		InTreeChannels:       true,
 		OutboxDir:            cfg.outbox,
 		MaxConcurrentSends:   max(cfg.sends, 1),

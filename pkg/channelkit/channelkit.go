@@ -255,7 +255,13 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if o, ok := c.pending.Load(live.UID); ok {
 		// This process sent it and could not record the answer (the
 		// apiserver was out of reach): record it now.
-		return reconcile.Result{}, c.recordRemembered(ctx, &live, o.(*outcome))
+		if err := c.recordRemembered(ctx, &live, o.(*outcome)); err != nil {
+			return reconcile.Result{}, err
+		}
+		if st := o.(*outcome).status; !done(&inkassov1.Notice{Status: st}) && !unknown(&inkassov1.Notice{Status: st}) {
+			return reconcile.Result{RequeueAfter: time.Second}, nil // a retry was due
+		}
+		return reconcile.Result{}, nil
 	}
 	if live.Status.Attempt != nil || unknown(&live) {
 		if res, settled, err := c.unknownOutcome(ctx, &live, &ch, key, policy); settled || err != nil {
@@ -333,10 +339,9 @@ func (c *Controller) deliver(ctx context.Context, live *inkassov1.Notice, ch *in
 		retry = fmt.Errorf("sending notice %s: %w", cur.Name, err)
 	}
 	if werr := c.patchLocked(ctx, base, cur); werr != nil {
-		if err == nil || IsPermanent(err) {
-			// The provider answered; keep the answer until it is recorded.
-			c.pending.Store(cur.UID, &outcome{attempt: att.Number, status: *cur.Status.DeepCopy()})
-		}
+		// Keep the outcome until it is recorded: without it the attempt
+		// on record would read as one whose outcome is unknown.
+		c.pending.Store(cur.UID, &outcome{attempt: att.Number, status: *cur.Status.DeepCopy()})
 		return reconcile.Result{}, werr
 	}
 	return reconcile.Result{}, retry

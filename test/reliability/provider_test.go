@@ -27,6 +27,11 @@ type provider struct {
 	ln         net.Listener
 	srv        *http.Server
 	hang       chan struct{} // closed when hanging requests may return
+	// strict: no de-duplication (every accepted request is a delivery, a
+	// repeat of a key included), and a hanging request is accepted first
+	// and answered too late; GET /check tells whether a key was delivered.
+	strict bool
+	late   int // requests accepted and answered after the client gave up
 }
 
 func newProvider(t *testing.T) *provider {
@@ -60,6 +65,16 @@ func (p *provider) handle(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.Copy(io.Discard, r.Body)
 	key := r.Header.Get("Idempotency-Key")
 	p.mu.Lock()
+	if r.Method == http.MethodGet {
+		n := p.deliveries[key]
+		p.mu.Unlock()
+		if n == 0 {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = io.WriteString(w, `{"id":"gw-`+key[:8]+`"}`)
+		return
+	}
 	p.requests++
 	roll := p.rng.Float64()
 	hang := p.hang
@@ -73,6 +88,10 @@ func (p *provider) handle(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "gateway overloaded", http.StatusServiceUnavailable)
 		return
 	case roll < p.failRate+p.hangRate:
+		if p.strict {
+			p.deliveries[key]++ // taken, answered too late
+			p.late++
+		}
 		p.mu.Unlock()
 		// Answer long after the channel's 1 s timeout: the client gives up,
 		// and this request must not count as a delivery.
@@ -84,8 +103,8 @@ func (p *provider) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.acks++
-	if p.deliveries[key] == 0 {
-		p.deliveries[key] = 1 // a repeat of a delivered key is acknowledged, not delivered again
+	if p.deliveries[key] == 0 || p.strict {
+		p.deliveries[key]++ // unless strict, a repeat of a delivered key is acknowledged, not delivered again
 	}
 	p.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
@@ -130,7 +149,7 @@ func (p *provider) up(t *testing.T) {
 func (p *provider) repeats() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.acks - len(p.deliveries)
+	return p.acks + p.late - len(p.deliveries) // late is counted only when strict
 }
 
 // counts returns the deliveries per key and the requests seen.
