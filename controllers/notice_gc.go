@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -46,6 +47,13 @@ func (g *NoticeGC) Reconcile(ctx context.Context, req reconcile.Request) (reconc
 	if wait := n.Status.SentAt.Add(g.TTL).Sub(g.Clock.Now()); wait > 0 {
 		return reconcile.Result{RequeueAfter: simclock.RealDuration(g.Clock, wait)}, nil
 	}
+	if claim := g.unrecorded(ctx, &n); claim != "" {
+		// A claim takes a case step only once it sees the step's notices:
+		// deleting them first would leave it waiting for ever (seen on an
+		// accelerated clock, where the TTL is seconds).
+		log.FromContext(ctx).V(1).Info("sent notice kept until its claim records it", "notice", n.Name, "claim", claim)
+		return reconcile.Result{RequeueAfter: 5 * time.Second}, nil
+	}
 	// Precondition on the resourceVersion: never delete a notice someone
 	// changed since it was read.
 	if err := g.Client.Delete(ctx, &n, client.Preconditions{ResourceVersion: &n.ResourceVersion}); client.IgnoreNotFound(err) != nil {
@@ -53,6 +61,25 @@ func (g *NoticeGC) Reconcile(ctx context.Context, req reconcile.Request) (reconc
 	}
 	log.FromContext(ctx).V(1).Info("sent notice garbage-collected", "notice", n.Name, "sentAt", n.Status.SentAt.Time, "ttl", g.TTL)
 	return reconcile.Result{}, nil
+}
+
+// unrecorded names a claim of the notice that is still to record its step:
+// one that exists, is open, is still in the notice's case, and has no
+// history entry for the step.
+func (g *NoticeGC) unrecorded(ctx context.Context, n *inkassov1.Notice) string {
+	for _, ref := range n.Spec.ClaimRefs {
+		var c inkassov1.Claim
+		if err := g.Client.Get(ctx, client.ObjectKey{Namespace: n.Namespace, Name: ref.Name}, &c); err != nil {
+			continue // gone (or unreadable: the next sweep looks again)
+		}
+		if c.Status.Phase.Terminal() || (n.Spec.CaseID != "" && c.Status.CaseID != n.Spec.CaseID) {
+			continue
+		}
+		if !slices.ContainsFunc(c.Status.History, func(h inkassov1.HistoryEntry) bool { return h.Step == n.Spec.Step }) {
+			return c.Name
+		}
+	}
+	return ""
 }
 
 func sent(n *inkassov1.Notice) bool {
