@@ -95,7 +95,7 @@ type loopSettlement struct {
 		Lines []struct {
 			Key, Amount, Principal, Interest, Fees, Commission, KeptInterest, VAT, Creditor, Agency, Overpaid string
 		} `json:"lines"`
-		Totals     *map[string]string `json:"totals"`
+		Totals     *map[string]string                       `json:"totals"`
 		Statement  *struct{ ConfigMap, Key, SHA256 string } `json:"statement"`
 		Payout     *struct{ ConfigMap, Key, SHA256 string } `json:"payout"`
 		Notices    []string                                 `json:"notices"`
@@ -369,8 +369,8 @@ spec:
 	}
 	// amount principal fees commission vat agency creditor, per line.
 	wantLines := map[string]string{
-		"p-1/Payment/NO260331A0000001": "4000.00 3900.00 100.00 390.00 122.50 612.50 3387.50",
-		"o-1/Payment/NO260331A0000002": "2100.00 2000.00 100.00 200.00 75.00 375.00 1725.00",
+		"p-1/Payment/NO260331A0000001":                               "4000.00 3900.00 100.00 390.00 122.50 612.50 3387.50",
+		"o-1/Payment/NO260331A0000002":                               "2100.00 2000.00 100.00 200.00 75.00 375.00 1725.00",
 		"t-1/Payment/" + paymatch.SplitID("NO260331A0000003", "t-1"): "1020.00 1000.00 20.00 100.00 30.00 150.00 870.00",
 		"t-2/Payment/" + paymatch.SplitID("NO260331A0000003", "t-2"): "1530.00 1500.00 30.00 150.00 45.00 225.00 1305.00",
 		"t-3/Payment/" + paymatch.SplitID("NO260331A0000003", "t-3"): "450.00 400.00 50.00 40.00 22.50 112.50 337.50",
