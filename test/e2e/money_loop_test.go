@@ -432,6 +432,53 @@ spec:
 			pain.Init.GrpHdr, pmt, tx)
 	}
 
+	// The bookkeeping views: the plugin's ledger names the Settlement of
+	// every payment, and its report counts all the money as settled; the
+	// aging report holds what p-1 and t-3 still owe, 6,100.00 + 2,100.00.
+	stdout, stderr, err := c.plugin(t, plugin, "ledger", "-n", ns)
+	if err != nil {
+		t.Fatalf("kubectl inkasso ledger: %v\n%s", err, stderr)
+	}
+	ledger, err := csv.NewReader(strings.NewReader(stdout)).ReadAll()
+	if err != nil {
+		t.Fatalf("kubectl inkasso ledger: %v\n%s", err, stdout)
+	}
+	settledBy := map[string]string{}
+	for _, r := range ledger[1:] {
+		if r[5] == "Payment" {
+			settledBy[r[1]+"/Payment/"+r[6]] = r[14]
+		}
+	}
+	for key := range wantLines {
+		if settledBy[key] != "loop-2026-03" {
+			t.Errorf("kubectl inkasso ledger: payment %s settled by %q, want loop-2026-03", key, settledBy[key])
+		}
+	}
+	if len(settledBy) != len(wantLines) {
+		t.Errorf("kubectl inkasso ledger: payments %v, want the %d settled", settledBy, len(wantLines))
+	}
+	stdout, stderr, err = c.plugin(t, plugin, "report", "-n", ns, "-o", "json", "--as-of", "2026-04-01")
+	if err != nil {
+		t.Fatalf("kubectl inkasso report: %v\n%s", err, stderr)
+	}
+	var rep struct {
+		Aging []struct {
+			Currency, Total string
+		} `json:"aging"`
+		Collected []struct {
+			Currency, Settled, Unsettled string
+			Payments                     struct{ Settled, Unsettled int }
+		} `json:"collected"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("kubectl inkasso report -o json: %v\n%s", err, stdout)
+	}
+	if len(rep.Collected) != 1 || rep.Collected[0].Currency != "NOK" || rep.Collected[0].Settled != "9100.00" || rep.Collected[0].Unsettled != "0.00" ||
+		rep.Collected[0].Payments.Settled != 5 || rep.Collected[0].Payments.Unsettled != 0 ||
+		len(rep.Aging) != 1 || rep.Aging[0].Total != "8200.00" {
+		t.Errorf("kubectl inkasso report: %s\nwant NOK 9100.00 settled in 5 payments, none unsettled, 8200.00 outstanding", stdout)
+	}
+
 	// 5. A second Settlement of the same period settles nothing twice.
 	s2 := settle("loop-2026-03-again")
 	if len(s2.Status.Lines) != 0 || s2.Status.Totals == nil || (*s2.Status.Totals)["collected"] != "0.00" || (*s2.Status.Totals)["payout"] != "0.00" ||
