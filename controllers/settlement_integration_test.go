@@ -183,7 +183,7 @@ func TestSettlementSplitsCollectedMoneyOnce(t *testing.T) {
 			t.Errorf("%s: digest differs from status", ref.Key)
 		}
 	}
-	if csv := cm.Data["statement.csv"]; !strings.Contains(csv, "\nPAYOUT,,,,,,,,2434.31\n") ||
+	if csv := cm.Data["statement.csv"]; !strings.Contains(csv, "\nPAYOUT,,,,,,,,2434.31,,,,,,,,,,\n") ||
 		!strings.Contains(csv, "\nTOTAL,,,,,,,,4001.37,3845.21,56.16,100.00,0.00,0.00,307.62,56.16,101.91,3435.68,565.69\n") {
 		t.Errorf("statement.csv:\n%s", csv)
 	}

@@ -1,6 +1,7 @@
 package settlement
 
 import (
+	"encoding/csv"
 	"strings"
 	"testing"
 
@@ -294,10 +295,16 @@ func TestStatementCSVDefusesFormulas(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := string(out)
-	for _, want := range []string{`"'=HYPERLINK(""http://x"")"`, "'@SUM(1+1)", "\nTOTAL,", "\nPAYOUT,,,,,,,,10.00\n"} {
+	for _, want := range []string{`"'=HYPERLINK(""http://x"")"`, "'@SUM(1+1)", "\nTOTAL,", "\nPAYOUT,,,,,,,,10.00,,,,,,,,,,\n"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("statement lacks %q:\n%s", want, s)
 		}
+	}
+	// Every record has the header's width, or strict CSV readers refuse
+	// the file (encoding/csv: "wrong number of fields").
+	recs, err := csv.NewReader(strings.NewReader(s)).ReadAll()
+	if err != nil || len(recs) != 4 {
+		t.Errorf("statement does not read back as 4 records of %d fields: %v\n%s", len(StatementHeader), err, s)
 	}
 	for in, want := range map[string]string{"-250.00": "-250.00", "-1+2": "'-1+2", "+47": "+47", "\tx": "'\tx", "ok": "ok"} {
 		if got := csvsafe.Cell(in); got != want {

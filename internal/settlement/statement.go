@@ -38,9 +38,14 @@ func TotalRow(amounts ...string) []string {
 	return append([]string{"TOTAL", "", "", "", "", "", "", ""}, amounts...)
 }
 
-// PayoutRow is the PAYOUT record: the payout in the amount column.
+// PayoutRow is the PAYOUT record: the payout in the amount column, the
+// other columns empty. Every record has the header's width: a CSV with a
+// short last record is refused by strict readers (Go's encoding/csv,
+// Python's csv with strict dialects, database bulk loaders).
 func PayoutRow(payout string) []string {
-	return []string{"PAYOUT", "", "", "", "", "", "", "", payout}
+	row := make([]string, len(StatementHeader))
+	row[0], row[8] = "PAYOUT", payout
+	return row
 }
 
 // StatementCSV writes the header and rows as CSV. Every cell a spreadsheet
