@@ -68,6 +68,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := debtors.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the debtor controller: %w", err)
 	}
+	if err := (&PolicyReconciler{Clock: o.Clock}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the policy controller: %w", err)
+	}
 	if err := (&NoticeGC{Clock: o.Clock, TTL: o.NoticeTTL}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the notice collector: %w", err)
 	}
