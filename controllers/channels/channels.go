@@ -25,10 +25,14 @@ type Options struct {
 // the settings they share (clock, concurrency, recorder).
 func Setup(mgr ctrl.Manager, kit channelkit.Controller, o Options) error {
 	for name, setup := range map[string]func() error{
-		"log":     func() error { return logchannel.Channel{Outbox: channelkit.Outbox{Root: o.OutboxDir}}.SetupWithManager(mgr, kit) },
+		"log": func() error {
+			return logchannel.Channel{Outbox: channelkit.Outbox{Root: o.OutboxDir}}.SetupWithManager(mgr, kit)
+		},
 		"webhook": func() error { return webhook.Channel{}.SetupWithManager(mgr, kit) },
-		"letter":  func() error { return letter.Channel{Outbox: channelkit.Outbox{Root: o.OutboxDir}}.SetupWithManager(mgr, kit) },
-		"smtp":    func() error { return smtp.Channel{}.SetupWithManager(mgr, kit) },
+		"letter": func() error {
+			return letter.Channel{Outbox: channelkit.Outbox{Root: o.OutboxDir}}.SetupWithManager(mgr, kit)
+		},
+		"smtp": func() error { return smtp.Channel{}.SetupWithManager(mgr, kit) },
 	} {
 		if err := setup(); err != nil {
 			return fmt.Errorf("setting up the %s channel: %w", name, err)
