@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -37,6 +38,9 @@ type Options struct {
 	InTreeChannels bool
 	// OutboxDir is the default outbox of log and letter channels that set none.
 	OutboxDir string
+	// WebhookAllowNetworks are loopback, private or link-local networks the
+	// webhook channel may dial (--webhook-allow-networks).
+	WebhookAllowNetworks []netip.Prefix
 	// MaxConcurrentSends bounds the parallel deliveries of each channel
 	// controller (default 4).
 	MaxConcurrentSends int
@@ -76,7 +80,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	}
 	kit := channelkit.Controller{Clock: o.Clock, MaxRetryDelay: o.MaxRetryDelay, MaxConcurrentSends: o.MaxConcurrentSends}
 	if o.InTreeChannels {
-		if err := channels.Setup(mgr, kit, channels.Options{OutboxDir: o.OutboxDir}); err != nil {
+		if err := channels.Setup(mgr, kit, channels.Options{OutboxDir: o.OutboxDir, WebhookAllowNetworks: o.WebhookAllowNetworks}); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -104,7 +105,9 @@ func runSuite(m *testing.M) int {
 		NoticeTTL:           noticeTTL,
 		InTreeChannels:      true,
 		OutboxDir:           outbox,
-		Channels:            []*channelkit.Controller{{ControllerName: scriptedController, Send: scripted.send}},
+		// The tests' providers listen on loopback.
+		WebhookAllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
+		Channels:             []*channelkit.Controller{{ControllerName: scriptedController, Send: scripted.send}},
 	}))
 	go func() {
 		if err := mgr.Start(ctx); err != nil {

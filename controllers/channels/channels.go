@@ -4,6 +4,7 @@ package channels
 
 import (
 	"fmt"
+	"net/netip"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -19,6 +20,9 @@ type Options struct {
 	// OutboxDir is the outbox folder of the log and letter channels: each
 	// namespace writes only below <OutboxDir>/<namespace>/.
 	OutboxDir string
+	// WebhookAllowNetworks are loopback, private or link-local networks the
+	// webhook channel may nevertheless dial (default: public addresses only).
+	WebhookAllowNetworks []netip.Prefix
 }
 
 // Setup registers every in-tree channel controller with mgr; kit carries
@@ -28,7 +32,9 @@ func Setup(mgr ctrl.Manager, kit channelkit.Controller, o Options) error {
 		"log": func() error {
 			return logchannel.Channel{Outbox: channelkit.Outbox{Root: o.OutboxDir}}.SetupWithManager(mgr, kit)
 		},
-		"webhook": func() error { return webhook.Channel{}.SetupWithManager(mgr, kit) },
+		"webhook": func() error {
+			return webhook.Channel{Egress: webhook.Egress{Allow: o.WebhookAllowNetworks}}.SetupWithManager(mgr, kit)
+		},
 		"letter": func() error {
 			return letter.Channel{Outbox: channelkit.Outbox{Root: o.OutboxDir}}.SetupWithManager(mgr, kit)
 		},
