@@ -384,6 +384,17 @@ func TestHelmChartRendersAndPassesServerSideDryRun(t *testing.T) {
 	if shard := render("--set", "shard.namespaces={acme,globex},kubeAPI.qps=200"); !strings.Contains(shard, "--namespaces=acme,globex") || !strings.Contains(shard, "--kube-api-qps=200") {
 		t.Errorf("a shard release does not pass its namespaces and QPS:\n%s", shard)
 	}
+	// Namespaced RBAC (issue 20): the manager's rules in a Role per watched
+	// namespace, no ClusterRole, so no Secret elsewhere is readable.
+	ns := render("--set", "rbac.scope=Namespaced,shard.namespaces={acme,globex},webhook.allowNetworks={10.96.0.0/12}")
+	if strings.Contains(ns, "kind: ClusterRole") || strings.Count(ns, "\nkind: Role\n") != 3 || strings.Count(ns, "\nkind: RoleBinding\n") != 3 ||
+		!strings.Contains(ns, "namespace: acme") || !strings.Contains(ns, "namespace: globex") || !strings.Contains(ns, "--webhook-allow-networks=10.96.0.0/12") {
+		t.Errorf("rbac.scope Namespaced does not render a Role per namespace (plus the leader election Role) without a ClusterRole:\n%s", ns)
+	}
+	if out, err := exec.Command(helm, "template", "inkasso", chart, "--kube-version", "1.37.1", "--set", "rbac.scope=Namespaced").CombinedOutput(); err == nil ||
+		!strings.Contains(string(out), "needs shard.namespaces") {
+		t.Errorf("rbac.scope Namespaced without namespaces rendered: %v\n%s", err, out)
+	}
 }
 
 // panicLine returns the first line of a manager log that reports a panic:
