@@ -103,12 +103,21 @@ func buildBinary(t *testing.T, root, name string) string {
 
 // runManager runs the built manager on an accelerated clock until the test
 // ends, and shows its log when the test failed.
-func runManager(t *testing.T, c cluster, manager, clockStart string, scale int) (outbox string, logs *bytes.Buffer) {
+func runManager(t *testing.T, c cluster, manager, clockStart string, scale int, extraArgs ...string) (outbox string, logs *bytes.Buffer) {
+	outbox, logs, _ = startManager(t, c, manager, clockStart, scale, extraArgs...)
+	return outbox, logs
+}
+
+// startManager is runManager that also returns the process (to measure it).
+func startManager(t *testing.T, c cluster, manager, clockStart string, scale int, extraArgs ...string) (outbox string, logs *bytes.Buffer, cmd *exec.Cmd) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	outbox, logs = t.TempDir(), &bytes.Buffer{}
-	cmd := exec.CommandContext(ctx, manager, "--kubeconfig", c.kubeconfig, "--clock-start", clockStart,
-		"--time-scale", fmt.Sprint(scale), "--outbox-dir", outbox, "--metrics-bind-address", "0", "--health-probe-bind-address", "0")
+	outbox, logs = filepath.Join(t.TempDir(), "outbox"), &bytes.Buffer{}
+	if err := os.Mkdir(outbox, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	cmd = exec.CommandContext(ctx, manager, append([]string{"--kubeconfig", c.kubeconfig, "--clock-start", clockStart,
+		"--time-scale", fmt.Sprint(scale), "--outbox-dir", outbox, "--metrics-bind-address", "0", "--health-probe-bind-address", "0"}, extraArgs...)...)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -126,7 +135,7 @@ func runManager(t *testing.T, c cluster, manager, clockStart string, scale int) 
 			t.Logf("manager log:\n%s", logs.String())
 		}
 	})
-	return outbox, logs
+	return outbox, logs, cmd
 }
 
 // TestSamplesReachTheirLastPhase is `make run` in fast motion: the samples,
