@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -133,7 +134,7 @@ func checkNotice(t *testing.T, what string, scheme *runtime.Scheme, in noticeInp
 
 	// noticeData is buildNotice's data, so far a copy of its code: both must
 	// render the same text.
-	n, err := buildNotice(scheme, in)
+	n, err := buildNotice(context.Background(), scheme, in)
 	if err != nil {
 		t.Errorf("%s: buildNotice: %v", what, err)
 		return

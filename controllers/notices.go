@@ -71,7 +71,7 @@ const fallbackForAnnotation = "collection.inkasso.dev/fallback-for"
 
 // buildNotice renders the notice; its name is deterministic per (case, step,
 // channel) so that creating it again can never send twice.
-func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, error) {
+func buildNotice(ctx context.Context, scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, error) {
 	lang := in.debtor.Spec.Language
 	if lang == "" {
 		lang = jurisdictionDefaults[in.policy.Spec.Jurisdiction].lang
@@ -114,7 +114,9 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 		claimLines = append(claimLines, inkassov1.NoticeClaim{Name: c.Name, InvoiceNumber: c.Spec.InvoiceNumber, DueDate: string(c.Spec.DueDate),
 			Outstanding: in.balances[i].Outstanding.String()})
 	}
-	subject, body, err := notice.Render(data, in.overrides)
+	// The reconcile's context and the template budget bound a policy's
+	// override (internal/notice/guard.go).
+	subject, body, err := notice.RenderContext(ctx, data, in.overrides)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +208,10 @@ func createNotices(ctx context.Context, c client.Client, in noticeInput) ([]stri
 	var names []string
 	for _, ch := range in.step.Channels {
 		in.channel = ch
-		n, err := buildNotice(c.Scheme(), in)
+		n, err := buildNotice(ctx, c.Scheme(), in)
+		if ctx.Err() != nil {
+			return nil, ctx.Err() // shutting down: no stall
+		}
 		if err != nil {
 			return nil, stall(reasonTemplateError, "step %q of policy %q: %v", in.step.Name, in.policy.Name, err)
 		}
@@ -238,6 +243,10 @@ func templateOverrides(ctx context.Context, c client.Reader, policy *inkassov1.C
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading templates of policy %s: %w", policy.Name, err)
+	}
+	// A text that does not parse, or whose cost is not bounded, never runs.
+	if err := notice.Validate(cm.Data); err != nil {
+		return nil, stall(reasonInvalidTemplate, "ConfigMap %q of policy %q: %v", t.ConfigMapName, policy.Name, err)
 	}
 	return notice.Overrides(cm.Data), nil
 }

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -50,6 +51,9 @@ type Options struct {
 	InTreeChannels bool
 	// OutboxDir is the default outbox of log and letter channels that set none.
 	OutboxDir string
+	// WebhookAllowNetworks are loopback, private or link-local networks the
+	// webhook channel may dial (--webhook-allow-networks).
+	WebhookAllowNetworks []netip.Prefix
 	// MaxConcurrentSends bounds the parallel deliveries of each channel
 	// controller (default 4).
 	MaxConcurrentSends int
@@ -125,12 +129,15 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := (&SettlementReconciler{Clock: o.Clock, MaxRetryDelay: o.MaxRetryDelay}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the settlement controller: %w", err)
 	}
+	if err := (&PolicyReconciler{Clock: o.Clock}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the policy controller: %w", err)
+	}
 	if err := (&NoticeGC{Clock: o.Clock, TTL: o.NoticeTTL}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the notice collector: %w", err)
 	}
 	kit := channelkit.Controller{Clock: o.Clock, MaxRetryDelay: o.MaxRetryDelay, MaxConcurrentSends: o.MaxConcurrentSends, RecorderFor: events.For, AttemptTimeout: o.AttemptTimeout}
 	if o.InTreeChannels {
-		if err := channels.Setup(mgr, kit, channels.Options{OutboxDir: o.OutboxDir}); err != nil {
+		if err := channels.Setup(mgr, kit, channels.Options{OutboxDir: o.OutboxDir, WebhookAllowNetworks: o.WebhookAllowNetworks}); err != nil {
 			return err
 		}
 	}

@@ -28,10 +28,13 @@ import (
 	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 )
 
 // mailServer is a real SMTP server (github.com/emersion/go-smtp) on
@@ -178,10 +181,13 @@ func TestSMTPChannelDeliversToARealServer(t *testing.T) {
 	ms := startMailServer(t)
 	ms.refuse["gone@example.org"] = &gosmtp.SMTPError{Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox"}
 	ms.refuse["later@example.org"] = &gosmtp.SMTPError{Code: 451, EnhancedCode: gosmtp.EnhancedCode{4, 7, 1}, Message: "greylisted, try again"}
+	allow := func(channels string) map[string]string {
+		return map[string]string{channelkit.SecretChannelsAnnotation: channels}
+	}
 	create(t,
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "mail"},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "mail", Annotations: allow("mail")},
 			Data: map[string][]byte{"username": []byte("inkasso"), "password": []byte("s3cret"), "ca.crt": ms.caPEM}},
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "wrong"},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "wrong", Annotations: allow("other, badauth")},
 			Data: map[string][]byte{"username": []byte("inkasso"), "password": []byte("nope"), "ca.crt": ms.caPEM}},
 		smtpChannel(ns, "mail", ms.addr, "mail"), smtpChannel(ns, "badauth", ms.addr, "wrong"),
 		mailNotice(ns, "ok", "mail", "ola@example.org"), mailNotice(ns, "gone", "mail", "gone@example.org"),
@@ -222,11 +228,14 @@ func TestSMTPChannelDeliversToARealServer(t *testing.T) {
 		if err := readyReason(n, inkassov1.NoticeReasonFailed); err != nil {
 			return err
 		}
-		if !strings.Contains(readyMessage(n), "550") {
-			return fmt.Errorf("message %q does not give the server's reply", readyMessage(n))
+		if !strings.Contains(readyMessage(n), "550") || !strings.Contains(readyMessage(n), "5.1.1") {
+			return fmt.Errorf("message %q does not give the server's reply code", readyMessage(n))
 		}
 		return nil
 	})
+	// Issue 20: the refusal names the code, not the debtor's address, in
+	// the notice's condition and its events.
+	noPersonalData(t, ns, "gone@example.org", "Ola Nordmann", "Storgata 1")
 	waitNotice(t, ns, "auth", func(n *inkassov1.Notice) error { return readyReason(n, inkassov1.NoticeReasonFailed) })
 	// Greylisted: retried, not failed; accepted once the server lets it in.
 	waitNotice(t, ns, "grey", func(n *inkassov1.Notice) error {
@@ -240,6 +249,39 @@ func TestSMTPChannelDeliversToARealServer(t *testing.T) {
 	ms.mu.Unlock()
 	waitNotice(t, ns, "grey", func(n *inkassov1.Notice) error { return readyReason(n, inkassov1.NoticeReasonSent) })
 	_ = ctx
+}
+
+// noPersonalData fails when a notice condition or an event in ns carries
+// one of values.
+func noPersonalData(t *testing.T, ns string, values ...string) {
+	t.Helper()
+	var notices inkassov1.NoticeList
+	if err := k8s.List(context.Background(), &notices, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	var events eventsv1.EventList
+	if err := k8s.List(context.Background(), &events, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, n := range notices.Items {
+		for _, c := range n.Status.Conditions {
+			texts = append(texts, "notice "+n.Name+" condition: "+c.Message)
+		}
+	}
+	for _, e := range events.Items {
+		texts = append(texts, "event "+e.Reason+": "+e.Note)
+	}
+	if len(events.Items) == 0 {
+		t.Errorf("no events in %s: the check would pass on nothing", ns)
+	}
+	for _, text := range texts {
+		for _, v := range values {
+			if strings.Contains(text, v) {
+				t.Errorf("personal data %q in %s", v, text)
+			}
+		}
+	}
 }
 
 func readyMessage(n *inkassov1.Notice) string {

@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -105,7 +106,9 @@ func runSuite(m *testing.M) int {
 		StepEvents:          true, // TestClaimMovesThroughTheSteps counts them
 		InTreeChannels:      true,
 		OutboxDir:           outbox,
-		Channels:            []*channelkit.Controller{{ControllerName: scriptedController, Send: scripted.send}},
+		// The tests' providers listen on loopback.
+		WebhookAllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
+		Channels:             []*channelkit.Controller{{ControllerName: scriptedController, Send: scripted.send}},
 	}))
 	go func() {
 		if err := mgr.Start(ctx); err != nil {

@@ -19,6 +19,8 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/controllers/channels/webhook"
+	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
+	"github.com/inkasso-operator/inkasso-operator/pkg/standardwebhooks"
 )
 
 // hook is a real HTTP server on loopback that answers by script.
@@ -80,7 +82,9 @@ func noticeReady(t *testing.T, ns, name string) *metav1.Condition {
 // idempotency key and a valid HMAC signature; a 4xx fails the notice for good.
 func TestWebhookChannel(t *testing.T) {
 	ns := newNamespace(t)
-	key := []byte("s3cret-hmac-key")
+	// A rotation under way: requests carry signatures by both secrets, and
+	// a receiver holding either accepts them.
+	current, previous := standardwebhooks.NewSecret(), standardwebhooks.NewSecret()
 	h := &hook{answers: []int{503, 500}, hang: 1}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -93,7 +97,9 @@ func TestWebhookChannel(t *testing.T) {
 			Spec: inkassov1.NoticeChannelSpec{ControllerName: inkassov1.ControllerWebhook, SecretRef: &inkassov1.LocalObjectReference{Name: "hook-key"},
 				Webhook: &inkassov1.WebhookChannel{URL: strings.Replace(url, "127.0.0.1", "localhost", 1), TimeoutSeconds: 1}}}
 	}
-	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "hook-key", Namespace: ns}, Data: map[string][]byte{webhook.SecretKey: key}},
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "hook-key", Namespace: ns,
+		Annotations: map[string]string{channelkit.SecretChannelsAnnotation: "sms-gateway,refusing"}},
+		Data: map[string][]byte{webhook.SecretKey: []byte(current.String()), webhook.PreviousSecretKey: []byte(previous.String())}},
 		ch("sms-gateway", srv.URL), ch("refusing", srv2.URL))
 	create(t, webhookNotice(ns, "n-ok", "sms-gateway"), webhookNotice(ns, "n-bad", "refusing"))
 
@@ -112,8 +118,14 @@ func TestWebhookChannel(t *testing.T) {
 		if r.Header.Get(webhook.HeaderIdempotencyKey) != n.Status.IdempotencyKey {
 			t.Errorf("request %d idempotency key %q, want the notice UID", i, r.Header.Get(webhook.HeaderIdempotencyKey))
 		}
-		if !webhook.Verify(key, r.Header.Get(webhook.HeaderTimestamp), h.bodies[i], r.Header.Get(webhook.HeaderSignature)) {
-			t.Errorf("request %d: signature %q does not verify", i, r.Header.Get(webhook.HeaderSignature))
+		for _, key := range []standardwebhooks.Secret{current, previous} {
+			v := &standardwebhooks.Verifier{Secrets: []standardwebhooks.Secret{key}}
+			if err := v.Verify(r.Header, h.bodies[i]); err != nil {
+				t.Errorf("request %d: signature %q: %v", i, r.Header.Get(standardwebhooks.HeaderSignature), err)
+			}
+		}
+		if id := r.Header.Get(standardwebhooks.HeaderID); id != string(n.UID) {
+			t.Errorf("request %d webhook-id %q, want the notice UID (the same on every retry)", i, id)
 		}
 	}
 	var p webhook.Payload
@@ -127,6 +139,9 @@ func TestWebhookChannel(t *testing.T) {
 		c := noticeReady(t, ns, "n-bad")
 		if c == nil || c.Reason != inkassov1.NoticeReasonFailed || !strings.Contains(c.Message, "422") {
 			return fmt.Errorf("n-bad Ready %+v: want Failed naming the 422", c)
+		}
+		if strings.Contains(c.Message, "scripted") {
+			return fmt.Errorf("n-bad Ready %q: the provider's answer was copied into status", c.Message)
 		}
 		return nil
 	})

@@ -14,7 +14,9 @@ const (
 
 // LogChannel writes notices to the operator's log and an outbox folder.
 type LogChannel struct {
-	// outboxDir, if set, receives one file per notice.
+	// outboxDir, if set, is a relative folder inside the namespace's part of
+	// the manager's outbox (--outbox-dir/<namespace>/); it receives one file
+	// per notice. Absolute paths and ".." fail the notice.
 	// +kubebuilder:validation:MaxLength=4096
 	// +optional
 	OutboxDir string `json:"outboxDir,omitempty"`
@@ -93,7 +95,10 @@ type WebhookChannel struct {
 
 // LetterChannel renders notices as PDF letters.
 type LetterChannel struct {
-	// outboxDir receives the PDF files.
+	// outboxDir is a relative folder inside the namespace's part of the
+	// manager's outbox (--outbox-dir/<namespace>/) that receives the PDF
+	// files; default the namespace's folder itself. Absolute paths and ".."
+	// fail the notice.
 	// +kubebuilder:validation:MaxLength=4096
 	// +optional
 	OutboxDir string `json:"outboxDir,omitempty"`
@@ -168,7 +173,10 @@ type NoticeChannelSpec struct {
 	// parametersRef points at an out-of-tree controller's configuration.
 	// +optional
 	ParametersRef *ParametersReference `json:"parametersRef,omitempty"`
-	// secretRef names a Secret in this namespace holding credentials.
+	// secretRef names a Secret in this namespace holding credentials. The
+	// Secret's annotation collection.inkasso.dev/notice-channels must list
+	// this channel, or the channel does not use it (Ready False,
+	// SecretNotAllowed).
 	// +optional
 	SecretRef *LocalObjectReference `json:"secretRef,omitempty"`
 	// rateLimit bounds how fast notices are sent.

@@ -27,6 +27,7 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/internal/archive"
 	"github.com/inkasso-operator/inkasso-operator/internal/archive/postgres"
 	"github.com/inkasso-operator/inkasso-operator/internal/contact"
+	"github.com/inkasso-operator/inkasso-operator/controllers/channels/webhook"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
 )
@@ -50,6 +51,7 @@ type config struct {
 	archiveDSNFile                             string
 	archiveGrace, archiveWakeLead              time.Duration
 	archiveWakeInterval                        time.Duration
+	webhookAllow                               string
 }
 
 func main() {
@@ -65,7 +67,8 @@ func main() {
 	flag.StringVar(&cfg.namespaces, "namespaces", "", "comma-separated namespaces this replica watches (a shard); empty watches all")
 	flag.Float64Var(&cfg.qps, "kube-api-qps", 50, "sustained requests per second to the apiserver")
 	flag.IntVar(&cfg.burst, "kube-api-burst", 100, "request burst to the apiserver")
-	flag.StringVar(&cfg.outbox, "outbox-dir", "", "default outbox folder of log and letter channels that set none")
+	flag.StringVar(&cfg.outbox, "outbox-dir", "", "outbox folder of the log and letter channels; each namespace writes only below <outbox-dir>/<namespace>/")
+	flag.StringVar(&cfg.webhookAllow, "webhook-allow-networks", "", "comma-separated CIDRs the webhook channel may dial although they are loopback, private or link-local (default: public addresses only)")
 	flag.StringVar(&cfg.clockStart, "clock-start", "", "demo only: start the operator's clock at this RFC 3339 time or date (default now)")
 	flag.StringVar(&cfg.clockAnchor, "clock-anchor", "", "demo only: the wall time (RFC 3339) at which the accelerated clock read --clock-start, so that restarted and standby replicas share one timeline (default: when this process starts)")
 	flag.Float64Var(&cfg.timeScale, "time-scale", 1, "demo only: run the operator's clock this many times faster than real time")
@@ -101,6 +104,10 @@ func run(cfg config) error {
 	}
 	if soft := setMemoryLimit(); soft > 0 {
 		ctrl.Log.WithName("setup").Info("Go memory limit set from the container's", "bytes", soft, "share", memLimitShare)
+	}
+	allow, err := webhook.ParseNetworks(cfg.webhookAllow)
+	if err != nil {
+		return fmt.Errorf("--webhook-allow-networks: %w", err)
 	}
 	clk, err := operatorClock(cfg.clockStart, cfg.clockAnchor, cfg.timeScale)
 	if err != nil {
@@ -170,6 +177,7 @@ func run(cfg config) error {
 		AttemptTimeout:       cfg.attemptTimeout,
 		InTreeChannels:       true,
 		OutboxDir:            cfg.outbox,
+		WebhookAllowNetworks: allow,
 		MaxConcurrentSends:   max(cfg.sends, 1),
 	}); err != nil {
 		return err

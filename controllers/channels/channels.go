@@ -4,6 +4,7 @@ package channels
 
 import (
 	"fmt"
+	"net/netip"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -16,18 +17,28 @@ import (
 
 // Options configure the in-tree channels.
 type Options struct {
-	// OutboxDir is the default outbox of log and letter channels that set none.
+	// OutboxDir is the outbox folder of the log and letter channels: each
+	// namespace writes only below <OutboxDir>/<namespace>/.
 	OutboxDir string
+	// WebhookAllowNetworks are loopback, private or link-local networks the
+	// webhook channel may nevertheless dial (default: public addresses only).
+	WebhookAllowNetworks []netip.Prefix
 }
 
 // Setup registers every in-tree channel controller with mgr; kit carries
 // the settings they share (clock, concurrency, recorder).
 func Setup(mgr ctrl.Manager, kit channelkit.Controller, o Options) error {
 	for name, setup := range map[string]func() error{
-		"log":     func() error { return logchannel.Channel{DefaultOutboxDir: o.OutboxDir}.SetupWithManager(mgr, kit) },
-		"webhook": func() error { return webhook.Channel{}.SetupWithManager(mgr, kit) },
-		"letter":  func() error { return letter.Channel{DefaultOutboxDir: o.OutboxDir}.SetupWithManager(mgr, kit) },
-		"smtp":    func() error { return smtp.Channel{}.SetupWithManager(mgr, kit) },
+		"log": func() error {
+			return logchannel.Channel{Outbox: channelkit.Outbox{Root: o.OutboxDir}}.SetupWithManager(mgr, kit)
+		},
+		"webhook": func() error {
+			return webhook.Channel{Egress: webhook.Egress{Allow: o.WebhookAllowNetworks}}.SetupWithManager(mgr, kit)
+		},
+		"letter": func() error {
+			return letter.Channel{Outbox: channelkit.Outbox{Root: o.OutboxDir}}.SetupWithManager(mgr, kit)
+		},
+		"smtp": func() error { return smtp.Channel{}.SetupWithManager(mgr, kit) },
 	} {
 		if err := setup(); err != nil {
 			return fmt.Errorf("setting up the %s channel: %w", name, err)

@@ -2,7 +2,9 @@ package notice
 
 import (
 	"bytes"
+	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"strings"
 	"text/template"
@@ -76,6 +78,7 @@ type texts struct {
 	lang                        string
 	key                         string // "<template>.<language>", prefixed "built-in " when not overridden
 	override                    bool
+	text                        string // the override's text
 	title, legal, subject, body *template.Template
 }
 
@@ -85,11 +88,14 @@ func textsFor(d Data, overrides Overrides) (texts, error) {
 	set := sets[lang]
 	t := texts{lang: lang, key: d.Template + "." + lang, title: set.Lookup("title/" + d.Template), legal: set.Lookup("legal/" + d.Template)}
 	if text, ok := overrides[t.key]; ok {
-		var err error
-		if t.subject, t.body, err = parseOverride(text, lang); err != nil {
-			return texts{}, fmt.Errorf("template override %q: %w", t.key, err)
+		if err := quarantined(text); err != nil {
+			return texts{}, err
 		}
-		t.override = true
+		var err error
+		if t.subject, t.body, err = parseOverride(t.key, text, lang); err != nil {
+			return texts{}, err
+		}
+		t.override, t.text = true, text
 		return t, nil
 	}
 	t.subject, t.body = set.Lookup("subject"), set.Lookup("body/"+d.Template)
@@ -116,11 +122,18 @@ func (t texts) view(d Data) (v view, err error) {
 	return v, nil
 }
 
-// Render returns the subject and body of a notice in d.Language (nn falls
-// back to nb, unknown languages to en). An override for the template and
-// language replaces the built-in text; either way the result must carry
-// what the law requires of the step (Required), or Render fails.
+// Render is RenderContext without a caller's context.
 func Render(d Data, overrides Overrides) (subject, body string, err error) {
+	return RenderContext(context.Background(), d, overrides)
+}
+
+// RenderContext returns the subject and body of a notice in d.Language (nn
+// falls back to nb, unknown languages to en). An override for the template
+// and language replaces the built-in text; either way the result must carry
+// what the law requires of the step (Required), or it fails. An override
+// must pass Validate, and renders within RenderBudget (or ctx, if sooner)
+// and MaxOutputBytes; one that does not is refused from then on.
+func RenderContext(ctx context.Context, d Data, overrides Overrides) (subject, body string, err error) {
 	if d.Template == "" {
 		d.Template = d.Step
 	}
@@ -132,13 +145,25 @@ func Render(d Data, overrides Overrides) (subject, body string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	subject, err = run(t.subject, v)
-	if err == nil {
-		body, err = run(t.body, v)
+	if t.override {
+		ctx, cancel := context.WithTimeout(ctx, RenderBudget)
+		defer cancel()
+		subject, err = runBudgeted(ctx, t.subject, v)
+		if err == nil {
+			body, err = runBudgeted(ctx, t.body, v)
+		}
+		if errors.Is(err, errBudget) || errors.Is(err, errOutputCap) {
+			quarantineText(t.text, &TemplateError{Key: t.key, Msg: err.Error()})
+		}
+	} else {
+		subject, err = run(t.subject, v)
+		if err == nil {
+			body, err = run(t.body, v)
+		}
 	}
 	if err != nil {
-		if t.override {
-			err = fmt.Errorf("template override %q: %w", t.key, err)
+		if t.override && !errors.Is(err, context.Canceled) {
+			err = &TemplateError{Key: t.key, Msg: err.Error()}
 		}
 		return "", "", err
 	}
@@ -148,20 +173,32 @@ func Render(d Data, overrides Overrides) (subject, body string, err error) {
 	return subject, strings.TrimSpace(body) + "\n", nil
 }
 
-// parseOverride parses a policy's text: "Subject: <line>", a blank line, the body.
-func parseOverride(text, lang string) (subject, body *template.Template, err error) {
+// parseOverride parses a policy's text: "Subject: <line>", a blank line,
+// the body; and checks it (checkTree). Errors are TemplateErrors naming key
+// and the line in text.
+func parseOverride(key, text, lang string) (subject, body *template.Template, err error) {
+	if len(text) > MaxOverrideBytes {
+		return nil, nil, &TemplateError{Key: key, Msg: fmt.Sprintf("%d bytes, more than the %d KiB an override may have", len(text), MaxOverrideBytes>>10)}
+	}
 	first, rest, _ := strings.Cut(text, "\n")
 	s, ok := strings.CutPrefix(strings.TrimSpace(first), "Subject:")
 	if !ok {
-		return nil, nil, fmt.Errorf(`the first line must be "Subject: <text>"`)
+		return nil, nil, &TemplateError{Key: key, Line: 1, Msg: `the first line must be "Subject: <text>"`}
 	}
-	parse := func(name, src string) (*template.Template, error) {
-		return template.New(name).Funcs(funcs(lang)).Option("missingkey=error").Parse(src)
+	bodyText := strings.TrimLeft(rest, "\n")
+	// The body's line 1 is this line of the override.
+	bodyOffset := 1 + strings.Count(rest[:len(rest)-len(bodyText)], "\n")
+	parse := func(name, src string, offset int) (*template.Template, error) {
+		t, err := template.New(name).Funcs(funcs(lang)).Option("missingkey=error").Parse(src)
+		if err != nil {
+			return nil, parseError(key, offset, err)
+		}
+		return t, checkTree(key, offset, t)
 	}
-	if subject, err = parse("subject", strings.TrimSpace(s)); err != nil {
+	if subject, err = parse("subject", strings.TrimSpace(s), 0); err != nil {
 		return nil, nil, err
 	}
-	if body, err = parse("body", strings.TrimLeft(rest, "\n")); err != nil {
+	if body, err = parse("body", bodyText, bodyOffset); err != nil {
 		return nil, nil, err
 	}
 	return subject, body, nil

@@ -303,11 +303,17 @@ func (c *Controller) deliver(ctx context.Context, live *inkassov1.Notice, ch *in
 	}
 	start := time.Now()
 	id, err := c.Send(ctx, Request{Notice: cur, Channel: ch, IdempotencyKey: key, Attempt: att.Number})
+	err = redactError(err, cur) // recorded in status, events and the log
 	sendSeconds.WithLabelValues(c.ControllerName).Observe(time.Since(start).Seconds())
 	cur.Status.Attempt = nil
 	var retry error
 	switch {
 	case err == nil:
+		if cond := meta.FindStatusCondition(ch.Status.Conditions, inkassov1.ConditionReady); cond != nil && cond.Reason == ReasonSecretNotAllowed {
+			if cerr := c.setChannelReady(ctx, ch, metav1.ConditionTrue, "Accepted", "handled by "+c.ControllerName); cerr != nil {
+				logger.Error(cerr, "channel status", "channel", ch.Name)
+			}
+		}
 		c.sent(cur, id)
 		logger.V(1).Info("notice sent", "notice", cur.Name, "deliveryID", id)
 	case IsPermanent(err):
@@ -327,6 +333,11 @@ func (c *Controller) deliver(ctx context.Context, live *inkassov1.Notice, ch *in
 	default:
 		// Certainly not delivered, or an at-least-once channel: again,
 		// under the same idempotency key.
+		if errors.Is(err, ErrSecretNotAllowed) {
+			if cerr := c.setChannelReady(ctx, ch, metav1.ConditionFalse, ReasonSecretNotAllowed, err.Error()); cerr != nil {
+				return reconcile.Result{}, cerr
+			}
+		}
 		what := "failed"
 		if IsAmbiguous(err) {
 			what = "has an unknown outcome"
@@ -476,17 +487,28 @@ func (c *Controller) patch(ctx context.Context, orig, n *inkassov1.Notice) error
 	return nil
 }
 
-// markChannelReady records that this controller accepts the channel.
+// markChannelReady records that this controller accepts the channel. A
+// channel whose Secret does not allow it keeps that Ready False until a send
+// succeeds or the channel changes.
 func (c *Controller) markChannelReady(ctx context.Context, ch *inkassov1.NoticeChannel) error {
 	cond := meta.FindStatusCondition(ch.Status.Conditions, inkassov1.ConditionReady)
-	if cond != nil && cond.Status == metav1.ConditionTrue && ch.Status.ObservedGeneration == ch.Generation {
+	if cond != nil && ch.Status.ObservedGeneration == ch.Generation && (cond.Status == metav1.ConditionTrue || cond.Reason == ReasonSecretNotAllowed) {
+		return nil
+	}
+	return c.setChannelReady(ctx, ch, metav1.ConditionTrue, "Accepted", "handled by "+c.ControllerName)
+}
+
+// setChannelReady writes the channel's Ready condition.
+func (c *Controller) setChannelReady(ctx context.Context, ch *inkassov1.NoticeChannel, status metav1.ConditionStatus, reason, msg string) error {
+	if cond := meta.FindStatusCondition(ch.Status.Conditions, inkassov1.ConditionReady); cond != nil && cond.Status == status &&
+		cond.Reason == reason && cond.Message == msg && ch.Status.ObservedGeneration == ch.Generation {
 		return nil
 	}
 	orig := ch.DeepCopy()
 	ch.Status.ObservedGeneration = ch.Generation
 	meta.SetStatusCondition(&ch.Status.Conditions, metav1.Condition{
-		Type: inkassov1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Accepted",
-		Message: "handled by " + c.ControllerName, ObservedGeneration: ch.Generation,
+		Type: inkassov1.ConditionReady, Status: status, Reason: reason,
+		Message: msg, ObservedGeneration: ch.Generation,
 		LastTransitionTime: metav1.Time{Time: c.Clock.Now().Truncate(time.Second)},
 	})
 	if err := c.Client.Status().Patch(ctx, ch, client.MergeFrom(orig)); err != nil {

@@ -158,7 +158,7 @@ func newManager(t *testing.T, c *cluster, name string, tl timeline, extra ...str
 		// Backoff runs on the wall clock: the default 5 min cap is about a
 		// year of the accelerated clock, so an outage would fail notices by
 		// their 30-day deadline. 2 s is the cap scaled to the test.
-		"--max-retry-delay", "2s"}
+		"--max-retry-delay", "2s", "--webhook-allow-networks", "127.0.0.0/8,::1"}
 	m := &manager{t: t, name: name, bin: bin, args: append(args, extra...)}
 	t.Cleanup(func() {
 		m.stop(syscall.SIGTERM)
@@ -301,7 +301,9 @@ func (c *cluster) populate(t *testing.T, w workload, providerURL string, clockSt
 	// speeds: give deliveries the longest deadline the API allows.
 	p.Spec.DeliveryDeadlineHours = 720
 	create(&p)
-	create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "provider"}, StringData: map[string]string{"hmacKey": "reliability"}})
+	create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "provider",
+		Annotations: map[string]string{"collection.inkasso.dev/notice-channels": "letter,sms,phone"}},
+		StringData: map[string]string{"signingSecret": "whsec_cmVsaWFiaWxpdHktcmVsaWFiaWxpdHktcmVsaWFiaWxpdHk="}})
 	for _, ch := range []string{"letter", "sms", "phone"} {
 		create(&inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: ch},
 			Spec: inkassov1.NoticeChannelSpec{ControllerName: "inkasso.dev/webhook",

@@ -6,8 +6,6 @@ package letter
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -19,10 +17,11 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 )
 
-// Channel renders letters into an outbox directory.
+// Channel renders letters into the manager's outbox.
 type Channel struct {
-	// DefaultOutboxDir is used when the NoticeChannel sets no outboxDir.
-	DefaultOutboxDir string
+	// Outbox is the manager's outbox folder (--outbox-dir); a channel's
+	// outboxDir is a folder inside its namespace's part of it.
+	Outbox channelkit.Outbox
 }
 
 // PDF renders a notice as a letter on paper ("A4" or "Letter").
@@ -77,7 +76,7 @@ func addressLines(a *inkassov1.Address, home string) []string {
 // after the notice, so a retry replaces it and never makes a second letter.
 func (c Channel) Send(ctx context.Context, req channelkit.Request) (string, error) {
 	n, spec := req.Notice, req.Channel.Spec.Letter
-	paper, dir := "A4", c.DefaultOutboxDir
+	paper, dir := "A4", ""
 	if spec != nil {
 		if spec.PaperSize != "" {
 			paper = spec.PaperSize
@@ -89,24 +88,19 @@ func (c Channel) Send(ctx context.Context, req channelkit.Request) (string, erro
 	if n.Spec.Recipient.Address == nil && n.Spec.DebtorRef != nil {
 		return "", channelkit.Permanent(fmt.Errorf("the debtor has no postal address (spec.address): a letter cannot be sent"))
 	}
-	if dir == "" {
-		return "", channelkit.Permanent(fmt.Errorf("no outbox: set spec.letter.outboxDir of channel %s", req.Channel.Name))
+	if c.Outbox.Root == "" {
+		return "", channelkit.Permanent(fmt.Errorf("channel %s: %w", req.Channel.Name, channelkit.ErrNoOutbox))
+	}
+	if err := channelkit.CheckDir("spec.letter.outboxDir", dir); err != nil {
+		return "", channelkit.Permanent(err)
 	}
 	pdf, info, err := PDF(n, paper)
 	if err != nil {
 		return "", channelkit.Permanent(err)
 	}
-	dir = filepath.Join(dir, n.Namespace)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return "", fmt.Errorf("creating outbox %s: %w", dir, err)
-	}
-	path := filepath.Join(dir, n.Name+".pdf")
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, pdf, 0o640); err != nil {
-		return "", fmt.Errorf("writing letter: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return "", fmt.Errorf("writing letter: %w", err)
+	path, err := c.Outbox.Write(n.Namespace, "spec.letter.outboxDir", dir, n.Name+".pdf", pdf)
+	if err != nil {
+		return "", fmt.Errorf("letter: %w", err)
 	}
 	log.FromContext(ctx).Info("letter written", "notice", n.Name, "step", n.Spec.Step, "pages", info.Pages, "bytes", info.Bytes)
 	return "file://" + path, nil

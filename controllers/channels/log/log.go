@@ -6,8 +6,6 @@ package log
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -16,11 +14,11 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 )
 
-// Channel sends notices to the log and an outbox directory.
+// Channel sends notices to the log and the manager's outbox.
 type Channel struct {
-	// DefaultOutboxDir is used when the NoticeChannel sets no outboxDir; empty
-	// means log only.
-	DefaultOutboxDir string
+	// Outbox is the manager's outbox folder (--outbox-dir); empty means log
+	// only. A channel's outboxDir is a folder inside its namespace's part.
+	Outbox channelkit.Outbox
 }
 
 // Send writes the notice. Writing the same notice again overwrites the same
@@ -32,25 +30,23 @@ func (c Channel) Send(ctx context.Context, req channelkit.Request) (string, erro
 		"channel", n.Spec.ChannelRef.Name, "language", n.Spec.Language, "claims", len(n.Spec.ClaimRefs),
 		"recipient", "[redacted]")
 
-	dir := c.DefaultOutboxDir
-	if req.Channel.Spec.Log != nil && req.Channel.Spec.Log.OutboxDir != "" {
+	var dir string
+	if req.Channel.Spec.Log != nil {
 		dir = req.Channel.Spec.Log.OutboxDir
 	}
-	if dir == "" {
+	if err := channelkit.CheckDir("spec.log.outboxDir", dir); err != nil {
+		return "", channelkit.Permanent(err)
+	}
+	if c.Outbox.Root == "" {
+		if dir != "" {
+			return "", channelkit.Permanent(fmt.Errorf("channel %s sets spec.log.outboxDir: %w", req.Channel.Name, channelkit.ErrNoOutbox))
+		}
 		return "log/" + req.IdempotencyKey, nil
 	}
-	dir = filepath.Join(dir, n.Namespace)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return "", fmt.Errorf("creating outbox %s: %w", dir, err)
-	}
-	path := filepath.Join(dir, n.Name+".txt")
 	text := fmt.Sprintf("To: %s\nSubject: %s\nIdempotency-Key: %s\n\n%s", n.Spec.Recipient.Name, n.Spec.Subject, req.IdempotencyKey, n.Spec.Body)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(text), 0o640); err != nil {
-		return "", fmt.Errorf("writing outbox file: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return "", fmt.Errorf("writing outbox file: %w", err)
+	path, err := c.Outbox.Write(n.Namespace, "spec.log.outboxDir", dir, n.Name+".txt", []byte(text))
+	if err != nil {
+		return "", fmt.Errorf("log channel: %w", err)
 	}
 	return "file://" + path, nil
 }

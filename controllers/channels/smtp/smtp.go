@@ -20,13 +20,13 @@ import (
 	"html"
 	"net"
 	"net/textproto"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	mail "github.com/wneessen/go-mail"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -93,7 +93,7 @@ func message(n *inkassov1.Notice, cfg *inkassov1.SMTPChannel, key string) (*mail
 		return nil, fmt.Errorf("spec.smtp.from: %w", err)
 	}
 	if err := m.To(n.Spec.Recipient.Email); err != nil {
-		return nil, fmt.Errorf("recipient address: %w", err)
+		return nil, errors.New("the recipient's e-mail address (debtor spec.email) is not a valid address")
 	}
 	m.Subject(n.Spec.Subject)
 	m.SetMessageIDWithValue(messageID(key))
@@ -185,20 +185,32 @@ func clientOptions(cfg *inkassov1.SMTPChannel, secret *corev1.Secret) ([]mail.Op
 
 // classify marks SMTP 5xx replies, authentication and TLS certificate
 // failures permanent; connection errors, timeouts and 4xx replies are
-// retried.
+// retried. The error says at which command and with which code the server
+// refused, never the server's text or go-mail's list of affected
+// recipients: both carry the debtor's e-mail address.
 func classify(err error) error {
 	var se *mail.SendError
 	if errors.As(err, &se) {
-		if se.IsTemp() {
-			return fmt.Errorf("smtp: %w", err)
+		code := se.ErrorCode()
+		if code == 0 {
+			code = replyCode(err)
 		}
-		if code := se.ErrorCode(); code >= 500 {
-			return channelkit.Permanent(fmt.Errorf("smtp refused the message (%d): %w", code, err))
+		msg := fmt.Sprintf("smtp server refused at %s (%s)", se.Reason, codeText(code, enhancedCode(err)))
+		if se.IsTemp() || (code > 0 && code < 500) {
+			return errors.New(msg)
 		}
+		if code >= 500 {
+			return channelkit.Permanent(errors.New(msg))
+		}
+		return errors.New(msg)
 	}
 	var reply *textproto.Error // e.g. 535 authentication failed while dialing
-	if errors.As(err, &reply) && reply.Code >= 500 {
-		return channelkit.Permanent(fmt.Errorf("smtp server refused (%d): %w", reply.Code, err))
+	if errors.As(err, &reply) {
+		msg := fmt.Sprintf("smtp server refused (%s)", codeText(reply.Code, enhancedCode(err)))
+		if reply.Code >= 500 {
+			return channelkit.Permanent(errors.New(msg))
+		}
+		return errors.New(msg)
 	}
 	var certErr *tls.CertificateVerificationError
 	if errors.As(err, &certErr) {
@@ -208,23 +220,46 @@ func classify(err error) error {
 	if errors.As(err, &netErr) {
 		return fmt.Errorf("smtp connection: %w", err)
 	}
-	return fmt.Errorf("smtp: %w", err)
+	return fmt.Errorf("smtp: %s", channelkit.Redact(err.Error(), nil))
+}
+
+// replyCode is the SMTP reply code in err, 0 if none.
+func replyCode(err error) int {
+	var reply *textproto.Error
+	if errors.As(err, &reply) {
+		return reply.Code
+	}
+	if m := smtpCode.FindStringSubmatch(err.Error()); m != nil {
+		code, _ := strconv.Atoi(m[1])
+		return code
+	}
+	return 0
+}
+
+var (
+	smtpCode     = regexp.MustCompile(`\b([245]\d\d)\b`)
+	enhancedCore = regexp.MustCompile(`\b([245]\.\d{1,3}\.\d{1,3})\b`)
+)
+
+// enhancedCode is the RFC 3463 status (5.1.1: bad mailbox) in err's text,
+// which names the problem without the address.
+func enhancedCode(err error) string {
+	return enhancedCore.FindString(err.Error())
+}
+
+func codeText(code int, enhanced string) string {
+	s := "no reply code"
+	if code > 0 {
+		s = "reply " + strconv.Itoa(code)
+	}
+	if enhanced != "" {
+		s += " " + enhanced
+	}
+	return s
 }
 
 func (c Channel) secret(ctx context.Context, ch *inkassov1.NoticeChannel) (*corev1.Secret, error) {
-	if ch.Spec.SecretRef == nil {
-		return nil, nil
-	}
-	var s corev1.Secret
-	err := c.Secrets.Get(ctx, types.NamespacedName{Namespace: ch.Namespace, Name: ch.Spec.SecretRef.Name}, &s)
-	if apierrors.IsNotFound(err) {
-		// Retried: the Secret may be applied after the channel.
-		return nil, fmt.Errorf("secret %q named by channel %s spec.secretRef does not exist", ch.Spec.SecretRef.Name, ch.Name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading secret of channel %s: %w", ch.Name, err)
-	}
-	return &s, nil
+	return channelkit.ChannelSecret(ctx, c.Secrets, ch)
 }
 
 // SetupWithManager registers the SMTP channel controller.

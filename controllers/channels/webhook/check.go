@@ -32,11 +32,11 @@ func (c Channel) Check(ctx context.Context, req channelkit.Request) (channelkit.
 	hreq.Header.Set(HeaderIdempotencyKey, req.IdempotencyKey)
 	hc := c.HTTP
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = c.Egress.Client() // the same destination rules as a send
 	}
 	resp, err := hc.Do(hreq)
 	if err != nil {
-		return channelkit.CheckResult{}, fmt.Errorf("asking the webhook's checkURL: %w", err)
+		return channelkit.CheckResult{}, fmt.Errorf("asking the checkURL of channel %s: %w", req.Channel.Name, unwrapURLError(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -46,5 +46,5 @@ func (c Channel) Check(ctx context.Context, req channelkit.Request) (channelkit.
 	case http.StatusNotFound:
 		return channelkit.CheckResult{}, nil
 	}
-	return channelkit.CheckResult{}, fmt.Errorf("the webhook's checkURL answered %s", resp.Status)
+	return channelkit.CheckResult{}, fmt.Errorf("the checkURL of channel %s answered %s", req.Channel.Name, summary(resp.StatusCode))
 }

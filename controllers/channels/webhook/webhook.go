@@ -1,45 +1,48 @@
 // Package webhook is the in-tree webhook channel (controllerName
 // inkasso.dev/webhook): it POSTs each notice as JSON to an HTTPS endpoint — an
-// SMS gateway, a dialer, a print-and-post service — signed with HMAC-SHA256
-// and carrying the notice's idempotency key.
+// SMS gateway, a dialer, a print-and-post service — signed by the Standard
+// Webhooks scheme (pkg/standardwebhooks) and carrying the notice's
+// idempotency key.
 //
 // Outcomes: 2xx is delivered; 408, 425, 429 and 5xx, timeouts and connection
-// errors are retried with backoff; any other 4xx is permanent (the notice is
-// Failed), since sending the same request again cannot succeed.
+// errors are retried with backoff; any other 4xx, a redirect and a refused
+// destination (egress.go) are permanent (the notice is Failed), since
+// sending the same request again cannot succeed. Only the status code is
+// recorded of an answer, never its text: a provider's answer may echo the
+// debtor's data.
 package webhook
 
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptrace"
-	"strconv"
 	"sync/atomic"
+	"net/url"
+	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
+	"github.com/inkasso-operator/inkasso-operator/pkg/standardwebhooks"
 )
 
-// Headers of a webhook request.
+// Headers of a webhook request besides the Standard Webhooks ones
+// (webhook-id, the idempotency key; webhook-timestamp; webhook-signature).
 const (
-	HeaderSignature      = "X-Inkasso-Signature" // "sha256=" + hex HMAC-SHA256 of timestamp + "." + body
-	HeaderTimestamp      = "X-Inkasso-Timestamp" // Unix seconds, part of the signed text against replays
-	HeaderIdempotencyKey = "Idempotency-Key"     // the same on every retry of one notice
-	// SecretKey is the key of the HMAC secret in the channel's Secret.
-	SecretKey = "hmacKey"
+	HeaderIdempotencyKey = "Idempotency-Key" // the same on every retry of one notice
+	// SecretKey is the key of the signing secret ("whsec_" and base64) in
+	// the channel's Secret; PreviousSecretKey optionally holds the secret
+	// being rotated out: requests are signed with both.
+	SecretKey         = "signingSecret"
+	PreviousSecretKey = "previousSigningSecret"
 	// PayloadVersion identifies the JSON payload's shape.
 	PayloadVersion = "inkasso.dev/webhook/v1"
 )
@@ -68,9 +71,11 @@ type Payload struct {
 type Channel struct {
 	// Secrets reads the channel's Secret (live, so no cluster-wide Secret watch is needed).
 	Secrets client.Reader
-	// HTTP is the client; its Transport may be replaced in tests. The
-	// per-request timeout comes from the channel.
+	// HTTP is the client (default: Egress.Client()). The per-request
+	// timeout comes from the channel.
 	HTTP *http.Client
+	// Egress limits the destinations of the default client.
+	Egress Egress
 	// Now stamps requests; defaults to time.Now (signatures use real time).
 	Now func() time.Time
 }
@@ -83,7 +88,7 @@ func (c Channel) Send(ctx context.Context, req channelkit.Request) (string, erro
 	if cfg == nil || cfg.URL == "" {
 		return "", channelkit.Permanent(fmt.Errorf("NoticeChannel %s has no spec.webhook.url", req.Channel.Name))
 	}
-	key, err := c.secret(ctx, req.Channel)
+	keys, err := c.secret(ctx, req.Channel)
 	if err != nil {
 		return "", err
 	}
@@ -114,17 +119,15 @@ func (c Channel) Send(ctx context.Context, req channelkit.Request) (string, erro
 	if c.Now != nil {
 		now = c.Now
 	}
-	ts := strconv.FormatInt(now().Unix(), 10)
 	hreq.Header.Set("Content-Type", "application/json")
 	hreq.Header.Set("User-Agent", "inkasso-operator/webhook")
 	hreq.Header.Set(HeaderIdempotencyKey, req.IdempotencyKey)
-	hreq.Header.Set(HeaderTimestamp, ts)
-	if key != nil {
-		hreq.Header.Set(HeaderSignature, Sign(key, ts, body))
+	if len(keys) > 0 {
+		standardwebhooks.Sign(hreq.Header, req.IdempotencyKey, now(), body, keys...)
 	}
 	hc := c.HTTP
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = c.Egress.Client()
 	}
 	// Whether the request left decides what an error means: before, the
 	// provider certainly has nothing (retried); after, it may have the
@@ -134,8 +137,13 @@ func (c Channel) Send(ctx context.Context, req channelkit.Request) (string, erro
 		WroteRequest: func(i httptrace.WroteRequestInfo) { wrote.Store(i.Err == nil) },
 	}))
 	resp, err := hc.Do(hreq)
-	if err != nil {
-		err = fmt.Errorf("posting to the webhook: %w", err)
+	switch {
+	case errors.Is(err, ErrDestination):
+		return "", channelkit.Permanent(fmt.Errorf("spec.webhook.url of channel %s: %w", req.Channel.Name, unwrapURLError(err)))
+	case err != nil:
+		// The url.Error is unwrapped: it would repeat the URL, which may
+		// carry a token.
+		err = fmt.Errorf("posting to the webhook of channel %s: %w", req.Channel.Name, unwrapURLError(err))
 		if wrote.Load() {
 			return "", channelkit.Ambiguous(err) // sent, no answer: a timeout or a dropped connection
 		}
@@ -148,67 +156,86 @@ func (c Channel) Send(ctx context.Context, req channelkit.Request) (string, erro
 		return deliveryID(resp, answer, req.IdempotencyKey), nil
 	case code == http.StatusGatewayTimeout:
 		// A proxy gave up waiting for the provider, which may have it.
-		return "", channelkit.Ambiguous(fmt.Errorf("webhook answered %s: %s", resp.Status, snippet(answer)))
+		return "", channelkit.Ambiguous(fmt.Errorf("webhook answered %s", summary(code)))
+	case code >= 300 && code < 400:
+		return "", channelkit.Permanent(fmt.Errorf("webhook answered %s, a redirect: redirects are not followed, set spec.webhook.url to the final address", summary(code)))
 	case code == http.StatusRequestTimeout || code == http.StatusTooEarly || code == http.StatusTooManyRequests || code >= 500:
-		return "", fmt.Errorf("webhook answered %s: %s", resp.Status, snippet(answer))
+		return "", fmt.Errorf("webhook answered %s", summary(code))
 	default:
-		return "", channelkit.Permanent(fmt.Errorf("webhook refused the notice with %s: %s", resp.Status, snippet(answer)))
+		return "", channelkit.Permanent(fmt.Errorf("webhook refused the notice with %s", summary(code)))
 	}
 }
 
-// Sign is the signature header value for body sent at timestamp ts.
-func Sign(key []byte, ts string, body []byte) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(ts + "."))
-	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+// summary is what status records of an answer: the code and its standard
+// text, never the provider's text (which may echo the debtor's data).
+func summary(code int) string {
+	if text := http.StatusText(code); text != "" {
+		return fmt.Sprintf("HTTP %d (%s)", code, text)
+	}
+	return fmt.Sprintf("HTTP %d", code)
 }
 
-// Verify checks a signature header in constant time; receivers use it.
-func Verify(key []byte, ts string, body []byte, header string) bool {
-	return hmac.Equal([]byte(Sign(key, ts, body)), []byte(header))
+// unwrapURLError drops the method and URL net/http puts around an error.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
-func (c Channel) secret(ctx context.Context, ch *inkassov1.NoticeChannel) ([]byte, error) {
+func (c Channel) secret(ctx context.Context, ch *inkassov1.NoticeChannel) ([]standardwebhooks.Secret, error) {
 	if ch.Spec.SecretRef == nil {
-		return nil, nil // unsigned: allowed, for endpoints on loopback or behind mTLS
+		return nil, nil // unsigned: allowed, for endpoints behind mTLS
 	}
-	var s corev1.Secret
-	err := c.Secrets.Get(ctx, types.NamespacedName{Namespace: ch.Namespace, Name: ch.Spec.SecretRef.Name}, &s)
-	if apierrors.IsNotFound(err) {
-		// Not permanent: the Secret may be created next; the notice waits until its deadline.
-		return nil, fmt.Errorf("secret %q named by spec.secretRef of NoticeChannel %s does not exist", ch.Spec.SecretRef.Name, ch.Name)
-	}
+	s, err := channelkit.ChannelSecret(ctx, c.Secrets, ch)
 	if err != nil {
-		return nil, fmt.Errorf("reading secret %s: %w", ch.Spec.SecretRef.Name, err)
+		return nil, err
 	}
-	key, ok := s.Data[SecretKey]
-	if !ok || len(key) == 0 {
-		return nil, fmt.Errorf("secret %q has no %q key for the webhook signature", s.Name, SecretKey)
+	var keys []standardwebhooks.Secret
+	for _, k := range []string{SecretKey, PreviousSecretKey} {
+		v, ok := s.Data[k]
+		if !ok {
+			continue
+		}
+		key, err := standardwebhooks.ParseSecret(string(v))
+		if err != nil {
+			return nil, channelkit.Permanent(fmt.Errorf("secret %q key %s: %w", s.Name, k, err))
+		}
+		keys = append(keys, key)
 	}
-	return key, nil
+	if len(keys) == 0 || s.Data[SecretKey] == nil {
+		return nil, channelkit.Permanent(fmt.Errorf("secret %q has no %q key (\"whsec_\" and base64) for the webhook signature", s.Name, SecretKey))
+	}
+	return keys, nil
 }
 
 // deliveryID is the provider's id: the JSON answer's "id", the
-// X-Delivery-Id header, or else the idempotency key.
+// X-Delivery-Id header, or else the idempotency key. A provider's id that
+// is not a short token is not recorded.
 func deliveryID(resp *http.Response, answer []byte, key string) string {
 	var a struct {
 		ID string `json:"id"`
 	}
-	if json.Unmarshal(answer, &a) == nil && a.ID != "" {
+	if json.Unmarshal(answer, &a) == nil && isToken(a.ID) {
 		return a.ID
 	}
-	if id := resp.Header.Get("X-Delivery-Id"); id != "" {
+	if id := resp.Header.Get("X-Delivery-Id"); isToken(id) {
 		return id
 	}
 	return "webhook/" + key
 }
 
-func snippet(b []byte) string {
-	if len(b) > 200 {
-		b = b[:200]
+func isToken(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
 	}
-	return string(bytes.TrimSpace(b))
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.:/", r)) {
+			return false
+		}
+	}
+	return true
 }
 
 // SetupWithManager registers the webhook channel controller.
@@ -217,7 +244,7 @@ func (c Channel) SetupWithManager(mgr ctrl.Manager, kit channelkit.Controller) e
 		c.Secrets = mgr.GetAPIReader()
 	}
 	if c.HTTP == nil {
-		c.HTTP = &http.Client{}
+		c.HTTP = c.Egress.Client()
 	}
 	kit.ControllerName = inkassov1.ControllerWebhook
 	kit.Send, kit.Check = c.Send, c.Check

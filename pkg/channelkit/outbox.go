@@ -1,0 +1,113 @@
+package channelkit
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Outbox is the folder the manager writes files to (--outbox-dir), one
+// subfolder per namespace. A creditor namespace is a tenant: whoever writes
+// a NoticeChannel chooses only a relative folder inside its own namespace's
+// subfolder. Files are written through os.Root, which refuses paths and
+// symbolic links that lead out of the folder, so neither an absolute path,
+// "..", nor a symlink planted in the outbox reaches another namespace's
+// folder or anything else on the disk.
+type Outbox struct {
+	// Root is the outbox folder; empty means no outbox.
+	Root string
+}
+
+// ErrNoOutbox is returned by Write when the manager has no outbox folder.
+var ErrNoOutbox = errors.New("the manager runs without an outbox (--outbox-dir)")
+
+// CheckDir validates a NoticeChannel's outboxDir: relative, without "..",
+// at most a few folders deep. The error names field.
+func CheckDir(field, dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if filepath.IsAbs(dir) || strings.HasPrefix(dir, "/") || strings.HasPrefix(dir, `\`) {
+		return fmt.Errorf("%s %q must be a folder relative to the namespace's outbox, not an absolute path", field, dir)
+	}
+	for _, part := range strings.Split(filepath.ToSlash(dir), "/") {
+		if part == ".." {
+			return fmt.Errorf("%s %q must stay inside the namespace's outbox: \"..\" is not allowed", field, dir)
+		}
+	}
+	if !filepath.IsLocal(dir) {
+		return fmt.Errorf("%s %q is not a plain relative folder", field, dir)
+	}
+	return nil
+}
+
+// Write stores data as <Root>/<namespace>/<dir>/<name>, atomically (a
+// temporary file renamed into place, so a retry replaces the file and a
+// reader never sees half of it), and returns its path. dir is the channel's
+// outboxDir (see CheckDir); field names it in errors. Invalid paths are
+// Permanent errors: no retry makes them valid.
+func (o Outbox) Write(namespace, field, dir, name string, data []byte) (string, error) {
+	if o.Root == "" {
+		return "", ErrNoOutbox
+	}
+	if err := CheckDir(field, dir); err != nil {
+		return "", Permanent(err)
+	}
+	if namespace == "" || !filepath.IsLocal(namespace) || strings.ContainsAny(namespace, `/\`) {
+		return "", Permanent(fmt.Errorf("namespace %q cannot name an outbox folder", namespace))
+	}
+	if !filepath.IsLocal(name) || strings.ContainsAny(name, `/\`) {
+		return "", Permanent(fmt.Errorf("file name %q cannot be written to the outbox", name))
+	}
+	if err := os.MkdirAll(o.Root, 0o750); err != nil {
+		return "", fmt.Errorf("creating the outbox: %w", err)
+	}
+	root, err := os.OpenRoot(o.Root)
+	if err != nil {
+		return "", fmt.Errorf("opening the outbox: %w", err)
+	}
+	defer func() { _ = root.Close() }()
+	// The namespace's folder must be a real folder: a symlink there (to
+	// another namespace's folder, say) is refused, not followed.
+	if err := root.Mkdir(namespace, 0o750); err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", fmt.Errorf("creating the outbox of namespace %s: %w", namespace, err)
+	}
+	if fi, err := root.Lstat(namespace); err != nil {
+		return "", fmt.Errorf("outbox of namespace %s: %w", namespace, err)
+	} else if !fi.IsDir() {
+		return "", Permanent(fmt.Errorf("the outbox of namespace %s is not a folder (a symbolic link?): refusing to write", namespace))
+	}
+	ns, err := root.OpenRoot(namespace)
+	if err != nil {
+		return "", fmt.Errorf("opening the outbox of namespace %s: %w", namespace, err)
+	}
+	defer func() { _ = ns.Close() }()
+	rel := name
+	if dir != "" {
+		if err := ns.MkdirAll(filepath.Clean(dir), 0o750); err != nil {
+			return "", outboxError(field, dir, err)
+		}
+		rel = filepath.Join(filepath.Clean(dir), name)
+	}
+	tmp := rel + ".tmp"
+	if err := ns.WriteFile(tmp, data, 0o640); err != nil {
+		return "", outboxError(field, dir, err)
+	}
+	if err := ns.Rename(tmp, rel); err != nil {
+		_ = ns.Remove(tmp)
+		return "", outboxError(field, dir, err)
+	}
+	return filepath.Join(o.Root, namespace, rel), nil
+}
+
+// outboxError marks an escape os.Root refused (a symlink out of the
+// namespace's folder) permanent; other errors (a full disk) are retried.
+func outboxError(field, dir string, err error) error {
+	if strings.Contains(err.Error(), "path escapes from parent") {
+		return Permanent(fmt.Errorf("%s %q leads out of the namespace's outbox (a symbolic link?): refusing to write", field, dir))
+	}
+	return fmt.Errorf("writing to the outbox: %w", err)
+}
