@@ -24,10 +24,10 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/controllers"
+	"github.com/inkasso-operator/inkasso-operator/controllers/channels/webhook"
 	"github.com/inkasso-operator/inkasso-operator/internal/archive"
 	"github.com/inkasso-operator/inkasso-operator/internal/archive/postgres"
 	"github.com/inkasso-operator/inkasso-operator/internal/contact"
-	"github.com/inkasso-operator/inkasso-operator/controllers/channels/webhook"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
 )
