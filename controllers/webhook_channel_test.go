@@ -116,7 +116,7 @@ func TestWebhookChannel(t *testing.T) {
 	h.mu.Lock()
 	for i, r := range h.requests {
 		if r.Header.Get(webhook.HeaderIdempotencyKey) != n.Status.IdempotencyKey {
-			t.Errorf("request %d idempotency key %q, want the notice UID", i, r.Header.Get(webhook.HeaderIdempotencyKey))
+			t.Errorf("request %d idempotency key %q, want the notice's %q", i, r.Header.Get(webhook.HeaderIdempotencyKey), n.Status.IdempotencyKey)
 		}
 		for _, key := range []standardwebhooks.Secret{current, previous} {
 			v := &standardwebhooks.Verifier{Secrets: []standardwebhooks.Secret{key}}
@@ -124,8 +124,8 @@ func TestWebhookChannel(t *testing.T) {
 				t.Errorf("request %d: signature %q: %v", i, r.Header.Get(standardwebhooks.HeaderSignature), err)
 			}
 		}
-		if id := r.Header.Get(standardwebhooks.HeaderID); id != string(n.UID) {
-			t.Errorf("request %d webhook-id %q, want the notice UID (the same on every retry)", i, id)
+		if id := r.Header.Get(standardwebhooks.HeaderID); id != n.Status.IdempotencyKey {
+			t.Errorf("request %d webhook-id %q, want the notice's idempotency key (the same on every retry)", i, id)
 		}
 	}
 	var p webhook.Payload

@@ -2,7 +2,9 @@
 // that honours the Notice contract (docs/channel-contract.md): it handles only
 // Notices whose NoticeChannel names its controllerName, never sends before
 // notBefore nor after deadline, retries transient errors with backoff, marks
-// permanent ones Failed, passes the Notice UID as idempotency key, and writes
+// permanent ones Failed, passes an idempotency key derived from what
+// identifies the notice, records each attempt before an at-most-once send
+// (docs/channel-contract.md, version 2), and writes
 // only the Notice's status. In-tree channels use it; so can third parties.
 package channelkit
 
