@@ -450,7 +450,23 @@ func caseToAPI(c collection.Case, was []inkassov1.CollectionCase) inkassov1.Coll
 
 func noticeState(n *inkassov1.Notice) collection.NoticeState {
 	why, failed := noticeFailed(n)
-	return collection.NoticeState{CaseID: n.Spec.CaseID, Channel: n.Spec.ChannelRef.Name, Debtor: n.Spec.DebtorRef != nil, Failed: failed, Why: why}
+	st := collection.NoticeState{CaseID: n.Spec.CaseID, Channel: n.Spec.ChannelRef.Name, Debtor: n.Spec.DebtorRef != nil, Failed: failed, Why: why,
+		Step: n.Spec.Step, Released: n.CreationTimestamp.Time}
+	if n.Spec.NotBefore != nil {
+		st.Released = n.Spec.NotBefore.Time
+	}
+	// The step's record as the notice carries it; a value that does not
+	// parse is left out (the rules then fall back to the release time and
+	// the policy's fee), never guessed.
+	if at, err := time.Parse(time.RFC3339, n.Annotations[stepAtAnnotation]); err == nil {
+		st.StepAt = at
+	}
+	if a := n.Spec.Amounts; a != nil {
+		if fee, err := money.Parse(n.Annotations[stepFeeAnnotation], a.Currency); err == nil {
+			st.Fee, st.HasFee = fee, true
+		}
+	}
+	return st
 }
 
 // applyState writes the decided state into the claim's status (history

@@ -420,6 +420,16 @@ type NoticeState struct {
 	Debtor  bool // addressed to the debtor (creditor notices never hold the process)
 	Failed  bool
 	Why     string
+	// Step is the policy step the notice is for; StepAt and Fee are the
+	// step's record as the notice carries it (annotations written when the
+	// step was taken; StepAt zero: a notice made before they were kept).
+	// Released is when the notice could first go out (notBefore, else its
+	// creation): the stand-in for StepAt on older notices.
+	Step     string
+	StepAt   time.Time
+	Fee      money.Money
+	HasFee   bool
+	Released time.Time
 }
 
 // Problem is a reason no retry fixes until an object changes (Stalled).
