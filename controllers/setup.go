@@ -53,6 +53,10 @@ type Options struct {
 	// scripted provider. Their Clock, MaxRetryDelay and MaxConcurrentSends,
 	// when left zero, take the values above.
 	Channels []*channelkit.Controller
+	// ClockSkewAllowance is how far a replica's clock may be off real time
+	// (--clock-skew-allowance): steps fire that much after their time and
+	// payment deadlines count from that much later (schedule.Policy).
+	ClockSkewAllowance time.Duration
 	// Archive, when its Store is set (the manager has an archive DSN),
 	// moves finished claims into the claim archive and restores archived
 	// claims applied again (archive_controller.go, restore.go).
@@ -85,6 +89,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
 	}
+	skewAllowance.Store(int64(max(o.ClockSkewAllowance, 0)))
 	if err := SetupIndexes(ctx, mgr); err != nil {
 		return err
 	}
