@@ -74,22 +74,28 @@ func TestClaimInOpenCollectionIsNotDeleted(t *testing.T) {
 		return &inkassov1.Claim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
 	}
 
-	// The policy takes effect shortly after it is created.
+	// The policy takes effect shortly after it is created: probe with
+	// dry-run deletions (admission judges them; nothing is deleted).
 	eventually(t, 20*time.Second, func() error {
+		if err := gitops.Delete(ctx, claim("open"), client.DryRunAll); err == nil {
+			return fmt.Errorf("not refused yet")
+		}
+		return nil
+	})
+	func() {
 		err := gitops.Delete(ctx, claim("open"))
 		switch {
 		case err == nil:
 			t.Fatal("a claim in open collection was deleted")
 		case !strings.Contains(err.Error(), "is in open collection"):
-			return fmt.Errorf("refused for another reason: %v", err)
+			t.Fatalf("refused for another reason: %v", err)
 		}
 		for _, want := range []string{"spec.withdraw: true", "collection.inkasso.dev/allow-delete=true", "Prune=false", "kustomize.toolkit.fluxcd.io/prune: disabled"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("the refusal does not say %q: %v", want, err)
 			}
 		}
-		return nil
-	})
+	}()
 	if c := getClaim(t, ns, "open"); !c.DeletionTimestamp.IsZero() {
 		t.Errorf("the refused claim is being deleted")
 	}

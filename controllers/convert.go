@@ -461,8 +461,8 @@ func noticeState(n *inkassov1.Notice) collection.NoticeState {
 	if at, err := time.Parse(time.RFC3339, n.Annotations[stepAtAnnotation]); err == nil {
 		st.StepAt = at
 	}
-	if a := n.Spec.Amounts; a != nil {
-		if fee, err := money.Parse(n.Annotations[stepFeeAnnotation], a.Currency); err == nil {
+	if amount, currency, ok := strings.Cut(n.Annotations[stepFeeAnnotation], " "); ok {
+		if fee, err := money.Parse(amount, currency); err == nil {
 			st.Fee, st.HasFee = fee, true
 		}
 	}

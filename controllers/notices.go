@@ -71,7 +71,8 @@ const fallbackForAnnotation = "collection.inkasso.dev/fallback-for"
 
 // The step's record a notice carries, so that a claim whose status is older
 // than its notices (an etcd or Velero restore) records the step as it was
-// taken instead of taking it again: when (RFC 3339) and the fee it charged.
+// taken instead of taking it again: when (RFC 3339) and the fee it charged
+// ("35.00 NOK": the cache drops spec.amounts, so the currency goes along).
 const (
 	stepAtAnnotation  = "collection.inkasso.dev/step-at"
 	stepFeeAnnotation = "collection.inkasso.dev/step-fee"
@@ -170,7 +171,7 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 	}
 	n.Annotations = map[string]string{stepAtAnnotation: in.now.UTC().Truncate(time.Second).Format(time.RFC3339)}
 	if in.fee.Currency != "" {
-		n.Annotations[stepFeeAnnotation] = in.fee.String()
+		n.Annotations[stepFeeAnnotation] = in.fee.String() + " " + in.fee.Currency
 	}
 	for k, v := range in.annotations {
 		n.Annotations[k] = v

@@ -111,6 +111,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := claims.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the claim controller: %w", err)
 	}
+	if err := (&ClosingReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the closing controller: %w", err)
+	}
 	if a := o.Archive; a.Store != nil {
 		ar := &ArchiveReconciler{Clock: o.Clock, Store: a.Store, Policy: a.Policy, WakeInterval: a.WakeInterval, Wake: a.Wake,
 			AfterWrite: a.AfterWrite, MaxRetryDelay: o.MaxRetryDelay, Recorder: events.For("inkasso-archive")}
