@@ -371,10 +371,18 @@ func (c *cluster) work(t *testing.T, ns string) int {
 	return steps
 }
 
+// clockSlowdown is how much newTimeline slowed the current test's clock
+// (1: not at all). Tests run one at a time.
+var clockSlowdown = 1.0
+
 // waitProgress polls done until it holds; the wait fails when the work
-// count stood still for quiet, or after 4 × quiet in all.
+// count stood still for quiet, or after 4 × quiet in all. quiet is given for
+// the test's nominal clock and stretched as much as the clock was slowed:
+// the same span of operator time (a policy's gap between two steps is
+// quiet by design).
 func (c *cluster) waitProgress(t *testing.T, ns string, quiet time.Duration, done func() bool) (ok bool, waited time.Duration) {
 	t.Helper()
+	quiet = time.Duration(float64(quiet) * clockSlowdown)
 	start := time.Now()
 	last, lastAt := -1, start
 	for time.Since(start) < 4*quiet {
@@ -401,7 +409,7 @@ func (c *cluster) waitSteps(t *testing.T, ns string, n int, quiet time.Duration)
 	})
 	if !ok {
 		steps, _, _ := c.progress(t, ns)
-		t.Fatalf("only %d claim steps after %s (nothing moved for %s, or 4 × that in all), want %d", steps, waited.Round(time.Second), quiet, n)
+		t.Fatalf("only %d claim steps after %s (nothing moved for %s × %.1f, or 4 × that in all), want %d", steps, waited.Round(time.Second), quiet, clockSlowdown, n)
 	}
 }
 

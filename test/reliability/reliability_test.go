@@ -34,9 +34,11 @@ var clockStart = time.Date(2026, 1, 14, 0, 0, 0, 0, time.UTC)
 // failed by their deadline, claims stalled on them, as they should).
 func newTimeline(t *testing.T, scale int) timeline {
 	_, _ = buildOnce() // build first, or the build's minutes pass on the clock; newManager reports errors
+	clockSlowdown = 1
 	if f := slowdown(); f > 1 {
 		t.Logf("load %.1f on %d cores: the operator's clock runs at %dx instead of %dx", loadAverage(), runtime.NumCPU(), int(float64(scale)/f), scale)
 		scale = int(float64(scale) / f)
+		clockSlowdown = f
 	}
 	return timeline{start: clockStart.Format(time.RFC3339), anchor: time.Now(), scale: scale}
 }
