@@ -86,3 +86,69 @@ func TestEndedClaimWaitsForItsClosingNotice(t *testing.T) {
 		return fmt.Errorf("the claim is still there (finalizers %v) after its closing notice was sent: %v", c.Finalizers, err)
 	})
 }
+
+// TestReappliedClosedInvoiceIsNotCollectedAgain: without an archive, the
+// Debtor remembers invoices whose collection ended (status.closedInvoices):
+// a claim pruned after it ended and applied again stalls AlreadyClosed
+// instead of starting collection from the first step.
+func TestReappliedClosedInvoiceIsNotCollectedAgain(t *testing.T) {
+	ns := newNamespace(t)
+	ctx := context.Background()
+	manifest := claimDue(ns, "inv", "ola", "1000.00", -3)
+	create(t, samplePolicy(t, ns), debtor(ns, "ola", inkassov1.DebtorConsumer), logChannel(ns, "letter"), logChannel(ns, "sms"), logChannel(ns, "phone"),
+		manifest.DeepCopy())
+	eventually(t, 30*time.Second, func() error {
+		if c := getClaim(t, ns, "inv"); len(c.Status.History) == 0 {
+			return fmt.Errorf("no step yet (phase %s)", c.Status.Phase)
+		}
+		return nil
+	})
+	claim := &inkassov1.Claim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "inv"}}
+	if err := k8s.Patch(ctx, claim, client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"withdraw":true}}`))); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, func() error {
+		var d inkassov1.Debtor
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "ola"}, &d); err != nil {
+			return err
+		}
+		for _, ci := range d.Status.ClosedInvoices {
+			if ci.InvoiceNumber == manifest.Spec.InvoiceNumber && ci.Phase == inkassov1.PhaseWithdrawn {
+				return nil
+			}
+		}
+		return fmt.Errorf("debtor remembers %+v, want %s Withdrawn", d.Status.ClosedInvoices, manifest.Spec.InvoiceNumber)
+	})
+	var before inkassov1.NoticeList
+	if err := k8s.List(ctx, &before, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8s.Delete(ctx, claim); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, func() error {
+		var c inkassov1.Claim
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "inv"}, &c); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("the claim is still there: %v", err)
+		}
+		return nil
+	})
+	create(t, manifest.DeepCopy()) // the pipeline applies it again
+	eventually(t, 30*time.Second, func() error {
+		c := getClaim(t, ns, "inv")
+		if err := expectCondition(c.Status.Conditions, inkassov1.ConditionStalled, metav1.ConditionTrue, "AlreadyClosed"); err != nil {
+			return err
+		}
+		if len(c.Status.History) != 0 {
+			return fmt.Errorf("the re-applied claim took steps: %+v", c.Status.History)
+		}
+		return nil
+	})
+	var after inkassov1.NoticeList
+	if err := k8s.List(ctx, &after, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Items) != len(before.Items) {
+		t.Errorf("%d notices after the re-apply, %d before", len(after.Items), len(before.Items))
+	}
+}

@@ -151,8 +151,15 @@ func debtorGuard(d *inkassov1.Debtor) error {
 }
 
 func debtorFacts(d *inkassov1.Debtor) *collection.Debtor {
-	return &collection.Debtor{Name: d.Name, Business: d.Spec.Type == inkassov1.DebtorBusiness, Country: string(d.Spec.Country),
+	out := &collection.Debtor{Name: d.Name, Business: d.Spec.Type == inkassov1.DebtorBusiness, Country: string(d.Spec.Country),
 		AutoCollection: d.AutoCollectionEnabled(), ReminderFeeAgreed: d.Spec.ReminderFeeAgreed != nil && *d.Spec.ReminderFeeAgreed}
+	if len(d.Status.ClosedInvoices) > 0 {
+		out.Closed = make(map[string]collection.ClosedInvoice, len(d.Status.ClosedInvoices))
+		for _, ci := range d.Status.ClosedInvoices {
+			out.Closed[ci.InvoiceNumber] = collection.ClosedInvoice{Phase: collection.Phase(ci.Phase), ClosedAt: ci.ClosedAt.Time}
+		}
+	}
+	return out
 }
 
 // claimFacts converts a Claim; a value that does not parse, or that the

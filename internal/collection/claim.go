@@ -310,6 +310,15 @@ func (x *decider) decide() {
 		x.stall("InvalidFacts", "the claim's debtor or policy is unknown")
 		return
 	}
+	// 8b. A claim that has taken no step, for an invoice whose collection
+	// already ended (its claim was deleted, the manifest applied again), is
+	// not collected a second time.
+	if ci, ok := x.f.Debtor.Closed[x.c.InvoiceNumber]; ok && len(st.History) == 0 {
+		x.stall(ReasonAlreadyClosed, "collection of invoice %s of debtor %s already ended (%s on %s): it is not collected again. "+
+			"Delete this claim; to collect the invoice anew, give it a new invoice number", x.c.InvoiceNumber, x.f.Debtor.Name,
+			ci.Phase, ci.ClosedAt.UTC().Format(time.DateOnly))
+		return
+	}
 	x.collect()
 }
 

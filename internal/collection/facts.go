@@ -243,7 +243,21 @@ type Debtor struct {
 	AutoCollection bool
 	// ReminderFeeAgreed: the customer's terms allow reminder fees (Sweden).
 	ReminderFeeAgreed bool
+	// Closed are the debtor's invoices whose collection ended, by invoice
+	// number (the Debtor's bounded memory, status.closedInvoices).
+	Closed map[string]ClosedInvoice
 }
+
+// ClosedInvoice is an invoice whose collection ended.
+type ClosedInvoice struct {
+	Phase    Phase
+	ClosedAt time.Time
+}
+
+// ReasonAlreadyClosed stalls a new claim for an invoice whose collection
+// already ended.
+const ReasonAlreadyClosed = "AlreadyClosed"
+
 
 // Payment is money received for a claim.
 type Payment struct {

@@ -176,3 +176,50 @@ func TestRestoredClaimReplaysWithoutRepeats(t *testing.T) {
 	}
 	wantMoney(t, "fees", b.Fees, "280.00") // 0 + 35 + 245 + the fee-free SMS
 }
+
+// TestDecideClaimForAnInvoiceAlreadyClosed: a claim created again for an
+// invoice whose collection ended (the debtor remembers it) stalls before
+// its first step instead of collecting a second time; the creditor can
+// still withdraw it, and a claim already under way is not affected.
+func TestDecideClaimForAnInvoiceAlreadyClosed(t *testing.T) {
+	p := func() *Policy { return alone(kraviaPolicy()) }
+	closed := func() *Debtor {
+		d := consumer("ola", "NO")
+		d.Closed = map[string]ClosedInvoice{"INV-1": {Phase: PhasePaid, ClosedAt: kDemandAt}}
+		return d
+	}
+	runClaimRows(t, []claimRow{
+		{"re-applied after it was paid: stalled, no step", func() ClaimFacts {
+			return facts(p(), closed(), kClaim(), kReminderAt.Add(time.Hour))
+		}, func(t *testing.T, f ClaimFacts, dec Decision) {
+			wantStalled(t, dec, ReasonAlreadyClosed)
+			noRecord(t, dec)
+			if len(dec.Notices) != 0 {
+				t.Errorf("notices %+v", dec.Notices)
+			}
+		}},
+		{"another invoice of the debtor is collected", func() ClaimFacts {
+			return facts(p(), closed(), newClaim("inv-2", "NOK", "1000.00", kDue), kReminderAt.Add(time.Hour))
+		}, func(t *testing.T, f ClaimFacts, dec Decision) {
+			if e := record(t, dec); e.Step != "reminder" {
+				t.Errorf("record %+v", e)
+			}
+		}},
+		{"withdrawn: ends as usual", func() ClaimFacts {
+			c := kClaim()
+			c.Withdraw = true
+			return facts(p(), closed(), c, kReminderAt.Add(time.Hour))
+		}, func(t *testing.T, f ClaimFacts, dec Decision) {
+			if dec.State.Phase != PhaseWithdrawn {
+				t.Errorf("phase %s, want Withdrawn", dec.State.Phase)
+			}
+		}},
+		{"a claim under way goes on", func() ClaimFacts {
+			return facts(p(), closed(), kReminded(p()), kNoticeAt.Add(time.Minute))
+		}, func(t *testing.T, f ClaimFacts, dec Decision) {
+			if e := record(t, dec); e.Step != "collection-notice" {
+				t.Errorf("record %+v", e)
+			}
+		}},
+	})
+}
