@@ -258,7 +258,6 @@ type ClosedInvoice struct {
 // already ended.
 const ReasonAlreadyClosed = "AlreadyClosed"
 
-
 // Payment is money received for a claim.
 type Payment struct {
 	ID         string
