@@ -97,6 +97,7 @@ func (r *ClaimReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 			buf.Eventf(&claim, nil, corev1.EventTypeWarning, st.reason, "Stall", "%s", st.msg)
 		}
 		err = nil
+		res = recheckStalled(res)
 	case err != nil:
 		conds.reconciling(reasonRetrying, err.Error())
 	}
@@ -138,6 +139,23 @@ func (r *ClaimReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	}
 	buf.flush()
 	return res, err
+}
+
+// stalledRecheck is how often (wall clock) a stalled claim or debtor looks
+// again. A stall waits for an object to change (a NoticeChannel or policy
+// created, a notice retried) and the watches bring it back then; but the
+// event can come before the stall is in the cache (a GitOps apply creates
+// the channel a moment after the claim that needs it), and then nothing
+// would. Seen under load: a case stalled on a missing channel stayed
+// stalled after the channel appeared.
+const stalledRecheck = 30 * time.Second
+
+// recheckStalled makes sure a stalled object is looked at again.
+func recheckStalled(res reconcile.Result) reconcile.Result {
+	if res.RequeueAfter == 0 || res.RequeueAfter > stalledRecheck {
+		res.RequeueAfter = stalledRecheck
+	}
+	return res
 }
 
 // decideAndApply gathers the facts, decides, and applies the decision to

@@ -183,6 +183,9 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if later > 0 && (res.RequeueAfter == 0 || later < res.RequeueAfter) {
 		res.RequeueAfter = later // the totals held back above
 	}
+	if stalled != nil {
+		res = recheckStalled(res)
+	}
 	return res, nil
 }
 
