@@ -184,7 +184,7 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		res.RequeueAfter = later // the totals held back above
 	}
 	if stalled != nil {
-		res = recheckStalled(res)
+		res = recheckStalled(res, orig.Status.Conditions, now)
 	}
 	return res, nil
 }
