@@ -97,6 +97,7 @@ func (r *ClaimReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 			buf.Eventf(&claim, nil, corev1.EventTypeWarning, st.reason, "Stall", "%s", st.msg)
 		}
 		err = nil
+		res = recheckStalled(res, orig.Status.Conditions, now)
 	case err != nil:
 		conds.reconciling(reasonRetrying, err.Error())
 	}
@@ -138,6 +139,32 @@ func (r *ClaimReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	}
 	buf.flush()
 	return res, err
+}
+
+// stalledRecheck is how often (wall clock) a stalled claim or debtor looks
+// again. A stall waits for an object to change (a NoticeChannel or policy
+// created, a notice retried) and the watches bring it back then; but the
+// event can come before the stall is in the cache (a GitOps apply creates
+// the channel a moment after the claim that needs it), and then nothing
+// would. Seen under load: a case stalled on a missing channel stayed
+// stalled after the channel appeared.
+// The first re-check comes after a second and the wait grows with how
+// long the stall lasts (operator time since the Stalled condition turned
+// True), to this at most.
+const stalledRecheck = 30 * time.Second
+
+// recheckStalled makes sure a stalled object is looked at again, sooner
+// the newer the stall (conds: the object's conditions before this
+// reconcile).
+func recheckStalled(res reconcile.Result, conds []metav1.Condition, now time.Time) reconcile.Result {
+	wait := time.Second
+	if s := meta.FindStatusCondition(conds, inkassov1.ConditionStalled); s != nil && s.Status == metav1.ConditionTrue {
+		wait = min(max(now.Sub(s.LastTransitionTime.Time), time.Second), stalledRecheck)
+	}
+	if res.RequeueAfter == 0 || res.RequeueAfter > wait {
+		res.RequeueAfter = wait
+	}
+	return res
 }
 
 // decideAndApply gathers the facts, decides, and applies the decision to

@@ -151,8 +151,15 @@ func debtorGuard(d *inkassov1.Debtor) error {
 }
 
 func debtorFacts(d *inkassov1.Debtor) *collection.Debtor {
-	return &collection.Debtor{Name: d.Name, Business: d.Spec.Type == inkassov1.DebtorBusiness, Country: string(d.Spec.Country),
+	out := &collection.Debtor{Name: d.Name, Business: d.Spec.Type == inkassov1.DebtorBusiness, Country: string(d.Spec.Country),
 		AutoCollection: d.AutoCollectionEnabled(), ReminderFeeAgreed: d.Spec.ReminderFeeAgreed != nil && *d.Spec.ReminderFeeAgreed}
+	if len(d.Status.ClosedInvoices) > 0 {
+		out.Closed = make(map[string]collection.ClosedInvoice, len(d.Status.ClosedInvoices))
+		for _, ci := range d.Status.ClosedInvoices {
+			out.Closed[ci.InvoiceNumber] = collection.ClosedInvoice{Phase: collection.Phase(ci.Phase), ClosedAt: ci.ClosedAt.Time}
+		}
+	}
+	return out
 }
 
 // claimFacts converts a Claim; a value that does not parse, or that the
@@ -453,7 +460,22 @@ func caseToAPI(c collection.Case, was []inkassov1.CollectionCase) inkassov1.Coll
 
 func noticeState(n *inkassov1.Notice) collection.NoticeState {
 	why, failed := noticeFailed(n)
-	st := collection.NoticeState{CaseID: n.Spec.CaseID, Channel: n.Spec.ChannelRef.Name, Debtor: n.Spec.DebtorRef != nil, Failed: failed, Why: why}
+	st := collection.NoticeState{CaseID: n.Spec.CaseID, Channel: n.Spec.ChannelRef.Name, Debtor: n.Spec.DebtorRef != nil, Failed: failed, Why: why,
+		Step: n.Spec.Step, Released: n.CreationTimestamp.Time}
+	if n.Spec.NotBefore != nil {
+		st.Released = n.Spec.NotBefore.Time
+	}
+	// The step's record as the notice carries it; a value that does not
+	// parse is left out (the rules then fall back to the release time and
+	// the policy's fee), never guessed.
+	if at, err := time.Parse(time.RFC3339, n.Annotations[stepAtAnnotation]); err == nil {
+		st.StepAt = at
+	}
+	if amount, currency, ok := strings.Cut(n.Annotations[stepFeeAnnotation], " "); ok {
+		if fee, err := money.Parse(amount, currency); err == nil {
+			st.Fee, st.HasFee = fee, true
+		}
+	}
 	if c := meta.FindStatusCondition(n.Status.Conditions, inkassov1.ConditionReady); c != nil && c.Status == metav1.ConditionFalse && c.Reason == inkassov1.NoticeReasonDeliveryUnknown {
 		st.Unknown, st.Why = true, c.Message
 	}

@@ -183,6 +183,9 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if later > 0 && (res.RequeueAfter == 0 || later < res.RequeueAfter) {
 		res.RequeueAfter = later // the totals held back above
 	}
+	if stalled != nil {
+		res = recheckStalled(res, orig.Status.Conditions, now)
+	}
 	return res, nil
 }
 
@@ -217,13 +220,15 @@ func (r *DebtorReconciler) patchFinalizer(ctx context.Context, d *inkassov1.Debt
 }
 
 // aggregate sums the debtor's open claims: how many, the most advanced
-// phase and the outstanding amount per currency.
+// phase and the outstanding amount per currency; and remembers the invoices
+// whose collection ended (rememberClosed).
 func aggregate(st *inkassov1.DebtorStatus, claims []inkassov1.Claim) {
 	st.OpenClaims, st.Phase, st.Outstanding = 0, "", nil
 	totals := map[string]money.Money{}
 	for i := range claims {
 		c := &claims[i]
 		if c.Status.Phase.Terminal() {
+			rememberClosed(st, c)
 			continue
 		}
 		st.OpenClaims++
@@ -291,4 +296,27 @@ func (r *DebtorReconciler) stalledDebtors(ctx context.Context, o client.Object) 
 		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
 	}
 	return reqs
+}
+
+// rememberClosed adds an ended claim that had started collection to the
+// debtor's closed invoices, keeping the newest ClosedInvoiceLimit. A claim
+// that ended before any step (paid before it was due) is not remembered:
+// nothing was collected, so nothing could be repeated.
+func rememberClosed(st *inkassov1.DebtorStatus, c *inkassov1.Claim) {
+	if len(c.Status.History) == 0 || c.Spec.InvoiceNumber == "" {
+		return
+	}
+	for _, ci := range st.ClosedInvoices {
+		if ci.InvoiceNumber == c.Spec.InvoiceNumber {
+			return
+		}
+	}
+	at := c.Status.History[len(c.Status.History)-1].Time
+	st.ClosedInvoices = append(st.ClosedInvoices, inkassov1.ClosedInvoice{InvoiceNumber: c.Spec.InvoiceNumber, Phase: c.Status.Phase, ClosedAt: at})
+	if n := len(st.ClosedInvoices); n > inkassov1.ClosedInvoiceLimit {
+		sort.SliceStable(st.ClosedInvoices, func(i, j int) bool {
+			return st.ClosedInvoices[i].ClosedAt.After(st.ClosedInvoices[j].ClosedAt.Time)
+		})
+		st.ClosedInvoices = st.ClosedInvoices[:inkassov1.ClosedInvoiceLimit]
+	}
 }

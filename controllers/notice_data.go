@@ -33,7 +33,7 @@ func noticeData(in noticeInput, feeCharged money.Money) (notice.Data, error) {
 	payBy := ""
 	step := collection.Step{Name: in.step.Name, Phase: collection.Phase(in.step.Phase), PaymentDeadlineDays: int(in.step.PaymentDeadlineDays)}
 	step.Fee, step.FixedFee = collection.FeeOf(in.step.Fee)
-	if d, ok := collection.PayBy(string(in.policy.Spec.Jurisdiction), step, in.now, in.release, in.tp.Location, cal); ok {
+	if d, ok := collection.PayBy(string(in.policy.Spec.Jurisdiction), step, in.now, in.release, in.tp.Location, cal, in.tp.SkewAllowance); ok {
 		payBy = d.String()
 	}
 

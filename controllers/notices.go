@@ -69,6 +69,15 @@ const (
 // fallbackForAnnotation on a fallback copy names the failed notice it copies.
 const fallbackForAnnotation = "collection.inkasso.dev/fallback-for"
 
+// The step's record a notice carries, so that a claim whose status is older
+// than its notices (an etcd or Velero restore) records the step as it was
+// taken instead of taking it again: when (RFC 3339) and the fee it charged
+// ("35.00 NOK": the cache drops spec.amounts, so the currency goes along).
+const (
+	stepAtAnnotation  = "collection.inkasso.dev/step-at"
+	stepFeeAnnotation = "collection.inkasso.dev/step-fee"
+)
+
 // buildNotice renders the notice; its name is deterministic per (case, step,
 // channel) so that creating it again can never send twice.
 func buildNotice(ctx context.Context, scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, error) {
@@ -162,8 +171,12 @@ func buildNotice(ctx context.Context, scheme *runtime.Scheme, in noticeInput) (*
 	if len(in.caseID) <= 63 {
 		n.Labels[caseLabel] = in.caseID
 	}
-	if len(in.annotations) > 0 {
-		n.Annotations = in.annotations
+	n.Annotations = map[string]string{stepAtAnnotation: in.now.UTC().Truncate(time.Second).Format(time.RFC3339)}
+	if in.fee.Currency != "" {
+		n.Annotations[stepFeeAnnotation] = in.fee.String() + " " + in.fee.Currency
+	}
+	for k, v := range in.annotations {
+		n.Annotations[k] = v
 	}
 	if err := controllerutil.SetOwnerReference(in.owner, n, scheme); err != nil {
 		return nil, fmt.Errorf("owner reference: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -89,6 +90,10 @@ func loadLocation(zone string) (*time.Location, error) {
 	return l, nil
 }
 
+// skewAllowance is Options.ClockSkewAllowance, set once by Setup: timing
+// is a plain conversion called from every controller.
+var skewAllowance atomic.Int64
+
 // timing converts a policy into the schedule engine's input.
 func timing(p *inkassov1.CollectionPolicy) (schedule.Policy, error) {
 	zone := p.Spec.TimeZone
@@ -112,6 +117,7 @@ func timing(p *inkassov1.CollectionPolicy) (schedule.Policy, error) {
 		StepTime:            stepTime,
 		MinDaysAfterDue:     int(p.Spec.Eligibility.MinDaysAfterDue),
 		MinDaysAfterInvoice: int(p.Spec.Eligibility.MinDaysAfterInvoice),
+		SkewAllowance:       time.Duration(skewAllowance.Load()),
 	}
 	if cn := p.Spec.CreditorNotices; cn.Notifies(inkassov1.CreditorOverdueWarning) {
 		out.CreditorWarning = true

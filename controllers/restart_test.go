@@ -79,7 +79,7 @@ func TestDeliveredOnceWhenTheManagerDiesMidSend(t *testing.T) {
 		Spec: inkassov1.NoticeChannelSpec{ControllerName: "test.inkasso.dev/restart", Redelivery: inkassov1.AtLeastOnce}}, testNotice(ns, "once", "gateway"))
 	select {
 	case <-inSend:
-	case <-time.After(15 * time.Second):
+	case <-time.After(budget(15 * time.Second)):
 		t.Fatal("the first manager never sent")
 	}
 	stopA()

@@ -61,6 +61,10 @@ type Options struct {
 	// scripted provider. Their Clock, MaxRetryDelay and MaxConcurrentSends,
 	// when left zero, take the values above.
 	Channels []*channelkit.Controller
+	// ClockSkewAllowance is how far a replica's clock may be off real time
+	// (--clock-skew-allowance): steps fire that much after their time and
+	// payment deadlines count from that much later (schedule.Policy).
+	ClockSkewAllowance time.Duration
 	// Archive, when its Store is set (the manager has an archive DSN),
 	// moves finished claims into the claim archive and restores archived
 	// claims applied again (archive_controller.go, restore.go).
@@ -93,6 +97,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
 	}
+	skewAllowance.Store(int64(max(o.ClockSkewAllowance, 0)))
 	if err := SetupIndexes(ctx, mgr); err != nil {
 		return err
 	}
@@ -113,6 +118,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		Recorder: events.For("inkasso-claim"), StepEvents: o.StepEvents, Archive: o.Archive.Store}
 	if err := claims.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the claim controller: %w", err)
+	}
+	if err := (&ClosingReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the closing controller: %w", err)
 	}
 	if a := o.Archive; a.Store != nil {
 		ar := &ArchiveReconciler{Clock: o.Clock, Store: a.Store, Policy: a.Policy, WakeInterval: a.WakeInterval, Wake: a.Wake,

@@ -94,6 +94,10 @@ const (
 	// ArchiveFinalizer keeps a finished claim until its record is committed
 	// to the archive.
 	ArchiveFinalizer = "collection.inkasso.dev/archive"
+	// ClosingFinalizer keeps an ended claim until its closing notice to the
+	// creditor (creditor notice Closed) was sent or failed: a GitOps prune
+	// right after the end must not take the creditor's final record with it.
+	ClosingFinalizer = "collection.inkasso.dev/closing-notice"
 	// ArchivedUIDAnnotation names the archive record a claim was brought
 	// back from for its Surveillance re-check: archiving it again updates
 	// that record.

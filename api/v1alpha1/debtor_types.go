@@ -199,11 +199,35 @@ type DebtorStatus struct {
 	// +listMapKey=id
 	// +optional
 	Cases []CollectionCase `json:"cases,omitempty"`
+	// closedInvoices remembers the invoices of this debtor whose collection
+	// ended (newest 200): a Claim for one of them created again (a GitOps
+	// manifest re-applied after the claim was pruned) is not collected a
+	// second time. The claim archive keeps the full record; this is the
+	// memory without one.
+	// +kubebuilder:validation:MaxItems=200
+	// +listType=map
+	// +listMapKey=invoiceNumber
+	// +optional
+	ClosedInvoices []ClosedInvoice `json:"closedInvoices,omitempty"`
 	// conditions: Ready (kstatus).
 	// +listType=map
 	// +listMapKey=type
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// ClosedInvoiceLimit is how many closed invoices a Debtor remembers.
+const ClosedInvoiceLimit = 200
+
+// ClosedInvoice is an invoice whose collection ended.
+type ClosedInvoice struct {
+	// invoiceNumber of the claim.
+	// +kubebuilder:validation:MaxLength=64
+	InvoiceNumber string `json:"invoiceNumber"`
+	// phase the claim ended in (Paid, Withdrawn, ...).
+	Phase ClaimPhase `json:"phase"`
+	// closedAt is when it ended (its last record), or when it was seen ended.
+	ClosedAt metav1.Time `json:"closedAt"`
 }
 
 // Debtor is a customer who owes the creditor (the namespace) money.

@@ -42,7 +42,7 @@ type config struct {
 	concurrency                                int
 	noticeTTL                                  time.Duration
 	sends                                      int
-	maxRetryDelay                              time.Duration
+	maxRetryDelay, clockSkew                   time.Duration
 	stepEvents                                 bool
 	attemptTimeout                             time.Duration
 	qps                                        float64
@@ -76,6 +76,7 @@ func main() {
 	flag.IntVar(&cfg.sends, "max-concurrent-sends", 4, "notices each channel controller delivers in parallel; a provider that answers slowly needs more")
 	flag.DurationVar(&cfg.maxRetryDelay, "max-retry-delay", channelkit.DefaultMaxRetryDelay, "longest backoff between retries of a failed reconcile or delivery (an apiserver or provider outage)")
 	flag.DurationVar(&cfg.attemptTimeout, "delivery-attempt-timeout", channelkit.DefaultAttemptTimeout, "how long a delivery attempt recorded by another process (or before a restart) may still be waiting for its answer; after that its outcome is unknown and the channel settles it (docs/channel-contract.md); keep it above the channels' request timeouts")
+	flag.DurationVar(&cfg.clockSkew, "clock-skew-allowance", 2*time.Minute, "how far a replica's clock may be off real time (NTP keeps it to milliseconds; this is the margin for a broken sync): steps fire this much after their time and payment deadlines count from this much later, so a fast clock never acts early and a slow one never shortens the debtor's time")
 	flag.BoolVar(&cfg.stepEvents, "step-events", false, "record a StepCompleted event on a claim for every step (each step is in status.history either way; a step that changes the phase is announced by the phase's event)")
 	flag.DurationVar(&cfg.noticeTTL, "sent-notice-ttl", contact.Week, "delete Sent notices this long after they were sent (claims keep the record in status.history); at least 168h, the week the contact cap counts; 0 keeps them")
 	flag.StringVar(&cfg.archiveDSNFile, "archive-dsn-file", "", "file holding the PostgreSQL DSN of the claim archive (a mounted Secret); $"+archiveDSNEnv+" is read when unset; neither: no archive")
@@ -172,6 +173,7 @@ func run(cfg config) error {
 		MaxConcurrentClaims:  cfg.concurrency,
 		MaxConcurrentDebtors: cfg.concurrency,
 		MaxRetryDelay:        cfg.maxRetryDelay,
+		ClockSkewAllowance:   cfg.clockSkew,
 		NoticeTTL:            cfg.noticeTTL,
 		StepEvents:           cfg.stepEvents,
 		AttemptTimeout:       cfg.attemptTimeout,

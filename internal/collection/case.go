@@ -378,10 +378,10 @@ func decideCase(f CaseFacts, cur string, c *Case, claims []*Claim, out *CasesDec
 			_, at, ok := nextCaseStep(cl, f.Debtor, q, now)
 			switch {
 			case !ok:
-			case !now.Before(at) || cl.State.AwaitingCase:
+			case !now.Add(-q.Timing.SkewAllowance).Before(at) || cl.State.AwaitingCase:
 				policy = q
 			default:
-				out.Wake = Earliest(out.Wake, at)
+				out.Wake = Earliest(out.Wake, at.Add(q.Timing.SkewAllowance))
 			}
 			if policy != nil {
 				break
@@ -422,10 +422,10 @@ func decideCase(f CaseFacts, cur string, c *Case, claims []*Claim, out *CasesDec
 				if c.NextStep != "" && MayJoin(policy, cl, c.NextStep, c.NextStepAt) {
 					awaiting = append(awaiting, cl)
 				}
-			case !now.Before(at) || cl.State.AwaitingCase:
+			case !now.Add(-policy.Timing.SkewAllowance).Before(at) || cl.State.AwaitingCase:
 				awaiting = append(awaiting, cl)
 			default:
-				joinAt = Earliest(joinAt, at)
+				joinAt = Earliest(joinAt, at.Add(policy.Timing.SkewAllowance))
 			}
 		}
 	}

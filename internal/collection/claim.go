@@ -310,6 +310,15 @@ func (x *decider) decide() {
 		x.stall("InvalidFacts", "the claim's debtor or policy is unknown")
 		return
 	}
+	// 8b. A claim that has taken no step, for an invoice whose collection
+	// already ended (its claim was deleted, the manifest applied again), is
+	// not collected a second time.
+	if ci, ok := x.f.Debtor.Closed[x.c.InvoiceNumber]; ok && len(st.History) == 0 {
+		x.stall(ReasonAlreadyClosed, "collection of invoice %s of debtor %s already ended (%s on %s): it is not collected again. "+
+			"Delete this claim; to collect the invoice anew, give it a new invoice number", x.c.InvoiceNumber, x.f.Debtor.Name,
+			ci.Phase, ci.ClosedAt.UTC().Format(time.DateOnly))
+		return
+	}
 	x.collect()
 }
 
@@ -719,7 +728,12 @@ func (x *decider) doStep(pl schedule.Plan) bool {
 		x.event(false, "Forwarded", "Forward", "%s", msg)
 		return true
 	}
-	fee, err := Allowance(p, debtor, x.c, step, x.bal.Principal, x.now)
+	names := noticeNames(st.CaseID, step)
+	// A step whose notices exist was taken already: the claim's record is
+	// older than its notices (a restore, or a status write lost after the
+	// notices were made). Adopt it as it was taken, at its time and fee.
+	at, recorded, adopted := x.adopt(step, names)
+	fee, err := Allowance(p, debtor, x.c, step, x.bal.Principal, at)
 	if err != nil {
 		x.stall(ReasonFeeUnavailable, "step %q of policy %q: %v", step.Name, p.Name, err)
 		return false
@@ -728,11 +742,20 @@ func (x *decider) doStep(pl schedule.Plan) bool {
 	if !branchCharges(step, phase) {
 		fee.Amount = money.Zero(x.c.Currency)
 	}
-	names := noticeNames(st.CaseID, step)
-	x.record(Entry{Step: step.Name, Phase: phase, Time: x.at(), DueAt: pl.NextAt.UTC(), Notices: names,
+	if recorded != nil {
+		fee.Amount = *recorded // what the debtor was told
+	}
+	x.record(Entry{Step: step.Name, Phase: phase, Time: at.Truncate(time.Second), DueAt: pl.NextAt.UTC(), Notices: names,
 		Fee: fee.Amount, HasFee: true, FeeKind: fee.Kind, Message: msg})
 	if len(names) > 0 {
-		x.d.Notices = append(x.d.Notices, NoticeIntent{CaseID: st.CaseID, Step: step, Names: names, Fee: fee.Amount, At: x.now})
+		// Adopted or not: a channel's notice that is missing is made now,
+		// with the step's time; existing ones are found, never sent again.
+		x.d.Notices = append(x.d.Notices, NoticeIntent{CaseID: st.CaseID, Step: step, Names: names, Fee: fee.Amount, At: at})
+	}
+	if adopted != "" {
+		x.event(true, ReasonStepAdopted, "Adopt", "step %s was already taken on %s (notice %s exists; the claim's record was older, as after a restore): "+
+			"recorded from the notice, nothing is sent or charged again", step.Name, at.UTC().Format(time.RFC3339), adopted)
+		return true
 	}
 	x.d.Observe = &Observation{Policy: p.Name, Step: step.Name, Due: pl.NextAt}
 	note := fmt.Sprintf("step %s done", step.Name)
@@ -747,6 +770,45 @@ func (x *decider) doStep(pl schedule.Plan) bool {
 	}
 	x.event(false, "StepCompleted", "Step", "%s", note)
 	return true
+}
+
+// ReasonStepAdopted is the event when a step is recorded from its existing
+// notices instead of being taken again.
+const ReasonStepAdopted = "StepAdopted"
+
+// adopt looks for notices of step that already exist. With one, the step was
+// taken before: at is when (the step time the notice carries, else its
+// release, never after now), fee the fee it carries (nil: not carried), and
+// adopted the notice's name. Without one, at is now and adopted empty.
+func (x *decider) adopt(step Step, names []string) (at time.Time, fee *money.Money, adopted string) {
+	at = x.now
+	if x.f.Notice == nil {
+		return at, nil, ""
+	}
+	for _, name := range names {
+		n, ok := x.f.Notice(name)
+		if !ok || n.Step != step.Name { // a lookup that does not say the step proves nothing
+			continue
+		}
+		when := n.StepAt
+		if when.IsZero() {
+			when = n.Released
+		}
+		if when.IsZero() || when.After(x.now) {
+			when = x.now
+		}
+		if adopted == "" || when.Before(at) {
+			at = when
+		}
+		if n.HasFee && n.Fee.Currency == x.c.Currency && fee == nil {
+			f := n.Fee
+			fee = &f
+		}
+		if adopted == "" {
+			adopted = name
+		}
+	}
+	return at, fee, adopted
 }
 
 // record appends a history record and moves the claim to its phase, with

@@ -243,7 +243,20 @@ type Debtor struct {
 	AutoCollection bool
 	// ReminderFeeAgreed: the customer's terms allow reminder fees (Sweden).
 	ReminderFeeAgreed bool
+	// Closed are the debtor's invoices whose collection ended, by invoice
+	// number (the Debtor's bounded memory, status.closedInvoices).
+	Closed map[string]ClosedInvoice
 }
+
+// ClosedInvoice is an invoice whose collection ended.
+type ClosedInvoice struct {
+	Phase    Phase
+	ClosedAt time.Time
+}
+
+// ReasonAlreadyClosed stalls a new claim for an invoice whose collection
+// already ended.
+const ReasonAlreadyClosed = "AlreadyClosed"
 
 // Payment is money received for a claim.
 type Payment struct {
@@ -428,6 +441,16 @@ type NoticeState struct {
 	// by a fallback copy, which could be a second letter.
 	Unknown bool
 	Why     string
+	// Step is the policy step the notice is for; StepAt and Fee are the
+	// step's record as the notice carries it (annotations written when the
+	// step was taken; StepAt zero: a notice made before they were kept).
+	// Released is when the notice could first go out (notBefore, else its
+	// creation): the stand-in for StepAt on older notices.
+	Step     string
+	StepAt   time.Time
+	Fee      money.Money
+	HasFee   bool
+	Released time.Time
 }
 
 // Problem is a reason no retry fixes until an object changes (Stalled).

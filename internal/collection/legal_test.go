@@ -141,15 +141,15 @@ func TestPayByFromTheRelease(t *testing.T) {
 		{"SE inkassokrav asking 5 days gives 8", "SE", Step{Name: "krav", Phase: PhaseCollection, PaymentDeadlineDays: 5, Fee: fees.LightSalary},
 			local(stockholm, 2026, 1, 19, 9, 0), se, stockholm, "2026-01-27"},
 	} {
-		got, ok := PayBy(tc.j, tc.step, stepAt, tc.release, tc.loc, tc.cal)
+		got, ok := PayBy(tc.j, tc.step, stepAt, tc.release, tc.loc, tc.cal, 0)
 		if tc.release.After(stepAt.AddDate(0, 1, 0)) {
-			got, ok = PayBy(tc.j, tc.step, tc.release, time.Time{}, tc.loc, tc.cal)
+			got, ok = PayBy(tc.j, tc.step, tc.release, time.Time{}, tc.loc, tc.cal, 0)
 		}
 		if !ok || got.String() != tc.want {
 			t.Errorf("%s: pay by %s (%v), want %s", tc.name, got, ok, tc.want)
 		}
 	}
-	if _, ok := PayBy("NO", Step{Name: "sms", Phase: PhaseCollection}, stepAt, time.Time{}, oslo, no); ok {
+	if _, ok := PayBy("NO", Step{Name: "sms", Phase: PhaseCollection}, stepAt, time.Time{}, oslo, no, 0); ok {
 		t.Error("a step without a deadline got one")
 	}
 }
@@ -175,5 +175,73 @@ func TestBalanceInterestIndependentOfFees(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantMoney(t, "interest", b.Interest, "14.90")
+	}
+}
+
+// TestPayByUnderClockSkew: the deadline a notice states counts from the
+// latest real moment the clock's reading can stand for. At 09:00 a skew of
+// minutes changes nothing; at midnight a clock 2 minutes slow (reading
+// 23:59, real 00:01) must not date the count a day early and take a day
+// from the debtor; a fast clock only ever gives a day more.
+func TestPayByUnderClockSkew(t *testing.T) {
+	no, err := calendar.For("NO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := Step{Name: "collection-notice", Phase: PhaseCollection, PaymentDeadlineDays: 14, Fee: fees.Reminder}
+	const allowance = 2 * time.Minute
+	for _, tc := range []struct {
+		name string
+		real time.Time
+	}{
+		{"a Monday morning", local(oslo, 2026, 1, 19, 9, 0)},
+		{"a minute after midnight", local(oslo, 2026, 1, 20, 0, 1)},
+		{"a minute before midnight", local(oslo, 2026, 1, 19, 23, 59)},
+		{"a Friday night into the weekend", local(oslo, 2026, 1, 23, 23, 59)},
+	} {
+		// What the debtor is owed: 14 days from the real day, to a bank day.
+		owed, _ := PayBy("NO", step, tc.real, time.Time{}, oslo, no, 0)
+		for _, skew := range []time.Duration{-allowance, -time.Minute, 0, time.Minute, allowance} {
+			got, ok := PayBy("NO", step, tc.real.Add(skew), time.Time{}, oslo, no, allowance)
+			if !ok || got.Before(owed) {
+				t.Errorf("%s, clock %v off: pay by %s, the debtor is owed %s", tc.name, skew, got, owed)
+			}
+			if got.After(owed.AddDays(3)) { // a day more, then past a weekend at most
+				t.Errorf("%s, clock %v off: pay by %s, far past %s", tc.name, skew, got, owed)
+			}
+		}
+		if tc.real.Hour() == 9 {
+			for _, skew := range []time.Duration{-allowance, allowance} {
+				if got, _ := PayBy("NO", step, tc.real.Add(skew), time.Time{}, oslo, no, allowance); got != owed {
+					t.Errorf("%s, clock %v off: pay by %s, want exactly %s", tc.name, skew, got, owed)
+				}
+			}
+		}
+	}
+	// Without the allowance the slow clock at midnight does take the day:
+	// the case the allowance exists for.
+	real := local(oslo, 2026, 1, 20, 0, 1)
+	owed, _ := PayBy("NO", step, real, time.Time{}, oslo, no, 0)
+	if got, _ := PayBy("NO", step, real.Add(-allowance), time.Time{}, oslo, no, 0); !got.Before(owed) {
+		t.Errorf("the unguarded slow clock gave %s, expected a day less than %s", got, owed)
+	}
+}
+
+// TestDecideClaimUnderClockSkew: with the allowance a claim's due step is
+// not taken a minute after its time (a fast clock's reading), the claim
+// wakes when the allowance has passed and takes it then.
+func TestDecideClaimUnderClockSkew(t *testing.T) {
+	p := alone(kraviaPolicy())
+	p.Timing.SkewAllowance = 2 * time.Minute
+	dec := DecideClaim(facts(p, consumer("ola", "NO"), kReminded(p), kNoticeAt.Add(time.Minute)))
+	if dec.Record != nil {
+		t.Fatalf("step taken a minute after its time: %+v", *dec.Record)
+	}
+	if !dec.Wake.Equal(kNoticeAt.Add(2 * time.Minute)) {
+		t.Errorf("wake %s, want %s", dec.Wake, kNoticeAt.Add(2*time.Minute))
+	}
+	dec = DecideClaim(facts(p, consumer("ola", "NO"), kReminded(p), kNoticeAt.Add(2*time.Minute)))
+	if dec.Record == nil || dec.Record.Step != "collection-notice" || !dec.Record.DueAt.Equal(kNoticeAt) {
+		t.Fatalf("record %+v, want collection-notice due at %s", dec.Record, kNoticeAt)
 	}
 }

@@ -15,7 +15,12 @@ import (
 // (inkassoloven §§ 9-10: 14 days for a notice after the reminders and for
 // a demand; inkassolagen 5 §: 8 days for an inkassokrav), and moves to the
 // next bank day when it lands on a weekend or public holiday.
-func PayBy(jurisdiction string, s Step, stepAt, release time.Time, loc *time.Location, cal *calendar.Calendar) (civil.Date, bool) {
+//
+// skew is how far the clock that read stepAt and release may be off real
+// time (schedule.Policy.SkewAllowance): the count starts from the latest real
+// moment they can stand for, so a clock running behind near midnight never
+// dates the notice a day early and takes a day from the debtor.
+func PayBy(jurisdiction string, s Step, stepAt, release time.Time, loc *time.Location, cal *calendar.Calendar, skew time.Duration) (civil.Date, bool) {
 	days := s.PaymentDeadlineDays
 	if days <= 0 {
 		return civil.Date{}, false
@@ -24,6 +29,7 @@ func PayBy(jurisdiction string, s Step, stepAt, release time.Time, loc *time.Loc
 	if release.After(from) {
 		from = release
 	}
+	from = from.Add(max(skew, 0))
 	if !s.Reminder() {
 		m := MinimumsOn(jurisdiction, from)
 		days = max(days, m.NoticeDeadlineDays)

@@ -43,6 +43,13 @@ type Policy struct {
 	CreditorWarning     bool
 	WarnAfterDueDays    int
 	TransferWarningDays int
+	// SkewAllowance is how far a replica's clock may run ahead of or behind
+	// real time. Nothing fires until the reading is past its time by that
+	// much, so a clock up to SkewAllowance fast never acts early: a step
+	// due at 09:00 fires at 09:00 real time at the earliest (and up to
+	// twice the allowance late on a slow clock). Deadlines a notice states
+	// count from the latest real moment it can be (collection.PayBy).
+	SkewAllowance time.Duration
 }
 
 // Done is a completed step.
@@ -97,26 +104,28 @@ func Compute(p Policy, c Claim, now time.Time) Plan {
 		OverdueAt: c.DueDate.AddDays(1).Midnight(p.Location),
 		Next:      -1,
 	}
-	plan.Overdue = !now.Before(plan.OverdueAt)
+	// gate is the earliest real time the reading now can stand for.
+	gate := now.Add(-p.SkewAllowance)
+	plan.Overdue = !gate.Before(plan.OverdueAt)
 
 	next, prev := nextIndex(p, c)
 	if next < len(p.Steps) {
 		plan.Next = next
 		// No step fires before the claim is overdue, whatever its offset.
 		plan.NextAt = latest(p.stepAt(next, c, prev), plan.OverdueAt)
-		plan.Due = plan.Overdue && !now.Before(plan.NextAt)
+		plan.Due = plan.Overdue && !gate.Before(plan.NextAt)
 	}
 	switch {
 	case !plan.Overdue:
-		plan.WakeAt = plan.OverdueAt
+		plan.WakeAt = plan.OverdueAt.Add(p.SkewAllowance)
 	case plan.Next >= 0:
-		plan.WakeAt = plan.NextAt
+		plan.WakeAt = plan.NextAt.Add(p.SkewAllowance)
 	}
 	if p.CreditorWarning && c.WarnedAt.IsZero() && !transferred(p, c) {
 		plan.WarnAt = p.warnAt(c)
-		plan.WarnDue = !now.Before(plan.WarnAt)
-		if !plan.WarnDue && (plan.WakeAt.IsZero() || plan.WarnAt.Before(plan.WakeAt)) {
-			plan.WakeAt = plan.WarnAt
+		plan.WarnDue = !gate.Before(plan.WarnAt)
+		if wake := plan.WarnAt.Add(p.SkewAllowance); !plan.WarnDue && (plan.WakeAt.IsZero() || wake.Before(plan.WakeAt)) {
+			plan.WakeAt = wake
 		}
 	}
 	return plan

@@ -42,7 +42,7 @@ func TestAtMostOnceWithAProviderThatDoesNotDeduplicate(t *testing.T) {
 	p.misbehave(0.1, 0.15)
 	// An attempt left by a killed manager is settled after 3 s (above the
 	// channels' 1 s request timeout), not the default 2 minutes.
-	m := newManager(t, c, "manager", newTimeline(size(100000, 50000)), "--delivery-attempt-timeout", "3s")
+	m := newManager(t, c, "manager", newTimeline(t, size(100000, 50000)), "--delivery-attempt-timeout", "3s")
 	m.start()
 	c.waitSteps(t, w.ns, w.claims, 60*time.Second)
 	// A cut between the manager and the apiserver: answers that came while

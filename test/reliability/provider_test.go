@@ -1,6 +1,7 @@
 package reliability
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"math/rand/v2"
@@ -19,14 +20,19 @@ type provider struct {
 
 	mu         sync.Mutex
 	deliveries map[string]int // idempotency key -> deliveries made (must end at 1)
-	acks       int            // requests answered 2xx, repeats of a delivered key included
-	requests   int
-	failRate   float64 // share of requests answered 503
-	hangRate   float64 // share of requests that never answer in time
-	rng        *rand.Rand
-	ln         net.Listener
-	srv        *http.Server
-	hang       chan struct{} // closed when hanging requests may return
+	// keysOf is, per notice (namespace/name from the payload), the keys it
+	// was delivered under: a debtor got one letter per key. More than one
+	// key for a notice is a letter sent twice (a restore gave the notice a
+	// new UID, and the key was the UID).
+	keysOf   map[string]map[string]bool
+	acks     int // requests answered 2xx, repeats of a delivered key included
+	requests int
+	failRate float64 // share of requests answered 503
+	hangRate float64 // share of requests that never answer in time
+	rng      *rand.Rand
+	ln       net.Listener
+	srv      *http.Server
+	hang     chan struct{} // closed when hanging requests may return
 	// strict: no de-duplication (every accepted request is a delivery, a
 	// repeat of a key included), and a hanging request is accepted first
 	// and answered too late; GET /check tells whether a key was delivered.
@@ -40,7 +46,7 @@ func newProvider(t *testing.T) *provider {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &provider{addr: ln.Addr().String(), deliveries: map[string]int{}, rng: rand.New(rand.NewPCG(3, 5)), hang: make(chan struct{})}
+	p := &provider{addr: ln.Addr().String(), deliveries: map[string]int{}, keysOf: map[string]map[string]bool{}, rng: rand.New(rand.NewPCG(3, 5)), hang: make(chan struct{})}
 	p.serve(ln)
 	t.Cleanup(func() {
 		p.down()
@@ -62,6 +68,8 @@ func (p *provider) serve(ln net.Listener) {
 }
 
 func (p *provider) handle(w http.ResponseWriter, r *http.Request) {
+	var body struct{ Namespace, Notice string }
+	_ = json.NewDecoder(r.Body).Decode(&body)
 	_, _ = io.Copy(io.Discard, r.Body)
 	key := r.Header.Get("Idempotency-Key")
 	p.mu.Lock()
@@ -105,6 +113,11 @@ func (p *provider) handle(w http.ResponseWriter, r *http.Request) {
 	p.acks++
 	if p.deliveries[key] == 0 || p.strict {
 		p.deliveries[key]++ // unless strict, a repeat of a delivered key is acknowledged, not delivered again
+		id := body.Namespace + "/" + body.Notice
+		if p.keysOf[id] == nil {
+			p.keysOf[id] = map[string]bool{}
+		}
+		p.keysOf[id][key] = true
 	}
 	p.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
@@ -161,4 +174,16 @@ func (p *provider) counts() (map[string]int, int) {
 		out[k] = v
 	}
 	return out, p.requests
+}
+
+// letters returns, per notice (namespace/name), how many times the provider
+// delivered it: under how many distinct keys.
+func (p *provider) letters() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]int, len(p.keysOf))
+	for id, keys := range p.keysOf {
+		out[id] = len(keys)
+	}
+	return out
 }

@@ -23,7 +23,7 @@ func TestTwoShards(t *testing.T) {
 	b := workload{ns: "shard-b", claims: size(30, 150), debtors: size(15, 60)}
 	c.populate(t, a, pa.url(), clockStart)
 	c.populate(t, b, pb.url(), clockStart)
-	tl := newTimeline(200000)
+	tl := newTimeline(t, 200000)
 	shard := func(name, ns string) *manager {
 		return newManager(t, c, name, tl, "--namespaces", ns, "--leader-elect", "--leader-election-namespace", "default",
 			"--leader-elect-lease-duration", "4s", "--leader-elect-renew-deadline", "3s", "--leader-elect-retry-period", "500ms")
