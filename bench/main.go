@@ -67,6 +67,7 @@ type config struct {
 	noReplay                     bool
 	loads                        []float64
 	loadClaims                   int
+	stall                        time.Duration
 }
 
 func main() {
@@ -91,6 +92,7 @@ func main() {
 	flag.BoolVar(&c.noReplay, "no-replay", false, "skip the fair baseline (and the load runs, which need its ceiling)")
 	loads := flag.String("load", "", "fractions of the replay ceiling (e.g. 0.25,0.5,0.8): for each, a fresh control plane where the claims' first step falls due spread over a 12 h stepWindow at that rate; reports step lateness below saturation")
 	flag.IntVar(&c.loadClaims, "load-claims", 0, "claims of each load run (default: -claims)")
+	flag.DurationVar(&c.stall, "stall", 3*time.Minute, "give up when no further claim has finished the policy for this long (a notice that missed its delivery deadline on a slow machine stalls its claim); lists the unfinished claims")
 	flag.Parse()
 	var err error
 	if c.replayWorkers, err = intList(*workers); err != nil {
@@ -298,6 +300,9 @@ type Result struct {
 	// Cached is what the manager's cache holds at the end, as the cache
 	// holds it (after its transforms), serialized as JSON.
 	Cached *cachedSize `json:"cached,omitempty"`
+	// Restart is a fresh cache filled after the run, every object present:
+	// what a restarted manager lists before its first reconcile.
+	Restart *restartResult `json:"restart,omitempty"`
 	// WriteBytes is the mean body size of each kind of the manager's 2xx writes.
 	WriteBytes map[string]int `json:"managerWriteBytes,omitempty"`
 	// The fair figures (docs/performance.md).
@@ -439,6 +444,7 @@ func run(c config) error {
 	var last int
 	seen := map[string]int{} // claim -> history entries counted
 	var lates []float64
+	lastDone, doneSince := -1, time.Now()
 	for {
 		time.Sleep(time.Second)
 		var list inkassov1.ClaimList
@@ -478,9 +484,12 @@ func run(c config) error {
 		if done == len(list.Items) && len(list.Items) == c.claims {
 			break
 		}
-		if ctx.Err() != nil {
+		if done != lastDone {
+			lastDone, doneSince = done, time.Now()
+		}
+		if ctx.Err() != nil || time.Since(doneSince) > c.stall {
 			printUnfinished(list.Items)
-			return fmt.Errorf("timed out with %d of %d claims done", done, len(list.Items))
+			return fmt.Errorf("gave up with %d of %d claims done (timeout %v, or none finished for %v)", done, len(list.Items), c.timeout, c.stall)
 		}
 	}
 	runSeconds := time.Since(wallStart).Seconds()
@@ -501,9 +510,13 @@ func run(c config) error {
 		return err
 	}
 	stopMgr()
+	restart, err := restartCache(ctx, cfg, c.claims)
+	if err != nil {
+		return err
+	}
 
 	res := Result{Claims: c.claims, Debtors: c.debtors, RunSeconds: runSeconds, ManagerWrites: mw, Samples: samples,
-		CacheSyncSeconds: cacheSync, Cached: cached, WriteBytes: writes.meanBytes(),
+		CacheSyncSeconds: cacheSync, Cached: cached, WriteBytes: writes.meanBytes(), Restart: restart,
 		Machine: machine(), Config: map[string]any{"concurrency": c.concurrency, "scale": c.scale, "qps": c.qps, "policy": "kravia-11", "controlPlaneGOGC": c.gogc, "controlPlaneGOMEMLIMIT": c.memLimit},
 		FinalPhases: map[string]int{}}
 	var list inkassov1.ClaimList

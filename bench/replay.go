@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,10 +19,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/controllers"
 )
 
 // The fair baseline: a raw client replays the manager's own request mix
@@ -359,6 +362,44 @@ func cachedSizes(ctx context.Context, c cache.Cache) (*cachedSize, error) {
 		out.Objects[kind] = len(items.Items)
 		out.Total += out.Bytes[kind]
 	}
+	return out, nil
+}
+
+type restartResult struct {
+	SyncSeconds  float64 `json:"syncSeconds"`
+	HeapPerClaim float64 `json:"heapBytesPerClaim"`
+}
+
+// restartCache fills a new cache, as the manager configures it (its
+// transforms; not its indexes), with everything the run left, and measures
+// how long the list takes and the heap it holds per claim.
+func restartCache(ctx context.Context, cfg *rest.Config, claims int) (*restartResult, error) {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	opts := controllers.CacheOptions(nil)
+	opts.Scheme = benchScheme
+	c, err := cache.New(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range []client.Object{&inkassov1.Claim{}, &inkassov1.Debtor{}, &inkassov1.Notice{}, &inkassov1.CollectionPolicy{}, &inkassov1.NoticeChannel{}} {
+		if _, err := c.GetInformer(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	t0 := time.Now()
+	go func() { _ = c.Start(cctx) }()
+	if !c.WaitForCacheSync(ctx) {
+		return nil, fmt.Errorf("the restart cache did not sync")
+	}
+	out := &restartResult{SyncSeconds: time.Since(t0).Seconds()}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	out.HeapPerClaim = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(claims)
+	runtime.KeepAlive(c)
 	return out, nil
 }
 

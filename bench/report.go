@@ -97,7 +97,10 @@ func report(c config, r Result) error {
 		row("cached JSON per claim", fmt.Sprintf("%.0f B (claims %.0f, notices %.0f, debtors %.0f)", float64(cs.Total)/float64(r.Claims),
 			float64(cs.Bytes["claims"])/float64(r.Claims), float64(cs.Bytes["notices"])/float64(r.Claims), float64(cs.Bytes["debtors"])/float64(r.Claims)), "")
 	}
-	row("startup list (caches synced)", fmt.Sprintf("%.2f s", r.CacheSyncSeconds), "")
+	row("startup list (caches synced)", fmt.Sprintf("%.2f s at the start (claims and debtors only)", r.CacheSyncSeconds), "")
+	if rs := r.Restart; rs != nil {
+		row("restart list, every object present", fmt.Sprintf("%.2f s; the new cache's heap %.0f B per claim", rs.SyncSeconds, rs.HeapPerClaim), "")
+	}
 	row("step lateness p50/p99/max", fmt.Sprintf("%.1f / %.1f / %.1f s", r.Lateness["p50"], r.Lateness["p99"], r.Lateness["max"]), "")
 	for _, l := range r.Loads {
 		row(fmt.Sprintf("load %.2f: lateness p50/p99/max", l.Fraction), fmt.Sprintf("%.2f / %.2f / %.2f s (%d first steps at %.1f/s, %.1f writes/s = %.2f of the ceiling, x%.0f)",
