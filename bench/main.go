@@ -295,7 +295,8 @@ type Result struct {
 	Samples        []sample           `json:"samples"`
 
 	// The startup list: seconds from the manager's start to its caches'
-	// sync, every object present.
+	// sync, with the claims and debtors the run starts from (Restart has
+	// the list with everything the run made).
 	CacheSyncSeconds float64 `json:"cacheSyncSeconds"`
 	// Cached is what the manager's cache holds at the end, as the cache
 	// holds it (after its transforms), serialized as JSON.
