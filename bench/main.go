@@ -289,10 +289,12 @@ type Result struct {
 	RawPerSecond   float64            `json:"rawWritesPerSecond"`
 	Ratio          float64            `json:"ratio"`
 	Lateness       map[string]float64 `json:"latenessSeconds"`
-	HeapPerClaim   float64            `json:"heapBytesPerClaim"`
-	RSSPerClaim    float64            `json:"rssBytesPerClaim"`
-	ClaimJSONBytes float64            `json:"claimJSONBytes"`
-	Samples        []sample           `json:"samples"`
+	// LatenessByStep splits it by step name (n, p50, p99, max).
+	LatenessByStep map[string]map[string]float64 `json:"latenessByStep,omitempty"`
+	HeapPerClaim   float64                       `json:"heapBytesPerClaim"`
+	RSSPerClaim    float64                       `json:"rssBytesPerClaim"`
+	ClaimJSONBytes float64                       `json:"claimJSONBytes"`
+	Samples        []sample                      `json:"samples"`
 
 	// The startup list: seconds from the manager's start to its caches'
 	// sync, with the claims and debtors the run starts from (Restart has
@@ -445,6 +447,7 @@ func run(c config) error {
 	var last int
 	seen := map[string]int{} // claim -> history entries counted
 	var lates []float64
+	byStep := map[string][]float64{} // lateness by step name: which steps a tail is made of
 	lastDone, doneSince := -1, time.Now()
 	for {
 		time.Sleep(time.Second)
@@ -464,6 +467,7 @@ func run(c config) error {
 					late := e.Time.Sub(e.DueAt.Time).Seconds() / c.scale
 					interval = append(interval, late)
 					lates = append(lates, late)
+					byStep[e.Step] = append(byStep[e.Step], late)
 				}
 			}
 			seen[cl.Name] = len(h)
@@ -569,6 +573,12 @@ func run(c config) error {
 	sort.Float64s(lates)
 	if n := len(lates); n > 0 {
 		res.Lateness = map[string]float64{"p50": lates[n/2], "p99": lates[n*99/100], "max": lates[n-1]}
+	}
+	res.LatenessByStep = map[string]map[string]float64{}
+	for step, l := range byStep {
+		sort.Float64s(l)
+		n := len(l)
+		res.LatenessByStep[step] = map[string]float64{"n": float64(n), "p50": l[n/2], "p99": l[n*99/100], "max": l[n-1]}
 	}
 
 	// The baseline: the same kind of writes by a raw client, same concurrency.

@@ -131,6 +131,18 @@ func report(c config, r Result) error {
 			fmt.Fprintf(&sb, "  not replayed: %v\n", rp.NotReplayed)
 		}
 	}
+	if len(r.LatenessByStep) > 0 {
+		var steps []string
+		for k := range r.LatenessByStep {
+			steps = append(steps, k)
+		}
+		sort.Strings(steps)
+		sb.WriteString("\nstep lateness by step (n, p50 / p99 / max s):\n")
+		for _, k := range steps {
+			l := r.LatenessByStep[k]
+			fmt.Fprintf(&sb, "  %-24s %6.0f  %.1f / %.1f / %.1f\n", k, l["n"], l["p50"], l["p99"], l["max"])
+		}
+	}
 	fmt.Fprintf(&sb, "\nfinal phases: %v\nmachine: %v\n", r.FinalPhases, r.Machine)
 	if err := os.WriteFile(base+".txt", []byte(sb.String()), 0o644); err != nil {
 		return err
