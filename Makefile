@@ -49,6 +49,13 @@ test-reliability: manifests generate control-plane-tools ## Long reliability run
 	INKASSO_RELIABILITY=long go test -count=3 -timeout 120m -v ./test/reliability/
 
 BENCH_FLAGS ?=
+# BENCH_PRESET=100k: 100,000 claims on one manager (issue 23). Hours, not
+# minutes, and a machine to itself: docs/performance.md says what it runs.
+BENCH_PRESET ?=
+BENCH_100K_FLAGS = -claims 100000 -debtors 40000 -replay-writes 20000 -load 0.25,0.5,0.8 -control-plane-memlimit 10GiB -timeout 16h
+ifeq ($(BENCH_PRESET),100k)
+override BENCH_FLAGS := $(BENCH_100K_FLAGS) $(BENCH_FLAGS)
+endif
 .PHONY: bench
 bench: manifests control-plane-tools ## Benchmark at scale (default 5,000 claims over 2,000 debtors); results in bench/results.
 	cd bench && go run . $(BENCH_FLAGS)

@@ -62,6 +62,12 @@ type config struct {
 	profile, gogc, memLimit      string
 	out                          string
 	timeout                      time.Duration
+	replayWrites                 int
+	replayWorkers                []int
+	noReplay                     bool
+	loads                        []float64
+	loadClaims                   int
+	stall                        time.Duration
 }
 
 func main() {
@@ -81,7 +87,25 @@ func main() {
 	flag.StringVar(&c.gogc, "control-plane-gogc", "off", "GOGC of kube-apiserver and etcd (Go's default is 100, at which the apiserver spends a quarter of its CPU in GC here); empty leaves it")
 	flag.StringVar(&c.memLimit, "control-plane-memlimit", "6GiB", "GOMEMLIMIT of kube-apiserver and etcd: with GOGC=off they collect garbage only near this heap size")
 	flag.DurationVar(&c.timeout, "timeout", 30*time.Minute, "give up after this long (a safety net: the run time is a result, reported, not a limit)")
+	flag.IntVar(&c.replayWrites, "replay-writes", 3000, "writes of the fair baseline at each concurrency (it replays the manager's 2xx request mix on a fresh control plane)")
+	workers := flag.String("replay-workers", "4,8,16,32,64", "concurrency ramp of the fair baseline: it stops when a step gains less than 5 %")
+	flag.BoolVar(&c.noReplay, "no-replay", false, "skip the fair baseline (and the load runs, which need its ceiling)")
+	loads := flag.String("load", "", "fractions of the replay ceiling (e.g. 0.25,0.5,0.8): for each, a fresh control plane where the claims' first step falls due spread over a 12 h stepWindow at that rate; reports step lateness below saturation")
+	flag.IntVar(&c.loadClaims, "load-claims", 0, "claims of each load run (default: -claims)")
+	flag.DurationVar(&c.stall, "stall", 3*time.Minute, "give up when no further claim has finished the policy for this long (a notice that missed its delivery deadline on a slow machine stalls its claim); lists the unfinished claims")
 	flag.Parse()
+	var err error
+	if c.replayWorkers, err = intList(*workers); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: -replay-workers:", err)
+		os.Exit(2)
+	}
+	if c.loads, err = floatList(*loads); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: -load:", err)
+		os.Exit(2)
+	}
+	if c.loadClaims == 0 {
+		c.loadClaims = c.claims
+	}
 	logf.SetLogger(logr.Discard()) // the manager's log is not what is measured
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -93,8 +117,9 @@ func main() {
 type counter struct {
 	mu     sync.Mutex
 	n      map[string]int
-	fields bool // split PATCHes by the status fields they change, events by reason
-	dumped int  // request bodies printed for BENCH_DUMP
+	bytes  map[string]int64 // request body bytes by kind (2xx only), for the replay's body sizes
+	fields bool             // split PATCHes by the status fields they change, events by reason
+	dumped int              // request bodies printed for BENCH_DUMP
 }
 
 var eventCodec = func() k8sruntime.Decoder {
@@ -180,10 +205,29 @@ func (c *counter) wrap(rt http.RoundTripper) http.RoundTripper {
 			}
 			c.mu.Lock()
 			c.n[key]++
+			if err == nil && resp.StatusCode < 300 && r.ContentLength > 0 {
+				if c.bytes == nil {
+					c.bytes = map[string]int64{}
+				}
+				c.bytes[key] += r.ContentLength
+			}
 			c.mu.Unlock()
 		}
 		return resp, err
 	})
+}
+
+// meanBytes is the mean body size of each request kind's 2xx requests.
+func (c *counter) meanBytes() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int{}
+	for k, b := range c.bytes {
+		if n := c.n[k]; n > 0 {
+			out[k] = int(b / int64(n))
+		}
+	}
+	return out
 }
 
 func (c *counter) snapshot() map[string]int {
@@ -245,10 +289,50 @@ type Result struct {
 	RawPerSecond   float64            `json:"rawWritesPerSecond"`
 	Ratio          float64            `json:"ratio"`
 	Lateness       map[string]float64 `json:"latenessSeconds"`
-	HeapPerClaim   float64            `json:"heapBytesPerClaim"`
-	RSSPerClaim    float64            `json:"rssBytesPerClaim"`
-	ClaimJSONBytes float64            `json:"claimJSONBytes"`
-	Samples        []sample           `json:"samples"`
+	// LatenessByStep splits it by step name (n, p50, p99, max).
+	LatenessByStep map[string]map[string]float64 `json:"latenessByStep,omitempty"`
+	HeapPerClaim   float64                       `json:"heapBytesPerClaim"`
+	RSSPerClaim    float64                       `json:"rssBytesPerClaim"`
+	ClaimJSONBytes float64                       `json:"claimJSONBytes"`
+	Samples        []sample                      `json:"samples"`
+
+	// The startup list: seconds from the manager's start to its caches'
+	// sync, with the claims and debtors the run starts from (Restart has
+	// the list with everything the run made).
+	CacheSyncSeconds float64 `json:"cacheSyncSeconds"`
+	// Cached is what the manager's cache holds at the end, as the cache
+	// holds it (after its transforms), serialized as JSON.
+	Cached *cachedSize `json:"cached,omitempty"`
+	// Restart is a fresh cache filled after the run, every object present:
+	// what a restarted manager lists before its first reconcile.
+	Restart *restartResult `json:"restart,omitempty"`
+	// WriteBytes is the mean body size of each kind of the manager's 2xx writes.
+	WriteBytes map[string]int `json:"managerWriteBytes,omitempty"`
+	// The fair figures (docs/performance.md).
+	UsefulWrites    int           `json:"usefulWrites"`          // the manager's 2xx writes, events included
+	UsefulPerSecond float64       `json:"usefulWritesPerSecond"` // over the busy part of the run
+	RequestsPerStep float64       `json:"requestsPerClaimStep"`  // every write request, 409s and events included; reads are the cache's
+	RequestKinds    []string      `json:"requestKinds"`
+	Replay          *replayResult `json:"replay,omitempty"`
+	FairRatio       float64       `json:"fairRatio"` // useful writes/s over the replay ceiling
+	Loads           []loadResult  `json:"loads,omitempty"`
+}
+
+// fairFigures derives the useful writes and requests per step from the counts.
+func (r *Result) fairFigures(busy float64) {
+	total := 0
+	for k, n := range r.ManagerWrites {
+		total += n
+		if !strings.Contains(k, "(") { // "(409)": not 2xx
+			r.UsefulWrites += n
+		}
+		r.RequestKinds = append(r.RequestKinds, k)
+	}
+	sort.Strings(r.RequestKinds)
+	r.UsefulPerSecond = float64(r.UsefulWrites) / busy
+	if r.ClaimSteps > 0 {
+		r.RequestsPerStep = float64(total) / float64(r.ClaimSteps)
+	}
 }
 
 // nullController is the bench's channel controller: it accepts every notice at once.
@@ -258,12 +342,6 @@ func run(c config) error {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
 	root, _ := filepath.Abs("..")
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		assets = filepath.Join(root, "bin", "k8s")
-	}
-	env := &envtest.Environment{BinaryAssetsDirectory: assets, ErrorIfCRDPathMissing: true,
-		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}}
 	// The control plane's processes inherit the environment: tune the
 	// garbage collector of kube-apiserver and etcd, not the bench's own.
 	for k, v := range map[string]string{"GOGC": c.gogc, "GOMEMLIMIT": c.memLimit} {
@@ -280,29 +358,20 @@ func run(c config) error {
 			}
 		}()
 	}
-	if c.noFsync {
-		env.ControlPlane.Etcd = &envtest.Etcd{}
-		env.ControlPlane.Etcd.Configure().Set("unsafe-no-fsync", "true")
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		return fmt.Errorf("starting the control plane (make control-plane-tools): %w", err)
-	}
-	defer env.Stop()
-	scheme := k8sruntime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(inkassov1.AddToScheme(scheme))
-
-	raw := rest.CopyConfig(cfg)
-	raw.QPS, raw.Burst = float32(c.qps), int(2*c.qps)
-	k8s, err := client.New(raw, client.Options{Scheme: scheme})
+	env, cfg, k8s, err := startControlPlane(c, root)
 	if err != nil {
 		return err
 	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			_ = env.Stop()
+		}
+	}()
 	start := time.Date(2026, 1, 14, 0, 0, 0, 0, time.UTC)
 	fmt.Fprintf(os.Stderr, "bench: creating %d claims over %d debtors...\n", c.claims, c.debtors)
 	t0 := time.Now()
-	if err := populate(ctx, k8s, root, c); err != nil {
+	if err := populate(ctx, k8s, root, c, false); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "bench: created in %.1fs\n", time.Since(t0).Seconds())
@@ -332,7 +401,7 @@ func run(c config) error {
 	mcfg := rest.CopyConfig(cfg)
 	mcfg.QPS, mcfg.Burst = float32(c.qps), int(2*c.qps)
 	mcfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return writes.wrap(rt) })
-	mgr, err := ctrl.NewManager(mcfg, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"},
+	mgr, err := ctrl.NewManager(mcfg, ctrl.Options{Scheme: benchScheme, Metrics: metricsserver.Options{BindAddress: "0"},
 		Cache:  controllers.CacheOptions(nil),
 		Client: controllers.ClientOptions()})
 	if err != nil {
@@ -368,6 +437,9 @@ func run(c config) error {
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		return fmt.Errorf("cache did not sync")
 	}
+	// The startup list: every object is present, so this is how long a
+	// (re)started manager waits before its first reconcile.
+	cacheSync := time.Since(wallStart).Seconds()
 
 	// Sample progress from the manager's cache once a second until every
 	// claim has finished the policy.
@@ -375,6 +447,8 @@ func run(c config) error {
 	var last int
 	seen := map[string]int{} // claim -> history entries counted
 	var lates []float64
+	byStep := map[string][]float64{} // lateness by step name: which steps a tail is made of
+	lastDone, doneSince := -1, time.Now()
 	for {
 		time.Sleep(time.Second)
 		var list inkassov1.ClaimList
@@ -393,6 +467,7 @@ func run(c config) error {
 					late := e.Time.Sub(e.DueAt.Time).Seconds() / c.scale
 					interval = append(interval, late)
 					lates = append(lates, late)
+					byStep[e.Step] = append(byStep[e.Step], late)
 				}
 			}
 			seen[cl.Name] = len(h)
@@ -414,9 +489,12 @@ func run(c config) error {
 		if done == len(list.Items) && len(list.Items) == c.claims {
 			break
 		}
-		if ctx.Err() != nil {
+		if done != lastDone {
+			lastDone, doneSince = done, time.Now()
+		}
+		if ctx.Err() != nil || time.Since(doneSince) > c.stall {
 			printUnfinished(list.Items)
-			return fmt.Errorf("timed out with %d of %d claims done", done, len(list.Items))
+			return fmt.Errorf("gave up with %d of %d claims done (timeout %v, or none finished for %v)", done, len(list.Items), c.timeout, c.stall)
 		}
 	}
 	runSeconds := time.Since(wallStart).Seconds()
@@ -432,9 +510,18 @@ func run(c config) error {
 		}
 	}
 	mw := writes.snapshot()
+	cached, err := cachedSizes(ctx, mgr.GetCache())
+	if err != nil {
+		return err
+	}
 	stopMgr()
+	restart, err := restartCache(ctx, cfg, c.claims)
+	if err != nil {
+		return err
+	}
 
 	res := Result{Claims: c.claims, Debtors: c.debtors, RunSeconds: runSeconds, ManagerWrites: mw, Samples: samples,
+		CacheSyncSeconds: cacheSync, Cached: cached, WriteBytes: writes.meanBytes(), Restart: restart,
 		Machine: machine(), Config: map[string]any{"concurrency": c.concurrency, "scale": c.scale, "qps": c.qps, "policy": "kravia-11", "controlPlaneGOGC": c.gogc, "controlPlaneGOMEMLIMIT": c.memLimit},
 		FinalPhases: map[string]int{}}
 	var list inkassov1.ClaimList
@@ -487,6 +574,12 @@ func run(c config) error {
 	if n := len(lates); n > 0 {
 		res.Lateness = map[string]float64{"p50": lates[n/2], "p99": lates[n*99/100], "max": lates[n-1]}
 	}
+	res.LatenessByStep = map[string]map[string]float64{}
+	for step, l := range byStep {
+		sort.Float64s(l)
+		n := len(l)
+		res.LatenessByStep[step] = map[string]float64{"n": float64(n), "p50": l[n/2], "p99": l[n*99/100], "max": l[n-1]}
+	}
 
 	// The baseline: the same kind of writes by a raw client, same concurrency.
 	n := min(c.rawWrites, res.WritesTotal)
@@ -497,6 +590,31 @@ func run(c config) error {
 	}
 	res.RawWrites, res.RawPerSecond = n, float64(n)/rawSecs
 	res.Ratio = res.WritesPerSec / res.RawPerSecond
+	res.fairFigures(busySeconds(samples))
+	if c.noReplay {
+		return report(c, res)
+	}
+	// The fair baseline and the load runs each get a control plane of their
+	// own, started after this one is stopped: fresh (no garbage, no 100,000
+	// expired events), and alone on the machine's cores.
+	sample, err := sampleNotice(ctx, k8s)
+	if err != nil {
+		return err
+	}
+	stopped = true
+	if err := env.Stop(); err != nil {
+		return fmt.Errorf("stopping the first control plane: %w", err)
+	}
+	if err := replayRun(ctx, c, root, &res, sample); err != nil {
+		return fmt.Errorf("fair baseline: %w", err)
+	}
+	for _, f := range c.loads {
+		lr, err := loadRun(ctx, c, root, f, &res)
+		if err != nil {
+			return fmt.Errorf("load %.2f: %w", f, err)
+		}
+		res.Loads = append(res.Loads, lr)
+	}
 	return report(c, res)
 }
 
@@ -541,6 +659,40 @@ func busySeconds(s []sample) float64 {
 	return last - first
 }
 
+// startControlPlane starts kube-apiserver and etcd with the bench's CRDs and
+// returns a client with the bench's QPS.
+func startControlPlane(c config, root string) (*envtest.Environment, *rest.Config, client.Client, error) {
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		assets = filepath.Join(root, "bin", "k8s")
+	}
+	env := &envtest.Environment{BinaryAssetsDirectory: assets, ErrorIfCRDPathMissing: true,
+		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}}
+	if c.noFsync {
+		env.ControlPlane.Etcd = &envtest.Etcd{}
+		env.ControlPlane.Etcd.Configure().Set("unsafe-no-fsync", "true")
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("starting the control plane (make control-plane-tools): %w", err)
+	}
+	raw := rest.CopyConfig(cfg)
+	raw.QPS, raw.Burst = float32(c.qps), int(2*c.qps)
+	k8s, err := client.New(raw, client.Options{Scheme: benchScheme})
+	if err != nil {
+		_ = env.Stop()
+		return nil, nil, nil, err
+	}
+	return env, cfg, k8s, nil
+}
+
+var benchScheme = func() *k8sruntime.Scheme {
+	s := k8sruntime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(inkassov1.AddToScheme(s))
+	return s
+}()
+
 // rawBaseline writes n annotation updates to the claims with workers
 // goroutines and returns the seconds it took.
 func rawBaseline(ctx context.Context, k client.Client, claims []inkassov1.Claim, n, workers int) (float64, error) {
@@ -576,8 +728,11 @@ func rawBaseline(ctx context.Context, k client.Client, claims []inkassov1.Claim,
 
 // populate creates the namespace, the policy, the channels, the debtors and
 // claims: half the debtors owe one claim, the other half share the rest, so
-// many claims are collected as multi-claim cases.
-func populate(ctx context.Context, k client.Client, root string, c config) error {
+// many claims are collected as multi-claim cases. For a load run (spread)
+// every claim is due on 2026-01-14 and the policy spreads its steps over
+// 06:00 to 18:00 (stepWindow 12h), so the reminders of 2026-01-15 arrive at
+// an even rate.
+func populate(ctx context.Context, k client.Client, root string, c config, spread bool) error {
 	if err := k.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bench"}}); err != nil {
 		return err
 	}
@@ -597,10 +752,18 @@ func populate(ctx context.Context, k client.Client, root string, c config) error
 	// stalls with NoticeFailed, which measures the clock's speed, not the
 	// operator. The longest deadline the API allows, as the reliability tests.
 	p.Spec.DeliveryDeadlineHours = 720
+	if spread {
+		p.Spec.StepTime = "06:00"
+		p.Spec.StepWindow = &metav1.Duration{Duration: 12 * time.Hour}
+	}
 	objs := []client.Object{&p}
 	for _, ch := range []string{"letter", "sms", "phone"} {
 		objs = append(objs, &inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Namespace: "bench", Name: ch},
-			Spec: inkassov1.NoticeChannelSpec{ControllerName: nullController}})
+			Spec: inkassov1.NoticeChannelSpec{ControllerName: nullController,
+				// The bench's provider accepts at once and de-duplicates by
+				// key, like an SMS gateway (docs/performance.md, What a
+				// delivery costs).
+				Redelivery: inkassov1.AtLeastOnce}})
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for d := 0; d < c.debtors; d++ {
@@ -615,6 +778,9 @@ func populate(ctx context.Context, k client.Client, root string, c config) error
 			d = single + rng.IntN(max(c.debtors-single, 1))
 		}
 		due := time.Date(2026, 1, 14, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -(d % 3))
+		if spread {
+			due = time.Date(2026, 1, 14, 0, 0, 0, 0, time.UTC)
+		}
 		objs = append(objs, &inkassov1.Claim{ObjectMeta: metav1.ObjectMeta{Namespace: "bench", Name: fmt.Sprintf("c-%05d", i)},
 			Spec: inkassov1.ClaimSpec{DebtorRef: inkassov1.LocalObjectReference{Name: fmt.Sprintf("d-%05d", d)},
 				InvoiceNumber: fmt.Sprint(100000 + i), InvoiceDate: inkassov1.Date(due.AddDate(0, 0, -14).Format(time.DateOnly)),

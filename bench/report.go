@@ -81,14 +81,31 @@ func report(c config, r Result) error {
 	row("claim steps", fmt.Sprint(r.ClaimSteps), "")
 	row("claim steps per second", fmt.Sprintf("%.1f", r.StepsPerSecond), "")
 	row("manager writes per second", fmt.Sprintf("%.1f", r.WritesPerSec), "")
-	row("raw client writes per second", fmt.Sprintf("%.1f (%d writes)", r.RawPerSecond, r.RawWrites), "")
-	row("ratio manager/raw", fmt.Sprintf("%.2f", r.Ratio), ">= 0.8")
+	row("useful writes per second", fmt.Sprintf("%.1f (2xx, events included: %d)", r.UsefulPerSecond, r.UsefulWrites), "")
+	if rp := r.Replay; rp != nil {
+		row("replay ceiling (fair baseline)", fmt.Sprintf("%.1f writes/s at %d workers (%s)", rp.Ceiling, rp.BestWorkers, levels(rp.Levels)), "")
+		row("ratio useful/ceiling", fmt.Sprintf("%.2f", r.FairRatio), ">= 0.8")
+	}
+	row("old ratio (annotation patches, 8 workers)", fmt.Sprintf("%.2f (raw %.1f writes/s)", r.Ratio, r.RawPerSecond), "not like for like")
+	row("apiserver requests per claim step", fmt.Sprintf("%.2f (writes, 409s and events included; reads are the cache's)", r.RequestsPerStep), "")
 	row("apiserver writes per claim step", fmt.Sprintf("%.2f (without events)", r.WritesPerStep), "")
 	row("writes over the floor", fmt.Sprintf("%.2f (%d writes, floor %d)", r.WriteOverhead, r.WritesTotal-r.Events, r.IdealWrites), "1.00: a status write per claim and case step, a create and a delivery per notice")
 	row("events per claim step", fmt.Sprintf("%.2f", r.EventsPerStep), "")
 	row("heap per cached claim", fmt.Sprintf("%.0f B (claim JSON %.0f B)", r.HeapPerClaim, r.ClaimJSONBytes), "")
 	row("RSS per cached claim", fmt.Sprintf("%.0f B", r.RSSPerClaim), "")
+	if cs := r.Cached; cs != nil && r.Claims > 0 {
+		row("cached JSON per claim", fmt.Sprintf("%.0f B (claims %.0f, notices %.0f, debtors %.0f)", float64(cs.Total)/float64(r.Claims),
+			float64(cs.Bytes["claims"])/float64(r.Claims), float64(cs.Bytes["notices"])/float64(r.Claims), float64(cs.Bytes["debtors"])/float64(r.Claims)), "")
+	}
+	row("startup list (caches synced)", fmt.Sprintf("%.2f s at the start (claims and debtors only)", r.CacheSyncSeconds), "")
+	if rs := r.Restart; rs != nil {
+		row("restart list, every object present", fmt.Sprintf("%.2f s; the new cache's heap %.0f B per claim", rs.SyncSeconds, rs.HeapPerClaim), "")
+	}
 	row("step lateness p50/p99/max", fmt.Sprintf("%.1f / %.1f / %.1f s", r.Lateness["p50"], r.Lateness["p99"], r.Lateness["max"]), "")
+	for _, l := range r.Loads {
+		row(fmt.Sprintf("load %.2f: lateness p50/p99/max", l.Fraction), fmt.Sprintf("%.2f / %.2f / %.2f s (%d first steps at %.1f/s, %.1f writes/s = %.2f of the ceiling, x%.0f)",
+			l.Lateness["p50"], l.Lateness["p99"], l.Lateness["max"], l.Steps, l.StepsPerSecond, l.WritesPerSec, l.OfCeiling, l.Scale), "p99 < 1 s")
+	}
 	row("run", fmt.Sprintf("%.0f s", r.RunSeconds), "")
 	_ = w.Flush()
 	var keys []string
@@ -99,6 +116,32 @@ func report(c config, r Result) error {
 	sb.WriteString("\nmanager writes by request:\n")
 	for _, k := range keys {
 		fmt.Fprintf(&sb, "  %-40s %d\n", k, r.ManagerWrites[k])
+	}
+	if rp := r.Replay; rp != nil {
+		fmt.Fprintf(&sb, "\nreplayed mix (the manager's 2xx writes; mean body bytes):\n")
+		var kinds []string
+		for k := range rp.Mix {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		for _, k := range kinds {
+			fmt.Fprintf(&sb, "  %-40s %d (%d B)\n", k, rp.Mix[k], rp.Bodies[k])
+		}
+		if len(rp.NotReplayed) > 0 {
+			fmt.Fprintf(&sb, "  not replayed: %v\n", rp.NotReplayed)
+		}
+	}
+	if len(r.LatenessByStep) > 0 {
+		var steps []string
+		for k := range r.LatenessByStep {
+			steps = append(steps, k)
+		}
+		sort.Strings(steps)
+		sb.WriteString("\nstep lateness by step (n, p50 / p99 / max s):\n")
+		for _, k := range steps {
+			l := r.LatenessByStep[k]
+			fmt.Fprintf(&sb, "  %-24s %6.0f  %.1f / %.1f / %.1f\n", k, l["n"], l["p50"], l["p99"], l["max"])
+		}
 	}
 	fmt.Fprintf(&sb, "\nfinal phases: %v\nmachine: %v\n", r.FinalPhases, r.Machine)
 	if err := os.WriteFile(base+".txt", []byte(sb.String()), 0o644); err != nil {
@@ -155,4 +198,12 @@ func plotRun(path string, r Result) error {
 	top.Draw(canvases[0][0])
 	bottom.Draw(canvases[1][0])
 	return savePNG(c, path)
+}
+
+func levels(ls []replayLevel) string {
+	var parts []string
+	for _, l := range ls {
+		parts = append(parts, fmt.Sprintf("%d: %.1f", l.Workers, l.PerSecond))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -112,9 +112,17 @@ func timing(p *inkassov1.CollectionPolicy) (schedule.Policy, error) {
 		}
 		stepTime = time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
 	}
+	var window time.Duration
+	if w := p.Spec.StepWindow; w != nil {
+		if w.Duration < 0 || w.Duration > 12*time.Hour {
+			return schedule.Policy{}, stall(collection.ReasonInvalidPolicy, "CollectionPolicy %q: spec.stepWindow %s is not from 0 to 12h", p.Name, w.Duration)
+		}
+		window = w.Duration
+	}
 	out := schedule.Policy{
 		Location:            loc,
 		StepTime:            stepTime,
+		StepWindow:          window,
 		MinDaysAfterDue:     int(p.Spec.Eligibility.MinDaysAfterDue),
 		MinDaysAfterInvoice: int(p.Spec.Eligibility.MinDaysAfterInvoice),
 		SkewAllowance:       time.Duration(skewAllowance.Load()),

@@ -28,6 +28,7 @@ email: ola@example.no
 phone: "+4791234567"`,
 	"CollectionPolicy": `
 jurisdiction: "NO"
+stepWindow: 1h30m
 steps:
 - {name: reminder, phase: Reminder, afterDueDays: 1, channels: [letter]}
 - {name: notice, phase: Collection, afterDueDays: 14, channels: [letter], fee: Reminder}`,
@@ -118,6 +119,8 @@ func TestInvalidManifestsAreRefusedNamingTheField(t *testing.T) {
 		{"duplicate step name", "CollectionPolicy", `steps: [{name: a, phase: Reminder, afterDueDays: 1, channels: [x]}, {name: a, phase: Reminder, afterDueDays: 2, channels: [x]}]`, []string{"spec.steps[1]", "Duplicate value"}},
 		{"negative day offset", "CollectionPolicy", `steps: [{name: a, phase: Reminder, afterDueDays: -1, channels: [x]}]`, []string{"spec.steps[0].afterDueDays", "greater than or equal to 0"}},
 		{"step time out of range", "CollectionPolicy", `stepTime: "25:00"`, []string{"spec.stepTime", "should match"}},
+		{"step window over 12 hours", "CollectionPolicy", `stepWindow: 13h`, []string{"spec.stepWindow", "at most 12h"}},
+		{"step window in days", "CollectionPolicy", `stepWindow: 1d`, []string{"spec.stepWindow", "hours, minutes and seconds"}},
 		{"step name not DNS", "CollectionPolicy", `steps: [{name: "Reminder One", phase: Reminder, afterDueDays: 1, channels: [x]}]`, []string{"spec.steps[0].name", "should match"}},
 		{"Norwegian notice with 13 days to pay", "CollectionPolicy", `steps: [{name: notice, phase: Collection, afterDueDays: 14, channels: [x], fee: Reminder, paymentDeadlineDays: 13}]`, []string{"spec.steps", "at least 14 days to pay (inkassoloven §§ 9-10)"}},
 		{"Norwegian demand without a deadline", "CollectionPolicy", `{creditor: {name: Acme AS}, steps: [{name: demand, phase: Collection, afterDueDays: 28, channels: [x], fee: LightSalary}]}`, []string{"spec.steps", "payment demand (fee LightSalary) gives at least 14 days"}},

@@ -373,6 +373,15 @@ type CollectionPolicySpec struct {
 	// +kubebuilder:validation:Pattern=`^([01][0-9]|2[0-3]):[0-5][0-9]$`
 	// +optional
 	StepTime string `json:"stepTime,omitempty"`
+	// stepWindow spreads stepTime per claim: a claim's steps fire at stepTime
+	// plus an offset in [0, stepWindow) fixed by a hash of its namespace and
+	// name (a case's by its debtor's), the same after every restart, so
+	// thousands of claims due the same day do not reach the apiserver in the
+	// same second. Never before stepTime; the deadline a notice gives the
+	// debtor counts from when it goes out. Default 0: every claim at stepTime.
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+(h|m|s))+$') && duration(self) <= duration('12h')",message="must be a duration of hours, minutes and seconds (such as 2h or 1h30m) of at most 12h"
+	// +optional
+	StepWindow *metav1.Duration `json:"stepWindow,omitempty"`
 	// overrides of the jurisdiction's rates and fees.
 	// +optional
 	Overrides *Overrides `json:"overrides,omitempty"`

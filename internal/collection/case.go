@@ -487,7 +487,8 @@ func decideCase(f CaseFacts, cur string, c *Case, claims []*Claim, out *CasesDec
 	}
 
 	ctp := caseTiming(policy)
-	facts := schedule.Claim{InvoiceDate: c.DueDate, DueDate: c.DueDate, Decided: !slices.ContainsFunc(members, func(m *Claim) bool { return m.CreditDecision == "" })}
+	// A case's steps are spread by its debtor: one offset for all its claims.
+	facts := schedule.Claim{Key: f.Namespace + "/" + f.Debtor.Name, InvoiceDate: c.DueDate, DueDate: c.DueDate, Decided: !slices.ContainsFunc(members, func(m *Claim) bool { return m.CreditDecision == "" })}
 	for _, h := range c.History {
 		facts.Done = append(facts.Done, schedule.Done{Step: h.Step, At: h.Time})
 	}

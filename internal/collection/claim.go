@@ -625,7 +625,7 @@ func (x *decider) setNext(pl schedule.Plan) {
 }
 
 func (x *decider) scheduleFacts() schedule.Claim {
-	c := schedule.Claim{InvoiceDate: x.c.InvoiceDate, DueDate: x.c.DueDate, ShiftDays: x.st.PausedDays,
+	c := schedule.Claim{Key: x.c.Key(), InvoiceDate: x.c.InvoiceDate, DueDate: x.c.DueDate, ShiftDays: x.st.PausedDays,
 		WarnedAt: x.st.CreditorNotices[CreditorOverdueWarning], Decided: x.c.CreditDecision != ""}
 	for _, h := range x.st.History {
 		c.Done = append(c.Done, schedule.Done{Step: h.Step, At: h.Time})
@@ -968,7 +968,7 @@ func transferOn(tp schedule.Policy, facts schedule.Claim, now time.Time) string 
 func (x *decider) surveil(barredAt time.Time) {
 	st, p := x.st, x.p
 	days := p.recheckDays()
-	at := nextRecheck(st.History, p, x.now)
+	at := nextRecheck(x.c.Key(), st.History, p, x.now)
 	if !x.now.Before(at) {
 		decision, source := creditDecision(x.c, p)
 		e := Entry{Step: RecheckStep, Phase: PhaseSurveillance, Time: x.at(), DueAt: at.UTC(),
@@ -986,7 +986,7 @@ func (x *decider) surveil(barredAt time.Time) {
 			x.ready("Legal", e.Message)
 			return
 		}
-		at = p.Timing.RecheckAt(x.now, days)
+		at = p.Timing.RecheckAt(x.c.Key(), x.now, days)
 	}
 	st.NextStep, st.NextStepAt = RecheckStep, at.UTC()
 	x.ready("Surveillance", SurveillanceMessage(x.c.Name, st.CaseID, p.Name, at))
@@ -1018,12 +1018,12 @@ func (p *Policy) HistoryLimitSet() bool { return p.HistoryLimit > 0 }
 
 // nextRecheck is when a claim in Surveillance is due its next credit
 // re-check: recheckDays after its last history record.
-func nextRecheck(h []Entry, p *Policy, now time.Time) time.Time {
+func nextRecheck(key string, h []Entry, p *Policy, now time.Time) time.Time {
 	last := now
 	if n := len(h); n > 0 {
 		last = h[n-1].Time
 	}
-	return p.Timing.RecheckAt(last, p.recheckDays())
+	return p.Timing.RecheckAt(key, last, p.recheckDays())
 }
 
 // paymentPlan follows spec.paymentPlan; true when the plan holds the claim

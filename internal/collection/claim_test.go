@@ -1158,7 +1158,7 @@ func TestDecideClaimCompletedCaseMember(t *testing.T) {
 		t.Fatalf("phase %s", dec.State.Phase)
 	}
 	wantReady(t, dec, "Surveillance", "collected in case "+caseID)
-	recheck := p.Timing.RecheckAt(last, DefaultRecheckDays)
+	recheck := p.Timing.RecheckAt("", last, DefaultRecheckDays)
 	if dec.State.NextStep != RecheckStep {
 		t.Errorf("next %s", dec.State.NextStep)
 	}

@@ -364,6 +364,10 @@ type Claim struct {
 	State            State
 }
 
+// Key is namespace/name: what spreads the claim's steps over the policy's
+// stepWindow.
+func (c *Claim) Key() string { return c.Namespace + "/" + c.Name }
+
 // HasStep reports whether the claim's history records the step.
 func (c *Claim) HasStep(step string) bool {
 	for _, h := range c.State.History {

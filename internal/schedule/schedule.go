@@ -9,9 +9,17 @@
 // minGapDays after the day the previous step fired (never before it). So a
 // claim created long after its due date starts at the first step and still
 // walks every step with its gaps, without a burst of notices.
+//
+// A policy's StepWindow spreads that time per claim: each claim's steps fire
+// at stepTime plus an offset in [0, window) taken from a hash of its key, so
+// a day's steps do not all fall due in the same second. The offset is added
+// last; day arithmetic (gaps, waits) runs on the nominal stepTime, so the
+// offset never moves a step to another day's schedule, and a step never
+// fires before stepTime.
 package schedule
 
 import (
+	"hash/fnv"
 	"time"
 
 	"github.com/inkasso-operator/inkasso-operator/internal/civil"
@@ -33,7 +41,10 @@ type Policy struct {
 	Steps    []Step
 	Location *time.Location
 	// StepTime is the local time of day steps fire, as an offset from midnight.
-	StepTime            time.Duration
+	StepTime time.Duration
+	// StepWindow spreads StepTime per claim over [StepTime, StepTime+window)
+	// (0: every claim fires at StepTime).
+	StepWindow          time.Duration
 	MinDaysAfterDue     int
 	MinDaysAfterInvoice int
 	// CreditorWarning, when set, warns the creditor WarnAfterDueDays after
@@ -60,6 +71,9 @@ type Done struct {
 
 // Claim holds the facts of a claim that timing depends on.
 type Claim struct {
+	// Key names the claim (namespace/name, or a case's debtor) for its
+	// offset in the policy's StepWindow.
+	Key         string
 	InvoiceDate civil.Date
 	DueDate     civil.Date
 	Done        []Done // completed steps, oldest first
@@ -98,6 +112,19 @@ func (p Policy) At(d civil.Date) time.Time {
 	return d.At(p.Location, p.StepTime.Truncate(time.Minute)) // stepTime is HH:MM
 }
 
+// Offset is how far after stepTime a claim with this key fires under a
+// window: a whole number of seconds in [0, window), from the key's FNV-1a
+// hash, so it is the same in every process and after every restart.
+func Offset(key string, window time.Duration) time.Duration {
+	secs := uint64(window / time.Second)
+	if secs == 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(key))
+	return time.Duration(h.Sum64()%secs) * time.Second
+}
+
 // Compute returns the plan for c under p at now.
 func Compute(p Policy, c Claim, now time.Time) Plan {
 	plan := Plan{
@@ -107,12 +134,13 @@ func Compute(p Policy, c Claim, now time.Time) Plan {
 	// gate is the earliest real time the reading now can stand for.
 	gate := now.Add(-p.SkewAllowance)
 	plan.Overdue = !gate.Before(plan.OverdueAt)
+	off := Offset(c.Key, p.StepWindow)
 
 	next, prev := nextIndex(p, c)
 	if next < len(p.Steps) {
 		plan.Next = next
 		// No step fires before the claim is overdue, whatever its offset.
-		plan.NextAt = latest(p.stepAt(next, c, prev), plan.OverdueAt)
+		plan.NextAt = latest(p.stepAt(next, c, prev, off), plan.OverdueAt).Add(off)
 		plan.Due = plan.Overdue && !gate.Before(plan.NextAt)
 	}
 	switch {
@@ -122,7 +150,7 @@ func Compute(p Policy, c Claim, now time.Time) Plan {
 		plan.WakeAt = plan.NextAt.Add(p.SkewAllowance)
 	}
 	if p.CreditorWarning && c.WarnedAt.IsZero() && !transferred(p, c) {
-		plan.WarnAt = p.warnAt(c)
+		plan.WarnAt = p.warnAt(c).Add(off)
 		plan.WarnDue = !gate.Before(plan.WarnAt)
 		if wake := plan.WarnAt.Add(p.SkewAllowance); !plan.WarnDue && (plan.WakeAt.IsZero() || wake.Before(plan.WakeAt)) {
 			plan.WakeAt = wake
@@ -169,7 +197,10 @@ func nextIndex(p Policy, c Claim) (int, *Done) {
 	return last + 1, prev
 }
 
-func (p Policy) stepAt(i int, c Claim, prev *Done) time.Time {
+// stepAt is when step i is due at stepTime, before the claim's offset:
+// times that include the offset (a previous step, the warning) are taken
+// back by it, so the day they count from is the nominal one.
+func (p Policy) stepAt(i int, c Claim, prev *Done, off time.Duration) time.Time {
 	s := p.Steps[i]
 	at := p.At(c.DueDate.AddDays(s.AfterDueDays + c.ShiftDays))
 	if !s.Reminder {
@@ -179,26 +210,29 @@ func (p Policy) stepAt(i int, c Claim, prev *Done) time.Time {
 		if p.CreditorWarning && !transferred(p, c) {
 			// The transfer waits for the warning's notice period, counted
 			// from when the warning actually went out (or will).
-			warned := c.WarnedAt
-			if warned.IsZero() {
+			warned := c.WarnedAt.Add(-off)
+			if c.WarnedAt.IsZero() {
 				warned = p.warnAt(c)
 			}
 			at = latest(at, p.At(civil.Of(warned, p.Location).AddDays(p.TransferWarningDays)))
 		}
 	}
 	if prev != nil {
-		at = latest(at, p.At(civil.Of(prev.At, p.Location).AddDays(s.MinGapDays)), prev.At)
+		prevAt := prev.At.Add(-off)
+		at = latest(at, p.At(civil.Of(prevAt, p.Location).AddDays(s.MinGapDays)), prevAt)
 		if s.DecisionWaitDays > 0 && !c.Decided {
-			at = latest(at, p.At(civil.Of(prev.At, p.Location).AddDays(s.DecisionWaitDays)))
+			at = latest(at, p.At(civil.Of(prevAt, p.Location).AddDays(s.DecisionWaitDays)))
 		}
 	}
 	return at
 }
 
-// RecheckAt is when a claim in surveillance is next credit-checked: days
-// after the last check (or the start of surveillance), at the step time.
-func (p Policy) RecheckAt(last time.Time, days int) time.Time {
-	return p.At(civil.Of(last, p.Location).AddDays(days))
+// RecheckAt is when the claim with this key in surveillance is next
+// credit-checked: days after the last check (or the start of surveillance),
+// at the step time plus its offset.
+func (p Policy) RecheckAt(key string, last time.Time, days int) time.Time {
+	off := Offset(key, p.StepWindow)
+	return p.At(civil.Of(last.Add(-off), p.Location).AddDays(days)).Add(off)
 }
 
 func latest(t time.Time, more ...time.Time) time.Time {

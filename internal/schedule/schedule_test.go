@@ -196,7 +196,7 @@ func TestEscalationWaitsForACreditDecision(t *testing.T) {
 func TestRecheckAtCrossesDST(t *testing.T) {
 	p := kravia()
 	last := time.Date(2026, 10, 1, 9, 0, 0, 0, oslo) // summer time
-	got := p.RecheckAt(last, 180)
+	got := p.RecheckAt("", last, 180)
 	if want := time.Date(2027, 3, 30, 9, 0, 0, 0, oslo); !got.Equal(want) {
 		t.Errorf("recheck at %v, want %v", got, want)
 	}
@@ -336,18 +336,34 @@ func FuzzSchedule(f *testing.F) {
 		if next(2) == 0 {
 			p.CreditorWarning, p.WarnAfterDueDays, p.TransferWarningDays = true, next(5), next(10)
 		}
+		// Half the runs spread the step time over a window of up to 12 h:
+		// every rule then holds from stepTime plus the claim's offset, on
+		// the day the step was due at stepTime.
+		if next(2) == 0 {
+			p.StepWindow = time.Duration(next(12*3600+1)) * time.Second
+			c.Key = fmt.Sprintf("ns/c-%d", next(1000000))
+		}
+		off := Offset(c.Key, p.StepWindow)
+		day := func(t time.Time) civil.Date { return civil.Of(t.Add(-off), oslo) }
 
-		at := func(dd civil.Date, days int) time.Time { return p.At(dd.AddDays(days)) }
+		at := func(dd civil.Date, days int) time.Time { return p.At(dd.AddDays(days)).Add(off) }
 		for i := 0; i < 3*len(p.Steps)+3; i++ {
 			plan := Compute(p, c, now)
 			if again := Compute(p, c, now); again != plan {
 				t.Fatalf("not deterministic: %+v vs %+v", plan, again)
 			}
+			if off > 0 {
+				// The window only adds the offset: the same claim without
+				// it, every time taken back by the offset, plans the same.
+				if q := nominal(p, c, now, off); q.Next != plan.Next || (plan.Next >= 0 && !q.NextAt.Add(off).Equal(plan.NextAt)) {
+					t.Fatalf("window %v, offset %v: plan %+v, without the window %+v", p.StepWindow, off, plan, q)
+				}
+			}
 			if plan.WarnDue {
 				if !p.CreditorWarning || !c.WarnedAt.IsZero() {
 					t.Fatalf("creditor warning due twice or without a policy: %+v", plan)
 				}
-				if now.Before(at(c.DueDate, p.WarnAfterDueDays)) || now.Before(at(c.DueDate, 1).Add(-p.StepTime)) {
+				if now.Before(at(c.DueDate, p.WarnAfterDueDays)) || now.Before(c.DueDate.AddDays(1).Midnight(oslo)) {
 					t.Fatalf("creditor warned %v, before due+%d", now, p.WarnAfterDueDays)
 				}
 				c.WarnedAt = now
@@ -381,13 +397,13 @@ func FuzzSchedule(f *testing.F) {
 				if c.WarnedAt.IsZero() {
 					t.Fatalf("transfer step %s fired before the creditor was warned", s.Name)
 				}
-				if fired.Before(at(civil.Of(c.WarnedAt, oslo), p.TransferWarningDays)) {
+				if fired.Before(at(day(c.WarnedAt), p.TransferWarningDays)) {
 					t.Fatalf("transfer step %s fired %v, within %d days of the creditor warning at %v", s.Name, fired, p.TransferWarningDays, c.WarnedAt)
 				}
 			}
 			if n := len(c.Done); n > 0 {
 				prev := c.Done[n-1].At
-				if fired.Before(prev) || fired.Before(at(civil.Of(prev, oslo), s.MinGapDays)) {
+				if fired.Before(prev) || fired.Before(at(day(prev), s.MinGapDays)) {
 					t.Fatalf("step %s fired %v, within %d days of the previous step at %v", s.Name, fired, s.MinGapDays, prev)
 				}
 			}

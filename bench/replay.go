@@ -1,0 +1,434 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	"github.com/inkasso-operator/inkasso-operator/controllers"
+)
+
+// The fair baseline: a raw client replays the manager's own request mix
+// (its 2xx writes by verb and resource, their mean body sizes, merge patches
+// with the resourceVersion precondition the manager's optimistic lock sends)
+// on a fresh control plane, ramping its concurrency until the throughput
+// stops rising. Its best rate is the ceiling the operator is measured against.
+
+type replayLevel struct {
+	Workers   int     `json:"workers"`
+	Writes    int     `json:"writes"` // 2xx
+	Conflicts int     `json:"conflicts"`
+	Seconds   float64 `json:"seconds"`
+	PerSecond float64 `json:"writesPerSecond"`
+}
+
+type replayResult struct {
+	Setup       string         `json:"setup"`
+	Mix         map[string]int `json:"mix"`         // the manager's 2xx writes by kind: the replay's shares
+	Bodies      map[string]int `json:"bodyBytes"`   // mean body size by kind, as the manager sent them
+	NotReplayed map[string]int `json:"notReplayed"` // kinds of the manager's the replay cannot make
+	Levels      []replayLevel  `json:"levels"`
+	Ceiling     float64        `json:"ceilingWritesPerSecond"`
+	BestWorkers int            `json:"bestWorkers"`
+}
+
+// replayKinds are the writes the replay knows how to make.
+var replayKinds = map[string]bool{
+	"PATCH claims/status": true, "PATCH claims": true,
+	"PATCH debtors/status": true, "PATCH debtors": true,
+	"POST notices": true, "PATCH notices/status": true, "PATCH notices": true,
+	"POST events": true,
+}
+
+// baseKind drops -patch-fields' " [fields]" from a counter key.
+func baseKind(k string) string {
+	if i := strings.Index(k, " ["); i >= 0 {
+		return k[:i]
+	}
+	return k
+}
+
+func replayRun(ctx context.Context, c config, root string, res *Result, sample *inkassov1.Notice) error {
+	rr := &replayResult{Setup: "a fresh control plane started after the manager's run (the first one stopped), with the same namespace, policy, channels, debtors and claims",
+		Mix: map[string]int{}, Bodies: map[string]int{}, NotReplayed: map[string]int{}}
+	res.Replay = rr
+	bytes := map[string]int64{}
+	for k, n := range res.ManagerWrites {
+		if strings.Contains(k, "(") {
+			continue // not 2xx: only useful writes are replayed
+		}
+		b := baseKind(k)
+		if !replayKinds[b] {
+			rr.NotReplayed[b] += n
+			continue
+		}
+		rr.Mix[b] += n
+		bytes[b] += int64(res.WriteBytes[k]) * int64(n)
+	}
+	for k, n := range rr.Mix {
+		rr.Bodies[k] = int(bytes[k] / int64(n))
+	}
+	env, _, k8s, err := startControlPlane(c, root)
+	if err != nil {
+		return err
+	}
+	defer env.Stop()
+	fmt.Fprintf(os.Stderr, "bench: fair baseline: fresh control plane, creating %d claims over %d debtors...\n", c.claims, c.debtors)
+	if err := populate(ctx, k8s, root, c, false); err != nil {
+		return err
+	}
+	var claims inkassov1.ClaimList
+	var debtors inkassov1.DebtorList
+	if err := k8s.List(ctx, &claims, client.InNamespace("bench")); err != nil {
+		return err
+	}
+	if err := k8s.List(ctx, &debtors, client.InNamespace("bench")); err != nil {
+		return err
+	}
+	st := &replayState{k: k8s, sample: sample, bodies: rr.Bodies, rv: map[string]string{}}
+	for i := range claims.Items {
+		st.claims = append(st.claims, claims.Items[i].Name)
+		st.rv["claims/"+claims.Items[i].Name] = claims.Items[i].ResourceVersion
+	}
+	for i := range debtors.Items {
+		st.debtors = append(st.debtors, debtors.Items[i].Name)
+		st.rv["debtors/"+debtors.Items[i].Name] = debtors.Items[i].ResourceVersion
+	}
+	ops := mixOps(rr.Mix, c.replayWrites)
+	best := 0.0
+	for li, w := range c.replayWorkers {
+		lv, err := st.level(ctx, li, w, ops)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "bench: fair baseline: %d workers: %d writes in %.1fs: %.1f writes/s (%d conflicts)\n", w, lv.Writes, lv.Seconds, lv.PerSecond, lv.Conflicts)
+		rr.Levels = append(rr.Levels, lv)
+		gain := lv.PerSecond/best - 1
+		if lv.PerSecond > best {
+			best, rr.BestWorkers = lv.PerSecond, w
+		}
+		if li > 0 && gain < 0.05 {
+			break // throughput stopped rising
+		}
+	}
+	rr.Ceiling = best
+	if best > 0 {
+		res.FairRatio = res.UsefulPerSecond / best
+	}
+	return nil
+}
+
+// mixOps is n request kinds in the mix's proportions, interleaved at random
+// (a fixed seed: every run replays the same sequence).
+func mixOps(mix map[string]int, n int) []string {
+	total := 0
+	var kinds []string
+	for k, v := range mix {
+		total += v
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	var ops []string
+	for _, k := range kinds {
+		for range int(float64(mix[k]) / float64(total) * float64(n)) {
+			ops = append(ops, k)
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	rng.Shuffle(len(ops), func(i, j int) { ops[i], ops[j] = ops[j], ops[i] })
+	return ops
+}
+
+type replayState struct {
+	k               client.Client
+	sample          *inkassov1.Notice
+	bodies          map[string]int
+	claims, debtors []string
+	mu              sync.Mutex
+	rv              map[string]string // resource/name -> resourceVersion, from the replay's own responses
+}
+
+func (s *replayState) getRV(key string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rv[key]
+}
+
+func (s *replayState) setRV(key, rv string) {
+	s.mu.Lock()
+	s.rv[key] = rv
+	s.mu.Unlock()
+}
+
+// level runs ops with w workers. Each worker owns every w-th claim and
+// debtor and the notices it creates, so its preconditions hold: a conflict
+// would be the replay's own bug, and is counted.
+func (s *replayState) level(ctx context.Context, li, w int, ops []string) (replayLevel, error) {
+	lv := replayLevel{Workers: w}
+	// Each worker's first notice, to patch before it has created one.
+	pool := make([][]string, w)
+	for i := range w {
+		name := fmt.Sprintf("replay-%d-%d-pool", li, i)
+		if err := s.createNotice(ctx, name); err != nil {
+			return lv, err
+		}
+		pool[i] = []string{name}
+	}
+	var next atomic.Int64
+	var ok, conflicts atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for i := range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine struct{ claim, debtor, created, patched int }
+			notices := pool[i]
+			for {
+				j := int(next.Add(1)) - 1
+				if j >= len(ops) || firstErr.Load() != nil {
+					return
+				}
+				var err error
+				switch op := ops[j]; op {
+				case "PATCH claims/status", "PATCH claims":
+					idx := i + w*mine.claim
+					if idx >= len(s.claims) {
+						mine.claim, idx = 0, i
+					}
+					mine.claim++
+					name := s.claims[idx%len(s.claims)]
+					err = s.patch(ctx, &inkassov1.Claim{}, "claims", name, op, j)
+				case "PATCH debtors/status", "PATCH debtors":
+					idx := i + w*mine.debtor
+					if idx >= len(s.debtors) {
+						mine.debtor, idx = 0, i
+					}
+					mine.debtor++
+					name := s.debtors[idx%len(s.debtors)]
+					err = s.patch(ctx, &inkassov1.Debtor{}, "debtors", name, op, j)
+				case "POST notices":
+					name := fmt.Sprintf("replay-%d-%d-%d", li, i, mine.created)
+					mine.created++
+					if err = s.createNotice(ctx, name); err == nil {
+						notices = append(notices, name)
+					}
+				case "PATCH notices/status", "PATCH notices":
+					name := notices[min(mine.patched, len(notices)-1)]
+					mine.patched++
+					err = s.patch(ctx, &inkassov1.Notice{}, "notices", name, op, j)
+				case "POST events":
+					err = s.event(ctx, s.claims[(i+j)%len(s.claims)], j)
+				}
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case apierrors.IsConflict(err):
+					conflicts.Add(1)
+				default:
+					firstErr.CompareAndSwap(nil, fmt.Errorf("%s: %w", ops[j], err))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	lv.Seconds = time.Since(t0).Seconds()
+	if err, isErr := firstErr.Load().(error); isErr {
+		return lv, err
+	}
+	lv.Writes, lv.Conflicts = int(ok.Load()), int(conflicts.Load())
+	lv.PerSecond = float64(lv.Writes) / lv.Seconds
+	return lv, nil
+}
+
+// pad is a string that brings a body of skeleton bytes to want bytes.
+func pad(want, skeleton, limit int) string {
+	return strings.Repeat("x", max(0, min(want-skeleton, limit)))
+}
+
+// patch sends a merge patch with the object's resourceVersion as a
+// precondition: to status, a Ready condition whose message gives the body
+// the manager's mean size; to the object, an annotation of that size.
+func (s *replayState) patch(ctx context.Context, obj client.Object, resource, name, op string, j int) error {
+	key := resource + "/" + name
+	obj.SetNamespace("bench")
+	obj.SetName(name)
+	status := strings.HasSuffix(op, "/status")
+	var body string
+	if status {
+		skel := fmt.Sprintf(`{"metadata":{"resourceVersion":%q},"status":{"conditions":[{"type":"Ready","status":"True","reason":"Replay","message":"","lastTransitionTime":"2026-01-14T00:00:00Z","observedGeneration":1}]}}`, s.getRV(key))
+		msg := strconv.Itoa(j) + pad(s.bodies[op], len(skel)+len(strconv.Itoa(j)), 32000)
+		body = strings.Replace(skel, `"message":""`, `"message":`+strconv.Quote(msg), 1)
+	} else {
+		skel := fmt.Sprintf(`{"metadata":{"resourceVersion":%q,"annotations":{"bench.inkasso.dev/replay":""}}}`, s.getRV(key))
+		v := strconv.Itoa(j) + pad(s.bodies[op], len(skel)+len(strconv.Itoa(j)), 32000)
+		body = strings.Replace(skel, `"bench.inkasso.dev/replay":""`, `"bench.inkasso.dev/replay":`+strconv.Quote(v), 1)
+	}
+	p := client.RawPatch(types.MergePatchType, []byte(body))
+	var err error
+	if status {
+		err = s.k.Status().Patch(ctx, obj, p)
+	} else {
+		err = s.k.Patch(ctx, obj, p)
+	}
+	if err == nil {
+		s.setRV(key, obj.GetResourceVersion())
+	}
+	return err
+}
+
+func (s *replayState) createNotice(ctx context.Context, name string) error {
+	n := &inkassov1.Notice{ObjectMeta: metav1.ObjectMeta{Namespace: "bench", Name: name, Labels: s.sample.Labels}, Spec: s.sample.Spec}
+	if err := s.k.Create(ctx, n); err != nil {
+		return err
+	}
+	s.setRV("notices/"+name, n.ResourceVersion)
+	return nil
+}
+
+// event creates an events.k8s.io/v1 Event on a claim, as the manager's
+// recorder does, its note sized to the manager's mean (at most 1 kB, the API's limit).
+func (s *replayState) event(ctx context.Context, claim string, j int) error {
+	e := &eventsv1.Event{ObjectMeta: metav1.ObjectMeta{Namespace: "bench", Name: fmt.Sprintf("replay.%d.%d", time.Now().UnixNano(), j)},
+		EventTime: metav1.NewMicroTime(time.Now()), ReportingController: "inkasso.dev/replay", ReportingInstance: "bench",
+		Action: "Replay", Reason: "StepCompleted", Type: "Normal",
+		Regarding: corev1.ObjectReference{APIVersion: inkassov1.GroupVersion.String(), Kind: "Claim", Namespace: "bench", Name: claim}}
+	e.Note = pad(s.bodies["POST events"], 350, 1000)
+	return s.k.Create(ctx, e)
+}
+
+// sampleNotice is one of the manager's notices, as it created it: the
+// replay creates copies of it.
+func sampleNotice(ctx context.Context, k client.Client) (*inkassov1.Notice, error) {
+	var list inkassov1.NoticeList
+	if err := k.List(ctx, &list, client.InNamespace("bench"), client.Limit(50)); err != nil {
+		return nil, err
+	}
+	if len(list.Items) == 0 {
+		return nil, fmt.Errorf("the run made no notice to replay")
+	}
+	n := list.Items[len(list.Items)-1]
+	return &n, nil
+}
+
+// cachedSize is what the manager's cache holds, serialized.
+type cachedSize struct {
+	Objects map[string]int   `json:"objects"`
+	Bytes   map[string]int64 `json:"jsonBytes"` // by kind, as cached (after the cache's transforms)
+	Total   int64            `json:"totalJSONBytes"`
+}
+
+func cachedSizes(ctx context.Context, c cache.Cache) (*cachedSize, error) {
+	out := &cachedSize{Objects: map[string]int{}, Bytes: map[string]int64{}}
+	for kind, list := range map[string]client.ObjectList{
+		"claims": &inkassov1.ClaimList{}, "debtors": &inkassov1.DebtorList{}, "notices": &inkassov1.NoticeList{},
+		"policies": &inkassov1.CollectionPolicyList{}, "channels": &inkassov1.NoticeChannelList{},
+	} {
+		if err := c.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
+			return nil, fmt.Errorf("listing cached %s: %w", kind, err)
+		}
+		b, err := json.Marshal(list)
+		if err != nil {
+			return nil, err
+		}
+		var items struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		_ = json.Unmarshal(b, &items)
+		for _, it := range items.Items {
+			out.Bytes[kind] += int64(len(it))
+		}
+		out.Objects[kind] = len(items.Items)
+		out.Total += out.Bytes[kind]
+	}
+	return out, nil
+}
+
+type restartResult struct {
+	SyncSeconds  float64 `json:"syncSeconds"`
+	HeapPerClaim float64 `json:"heapBytesPerClaim"`
+}
+
+// restartCache fills a new cache, as the manager configures it (its
+// transforms; not its indexes), with everything the run left, and measures
+// how long the list takes and the heap it holds per claim.
+func restartCache(ctx context.Context, cfg *rest.Config, claims int) (*restartResult, error) {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	opts := controllers.CacheOptions(nil)
+	opts.Scheme = benchScheme
+	c, err := cache.New(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range []client.Object{&inkassov1.Claim{}, &inkassov1.Debtor{}, &inkassov1.Notice{}, &inkassov1.CollectionPolicy{}, &inkassov1.NoticeChannel{}} {
+		if _, err := c.GetInformer(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	t0 := time.Now()
+	go func() { _ = c.Start(cctx) }()
+	if !c.WaitForCacheSync(ctx) {
+		return nil, fmt.Errorf("the restart cache did not sync")
+	}
+	out := &restartResult{SyncSeconds: time.Since(t0).Seconds()}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	out.HeapPerClaim = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(claims)
+	runtime.KeepAlive(c)
+	return out, nil
+}
+
+func intList(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not a positive number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func floatList(s string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		x, err := strconv.ParseFloat(f, 64)
+		if err != nil || x <= 0 || x > 1 {
+			return nil, fmt.Errorf("%q is not a fraction in (0, 1]", f)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
