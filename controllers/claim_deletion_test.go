@@ -3,15 +3,11 @@ package controllers_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	admissionv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -27,26 +23,7 @@ import (
 func TestClaimInOpenCollectionIsNotDeleted(t *testing.T) {
 	ns := newNamespace(t)
 	ctx := context.Background()
-	root, _ := filepath.Abs("..")
-	raw, err := os.ReadFile(filepath.Join(root, "config", "admission", "claim_deletion.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var policy admissionv1.ValidatingAdmissionPolicy
-	var binding admissionv1.ValidatingAdmissionPolicyBinding
-	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(string(raw)), 4096)
-	if err := dec.Decode(&policy); err != nil {
-		t.Fatal(err)
-	}
-	if err := dec.Decode(&binding); err != nil {
-		t.Fatal(err)
-	}
-	policy.Name, binding.Name = "claim-deletion-"+ns, "claim-deletion-"+ns
-	binding.Spec.PolicyName = policy.Name
-	binding.Spec.MatchResources = &admissionv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
-		MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns}}}
-	create(t, &policy, &binding)
-	t.Cleanup(func() { _ = k8s.Delete(ctx, &binding); _ = k8s.Delete(ctx, &policy) })
+	bindAdmissionPolicy(t, "claim_deletion.yaml", ns)
 
 	cfg := rest.CopyConfig(restCfg)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: "argocd-application-controller", Groups: []string{"system:masters", "system:authenticated"}}

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	admissionv1 "k8s.io/api/admissionregistration/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -379,4 +382,32 @@ func expectCondition(conds []metav1.Condition, typ string, status metav1.Conditi
 		return fmt.Errorf("%s is %s/%s (%s), want %s/%s", typ, c.Status, c.Reason, c.Message, status, reason)
 	}
 	return nil
+}
+
+// bindAdmissionPolicy creates the ValidatingAdmissionPolicy and binding of
+// config/admission/FILE, bound to namespace ns only (the suite's manager
+// runs as the admin user, whom the shipped binding would not exempt), and
+// removes them when the test ends.
+func bindAdmissionPolicy(t *testing.T, file, ns string) {
+	t.Helper()
+	root, _ := filepath.Abs("..")
+	raw, err := os.ReadFile(filepath.Join(root, "config", "admission", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var policy admissionv1.ValidatingAdmissionPolicy
+	var binding admissionv1.ValidatingAdmissionPolicyBinding
+	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(string(raw)), 4096)
+	if err := dec.Decode(&policy); err != nil {
+		t.Fatal(err)
+	}
+	if err := dec.Decode(&binding); err != nil {
+		t.Fatal(err)
+	}
+	policy.Name, binding.Name = policy.Name+"-"+ns, binding.Name+"-"+ns
+	binding.Spec.PolicyName = policy.Name
+	binding.Spec.MatchResources = &admissionv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
+		MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns}}}
+	create(t, &policy, &binding)
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), &binding); _ = k8s.Delete(context.Background(), &policy) })
 }

@@ -3,16 +3,12 @@ package controllers_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	admissionv1 "k8s.io/api/admissionregistration/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -207,27 +203,8 @@ func TestUserWrittenStatusIsRestored(t *testing.T) {
 func TestOnlyTheManagerWritesNotices(t *testing.T) {
 	ns := newNamespace(t)
 	ctx := context.Background()
-	root, _ := filepath.Abs("..")
-	raw, err := os.ReadFile(filepath.Join(root, "config", "admission", "notice_writers.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var policy admissionv1.ValidatingAdmissionPolicy
-	var binding admissionv1.ValidatingAdmissionPolicyBinding
-	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(string(raw)), 4096)
-	if err := dec.Decode(&policy); err != nil {
-		t.Fatal(err)
-	}
-	if err := dec.Decode(&binding); err != nil {
-		t.Fatal(err)
-	}
+	bindAdmissionPolicy(t, "notice_writers.yaml", ns)
 	manager := "system:serviceaccount:inkasso-system:inkasso-operator-controller-manager"
-	policy.Name, binding.Name = "notice-writers-"+ns, "notice-writers-"+ns
-	binding.Spec.PolicyName = policy.Name
-	binding.Spec.MatchResources = &admissionv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
-		MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns}}}
-	create(t, &policy, &binding)
-	t.Cleanup(func() { _ = k8s.Delete(ctx, &binding); _ = k8s.Delete(ctx, &policy) })
 
 	as := func(user string) client.Client {
 		cfg := rest.CopyConfig(restCfg)
