@@ -160,6 +160,7 @@ func buildNotice(scheme *runtime.Scheme, in noticeInput) (*inkassov1.Notice, err
 	if len(in.caseID) <= 63 {
 		n.Labels[caseLabel] = in.caseID
 	}
+	copyShardLabel(in.owner, n)
 	if len(in.annotations) > 0 {
 		n.Annotations = in.annotations
 	}
