@@ -148,15 +148,18 @@ func (r *ClaimReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 }
 
 // moveClaim hands a claim whose debtor hashes to another shard to that
-// shard, its notices first (the new shard must find them when it decides).
+// shard, its notices first (the new shard must find them when it decides);
+// it reports true for every claim that is not this shard's.
 func (r *ClaimReconciler) moveClaim(ctx context.Context, claim *inkassov1.Claim) (bool, error) {
 	if !r.Shard.Enabled() || r.Shard.Owns(claim.Namespace, claim.Spec.DebtorRef.Name) {
 		return false, nil
 	}
-	if err := moveNotices(ctx, r.Client, r.Shard, claim.Namespace, "", archive.NoticeNames(claim)); err != nil {
-		return false, err
+	if err := moveNotices(ctx, r.Client, r.Shard, claim.Namespace, claim.Spec.DebtorRef.Name, false, archive.NoticeNames(claim)); err != nil {
+		return true, err
 	}
-	return moveToShard(ctx, r.Client, r.Shard, claim, claim.Spec.DebtorRef.Name)
+	// Moved already (a stale cache still shows it here) or now: not ours.
+	_, err := moveToShard(ctx, r.Client, r.Shard, claim, claim.Spec.DebtorRef.Name)
+	return true, err
 }
 
 // decideAndApply gathers the facts, decides, and applies the decision to

@@ -98,7 +98,7 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	if r.Shard.Enabled() && !r.Shard.Owns(d.Namespace, d.Name) {
-		if err := moveNotices(ctx, r.Client, r.Shard, d.Namespace, d.Name, nil); err != nil {
+		if err := moveNotices(ctx, r.Client, r.Shard, d.Namespace, d.Name, true, nil); err != nil {
 			return reconcile.Result{}, err
 		}
 		_, err := moveToShard(ctx, r.Client, r.Shard, &d, d.Name)

@@ -109,12 +109,12 @@ func moveToShard(ctx context.Context, c client.Client, s shard.Shard, obj client
 }
 
 // moveNotices relabels the notices in this shard's cache that a moving
-// debtor or claim takes along: those with the debtor's label, and those
-// named.
-func moveNotices(ctx context.Context, c client.Client, s shard.Shard, namespace, debtor string, names []string) error {
+// debtor or claim takes along to the debtor's shard: those with the
+// debtor's label when withDebtorLabel, and those named.
+func moveNotices(ctx context.Context, c client.Client, s shard.Shard, namespace, debtor string, withDebtorLabel bool, names []string) error {
 	want := s.ValueFor(namespace, debtor)
 	var list inkassov1.NoticeList
-	if debtor != "" {
+	if withDebtorLabel {
 		if err := c.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{noticeDebtorIndex: debtor}); err != nil {
 			return fmt.Errorf("listing the notices of debtor %s: %w", debtor, err)
 		}

@@ -60,16 +60,26 @@ func (s Shard) String() string {
 // Value is the shard's Label value.
 func (s Shard) Value() string { return strconv.Itoa(s.Index) }
 
-// Of is the shard number of a debtor: FNV-1a of "namespace/debtor" mod n.
-// The hash is fixed (not Go's map hash) so that every replica and every
-// release agrees. An object that names no debtor (a creditor's statement
-// notice) hashes with an empty name and so stays in one shard per namespace.
+// Of is the shard number of a debtor: FNV-1a (64 bit) of
+// "namespace/debtor", mixed by MurmurHash3's 64-bit finalizer, mod n. The
+// hash is fixed (not Go's map hash) so that every replica and every
+// release agrees. The finalizer matters: FNV-1a's low bits depend only on
+// the bytes' low bits (mod 2 it is the parity of the odd bytes, so
+// debtor-1 and debtor-3 would always share a shard). An object that names
+// no debtor (a creditor's statement notice) hashes with an empty name and
+// so stays in one shard per namespace.
 func Of(namespace, debtor string, n int) int {
-	h := fnv.New32a()
+	h := fnv.New64a()
 	h.Write([]byte(namespace))
 	h.Write([]byte{'/'})
 	h.Write([]byte(debtor))
-	return int(h.Sum32() % uint32(n))
+	x := h.Sum64()
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	x ^= x >> 33
+	return int(x % uint64(n))
 }
 
 // Owns reports whether the debtor's case belongs to this shard.
