@@ -61,7 +61,7 @@ func main() {
 	flag.StringVar(&o.root, "root", ".", "the repository (for config/samples)")
 	flag.Uint64Var(&o.seed, "seed", 1, "random seed")
 	flag.Parse()
-	if err := run(context.Background(), o); err != nil {
+	if _, err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "simulate:", err)
 		os.Exit(1)
 	}
@@ -127,33 +127,33 @@ type stats struct {
 	putWall                                     time.Duration
 }
 
-func run(ctx context.Context, o options) error {
+func run(ctx context.Context, o options) (*stats, error) {
 	policy, err := samplePolicy(o.root)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	debtor, err := sampleDebtor(o.root)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	dsn := o.dsn
 	if dsn == "" {
 		srv, err := pgtest.Start()
 		if err != nil {
-			return fmt.Errorf("starting PostgreSQL (or pass -dsn): %w", err)
+			return nil, fmt.Errorf("starting PostgreSQL (or pass -dsn): %w", err)
 		}
 		defer func() { _ = srv.Stop() }()
 		dsn = srv.DSN
 	}
 	store, err := postgres.Open(ctx, dsn)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer store.Close()
 
 	oslo, err := time.LoadLocation("Europe/Oslo")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(o.seed, 2027))
 	start := time.Date(2027, 1, 4, 0, 0, 0, 0, oslo)
@@ -254,7 +254,7 @@ func run(ctx context.Context, o options) error {
 				// at 09:00, payments come in at 13:00).
 				if !c.Status.Phase.Terminal() {
 					if _, err := controllers.DecideOffline(c, debtorOf(c.Spec.DebtorRef.Name), policy, e.at); err != nil {
-						return err
+						return nil, err
 					}
 				}
 				if c.Status.Phase.Terminal() || c.Status.Balance == nil || c.Status.Balance.Outstanding == "" || strings.HasPrefix(c.Status.Balance.Outstanding, "0") {
@@ -277,7 +277,7 @@ func run(ctx context.Context, o options) error {
 				}
 				rec, err := archive.RecordOf(l.claim, plan.Kind, nil, e.at)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				sendArchive(rec)
 				st.active--
@@ -301,7 +301,7 @@ func run(ctx context.Context, o options) error {
 			dec, err := controllers.DecideOffline(l.claim, debtorOf(l.claim.Spec.DebtorRef.Name), policy, e.at)
 			st.decideTime += time.Since(t0)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			st.decisions++
 			st.decisionsByHour[e.at.Hour()]++
@@ -311,7 +311,7 @@ func run(ctx context.Context, o options) error {
 				st.notices += len(dec.Record.Notices)
 			}
 			if dec.Stalled != nil {
-				return fmt.Errorf("claim %s stalled: %s: %s", l.claim.Name, dec.Stalled.Reason, dec.Stalled.Message)
+				return nil, fmt.Errorf("claim %s stalled: %s: %s", l.claim.Name, dec.Stalled.Reason, dec.Stalled.Message)
 			}
 			if !dec.Wake.IsZero() {
 				schedule(l, e.id, dec.Wake)
@@ -339,9 +339,9 @@ func run(ctx context.Context, o options) error {
 	wg.Wait()
 	st.putWall = time.Duration(archiveWall.Load())
 	if err, ok := putErr.Load().(error); ok {
-		return fmt.Errorf("archive write: %w", err)
+		return nil, fmt.Errorf("archive write: %w", err)
 	}
-	return report(ctx, o, st, store, dsn, rng, time.Since(wallStart))
+	return st, report(ctx, o, st, store, dsn, rng, time.Since(wallStart))
 }
 
 // measure records the size of a finished claim as the cluster would hold
