@@ -60,6 +60,11 @@ endif
 bench: manifests control-plane-tools ## Benchmark at scale (default 5,000 claims over 2,000 debtors); results in bench/results.
 	cd bench && go run . $(BENCH_FLAGS)
 
+SIM_FLAGS ?=
+.PHONY: simulate
+simulate: ## National-scale simulation without a control plane: the decider and a PostgreSQL archive over a year of claims (docs/scale.md; SIM_FLAGS="-per-day 27000" for full volume).
+	go run ./hack/simulate $(SIM_FLAGS)
+
 .PHONY: test-unit
 test-unit: ## Only the pure unit tests (no control plane).
 	go test $(GO_TEST_FLAGS) ./internal/... ./pkg/... ./api/...

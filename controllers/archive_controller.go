@@ -26,6 +26,7 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/archive"
+	"github.com/inkasso-operator/inkasso-operator/internal/shard"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
 )
@@ -51,6 +52,9 @@ import (
 // again, which the claim controller restores from their records.
 type ArchiveReconciler struct {
 	Client client.Client
+	// Shard, when enabled, brings back only its own debtors' dormant
+	// claims; the other shards bring back theirs.
+	Shard shard.Shard
 	// APIReader reads uncached (SetupWithManager: the manager's; nil reads
 	// through Client).
 	APIReader client.Reader
@@ -221,6 +225,9 @@ func (r *ArchiveReconciler) WakeDue(ctx context.Context) error {
 	}
 	var errs []error
 	for _, rec := range due {
+		if !r.Shard.Owns(rec.Namespace, rec.Debtor) {
+			continue
+		}
 		obj := archive.ObjectOf(rec)
 		err := r.Client.Create(ctx, obj)
 		if apierrors.IsNotFound(err) {

@@ -32,13 +32,17 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/internal/collection"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
+	"github.com/inkasso-operator/inkasso-operator/internal/shard"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
 )
 
 // ClaimReconciler moves claims through the phases of their policy.
 type ClaimReconciler struct {
-	Client   client.Client
+	Client client.Client
+	// Shard, when enabled, is the debtor shard this manager runs: a claim
+	// labelled for it whose debtor hashes elsewhere is moved (shard.go).
+	Shard    shard.Shard
 	Clock    clock.PassiveClock
 	Recorder events.EventRecorder
 	// Wake, when set, re-queues the claims sent on it; tests use it after
@@ -75,6 +79,9 @@ func (r *ClaimReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	}
 	if !claim.DeletionTimestamp.IsZero() {
 		return reconcile.Result{}, nil
+	}
+	if moved, err := r.moveClaim(ctx, &claim); moved || err != nil {
+		return reconcile.Result{}, err
 	}
 	orig := claim.DeepCopy()
 	now := r.Clock.Now()
@@ -165,6 +172,21 @@ func recheckStalled(res reconcile.Result, conds []metav1.Condition, now time.Tim
 		res.RequeueAfter = wait
 	}
 	return res
+}
+
+// moveClaim hands a claim whose debtor hashes to another shard to that
+// shard, its notices first (the new shard must find them when it decides);
+// it reports true for every claim that is not this shard's.
+func (r *ClaimReconciler) moveClaim(ctx context.Context, claim *inkassov1.Claim) (bool, error) {
+	if !r.Shard.Enabled() || r.Shard.Owns(claim.Namespace, claim.Spec.DebtorRef.Name) {
+		return false, nil
+	}
+	if err := moveNotices(ctx, r.Client, r.Shard, claim.Namespace, claim.Spec.DebtorRef.Name, false, archive.NoticeNames(claim)); err != nil {
+		return true, err
+	}
+	// Moved already (a stale cache still shows it here) or now: not ours.
+	_, err := moveToShard(ctx, r.Client, r.Shard, claim, claim.Spec.DebtorRef.Name)
+	return true, err
 }
 
 // decideAndApply gathers the facts, decides, and applies the decision to

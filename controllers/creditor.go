@@ -84,6 +84,7 @@ func notifyCreditor(ctx context.Context, c client.Client, claim *inkassov1.Claim
 				Deadline:   deliveryDeadline(policy, now),
 			},
 		}
+		copyShardLabel(claim, n)
 		if err := controllerutil.SetOwnerReference(claim, n, c.Scheme()); err != nil {
 			return fmt.Errorf("owner reference: %w", err)
 		}

@@ -32,13 +32,17 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
+	"github.com/inkasso-operator/inkasso-operator/internal/shard"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
 )
 
 // DebtorReconciler keeps a Debtor's status aggregates over its claims.
 type DebtorReconciler struct {
-	Client   client.Client
+	Client client.Client
+	// Shard, when enabled, is the debtor shard this manager runs: a debtor
+	// labelled for it that hashes elsewhere is moved with its notices.
+	Shard    shard.Shard
 	Clock    clock.PassiveClock
 	Recorder events.EventRecorder
 	// Wake, when set, re-queues the debtors sent on it (tests on a fake clock).
@@ -92,6 +96,13 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	var d inkassov1.Debtor
 	if err := r.Client.Get(ctx, req.NamespacedName, &d); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if r.Shard.Enabled() && !r.Shard.Owns(d.Namespace, d.Name) {
+		if err := moveNotices(ctx, r.Client, r.Shard, d.Namespace, d.Name, true, nil); err != nil {
+			return reconcile.Result{}, err
+		}
+		_, err := moveToShard(ctx, r.Client, r.Shard, &d, d.Name)
+		return reconcile.Result{}, err
 	}
 	var claims inkassov1.ClaimList
 	if err := r.Client.List(ctx, &claims, client.InNamespace(d.Namespace), client.MatchingFields{claimDebtorIndex: d.Name}); err != nil {

@@ -171,6 +171,7 @@ func buildNotice(ctx context.Context, scheme *runtime.Scheme, in noticeInput) (*
 	if len(in.caseID) <= 63 {
 		n.Labels[caseLabel] = in.caseID
 	}
+	copyShardLabel(in.owner, n)
 	n.Annotations = map[string]string{stepAtAnnotation: in.now.UTC().Truncate(time.Second).Format(time.RFC3339)}
 	if in.fee.Currency != "" {
 		n.Annotations[stepFeeAnnotation] = in.fee.String() + " " + in.fee.Currency

@@ -89,6 +89,10 @@ type SettlementReconciler struct {
 	Recorder  events.EventRecorder
 	// MaxRetryDelay caps the backoff after a failed reconcile.
 	MaxRetryDelay time.Duration
+	// AllClaims lists the policy's claims from the API, not the cache: set
+	// when the manager runs one debtor shard, whose cache holds only its
+	// own debtors' claims, while a statement covers all of them.
+	AllClaims bool
 }
 
 // +kubebuilder:rbac:groups=collection.inkasso.dev,resources=settlements,verbs=get;list;watch;update;patch
@@ -341,6 +345,9 @@ func (r *SettlementReconciler) compute(ctx context.Context, stl *inkassov1.Settl
 // claimsOf lists the claims the policy collects: those naming it, and
 // those naming none when it is the namespace's default.
 func (r *SettlementReconciler) claimsOf(ctx context.Context, ns string, policy *inkassov1.CollectionPolicy) ([]inkassov1.Claim, error) {
+	if r.AllClaims {
+		return r.allClaimsOf(ctx, ns, policy)
+	}
 	var named, unnamed inkassov1.ClaimList
 	if err := r.Client.List(ctx, &named, client.InNamespace(ns), client.MatchingFields{claimPolicyIndex: policy.Name}); err != nil {
 		return nil, fmt.Errorf("listing claims of policy %s: %w", policy.Name, err)
@@ -352,6 +359,25 @@ func (r *SettlementReconciler) claimsOf(ctx context.Context, ns string, policy *
 			return nil, fmt.Errorf("listing claims of the default policy: %w", err)
 		}
 		out = append(out, unnamed.Items...)
+	}
+	return out, nil
+}
+
+// allClaimsOf is claimsOf read from the API: every shard's claims.
+func (r *SettlementReconciler) allClaimsOf(ctx context.Context, ns string, policy *inkassov1.CollectionPolicy) ([]inkassov1.Claim, error) {
+	var all inkassov1.ClaimList
+	if err := r.APIReader.List(ctx, &all, client.InNamespace(ns)); err != nil {
+		return nil, fmt.Errorf("listing the claims of namespace %s: %w", ns, err)
+	}
+	isDefault := false
+	if def, err := resolvePolicy(ctx, r.Client, &inkassov1.Claim{ObjectMeta: metav1.ObjectMeta{Namespace: ns}}); err == nil {
+		isDefault = def.Name == policy.Name
+	}
+	var out []inkassov1.Claim
+	for _, c := range all.Items {
+		if ref := c.Spec.PolicyRef; (ref != nil && ref.Name == policy.Name) || (ref == nil && isDefault) {
+			out = append(out, c)
+		}
 	}
 	return out, nil
 }

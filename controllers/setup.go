@@ -14,6 +14,7 @@ import (
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/controllers/channels"
 	"github.com/inkasso-operator/inkasso-operator/internal/archive"
+	"github.com/inkasso-operator/inkasso-operator/internal/shard"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 	"github.com/inkasso-operator/inkasso-operator/pkg/eventrecorder"
 )
@@ -65,6 +66,12 @@ type Options struct {
 	// (--clock-skew-allowance): steps fire that much after their time and
 	// payment deadlines count from that much later (schedule.Policy).
 	ClockSkewAllowance time.Duration
+	// Shard, when enabled, runs one debtor shard of a namespace (shard.go):
+	// the cache must be narrowed with ShardCacheOptions to match.
+	Shard shard.Shard
+	// Namespaces are the namespaces the manager watches (a namespace
+	// shard; empty: all), for the shard labeller's own cache.
+	Namespaces []string
 	// Archive, when its Store is set (the manager has an archive DSN),
 	// moves finished claims into the claim archive and restores archived
 	// claims applied again (archive_controller.go, restore.go).
@@ -115,7 +122,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("adding the event recorder: %w", err)
 	}
 	claims := &ClaimReconciler{Clock: o.Clock, Wake: o.ClaimWake, MaxConcurrentReconciles: o.MaxConcurrentClaims, MaxRetryDelay: o.MaxRetryDelay,
-		Recorder: events.For("inkasso-claim"), StepEvents: o.StepEvents, Archive: o.Archive.Store}
+		Recorder: events.For("inkasso-claim"), StepEvents: o.StepEvents, Archive: o.Archive.Store, Shard: o.Shard}
 	if err := claims.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the claim controller: %w", err)
 	}
@@ -124,18 +131,28 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	}
 	if a := o.Archive; a.Store != nil {
 		ar := &ArchiveReconciler{Clock: o.Clock, Store: a.Store, Policy: a.Policy, WakeInterval: a.WakeInterval, Wake: a.Wake,
-			AfterWrite: a.AfterWrite, MaxRetryDelay: o.MaxRetryDelay, Recorder: events.For("inkasso-archive")}
+			AfterWrite: a.AfterWrite, MaxRetryDelay: o.MaxRetryDelay, Recorder: events.For("inkasso-archive"), Shard: o.Shard}
 		if err := ar.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("setting up the archive controller: %w", err)
 		}
 	}
 	debtors := &DebtorReconciler{Clock: o.Clock, Wake: o.DebtorWake, MaxConcurrentReconciles: o.MaxConcurrentDebtors, MaxRetryDelay: o.MaxRetryDelay,
-		Recorder: events.For("inkasso-debtor")}
+		Recorder: events.For("inkasso-debtor"), Shard: o.Shard}
 	if err := debtors.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the debtor controller: %w", err)
 	}
-	if err := (&SettlementReconciler{Clock: o.Clock, MaxRetryDelay: o.MaxRetryDelay}).SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("setting up the settlement controller: %w", err)
+	if o.Shard.Enabled() {
+		l := &ShardLabeller{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Shard: o.Shard, Namespaces: o.Namespaces}
+		if err := l.SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("setting up the shard labeller: %w", err)
+		}
+	}
+	// Settlements span every debtor of a namespace: with debtor shards,
+	// shard 0 makes them, reading the claims from the API.
+	if !o.Shard.Enabled() || o.Shard.Index == 0 {
+		if err := (&SettlementReconciler{Clock: o.Clock, MaxRetryDelay: o.MaxRetryDelay, AllClaims: o.Shard.Enabled()}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("setting up the settlement controller: %w", err)
+		}
 	}
 	if err := (&PolicyReconciler{Clock: o.Clock}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the policy controller: %w", err)

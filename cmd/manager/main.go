@@ -28,6 +28,7 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/internal/archive"
 	"github.com/inkasso-operator/inkasso-operator/internal/archive/postgres"
 	"github.com/inkasso-operator/inkasso-operator/internal/contact"
+	"github.com/inkasso-operator/inkasso-operator/internal/shard"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
 )
@@ -36,6 +37,7 @@ import (
 type config struct {
 	metricsAddr, probeAddr, outbox, clockStart string
 	clockAnchor, namespaces, leaderElectionID  string
+	shard                                      string
 	leaderElectionNamespace                    string
 	leaderElect                                bool
 	timeScale                                  float64
@@ -65,6 +67,7 @@ func main() {
 	flag.DurationVar(&cfg.renew, "leader-elect-renew-deadline", 10*time.Second, "how long the leader keeps trying to renew before it gives up leading")
 	flag.DurationVar(&cfg.retry, "leader-elect-retry-period", 2*time.Second, "how often candidates try to acquire or renew the lease")
 	flag.StringVar(&cfg.namespaces, "namespaces", "", "comma-separated namespaces this replica watches (a shard); empty watches all")
+	flag.StringVar(&cfg.shard, "shard", "", "i/N: reconcile only the debtors whose hash(namespace/debtor) mod N is i, with their claims and notices (labelled collection.inkasso.dev/shard=i), under a Lease of this shard; empty reconciles every debtor")
 	flag.Float64Var(&cfg.qps, "kube-api-qps", 50, "sustained requests per second to the apiserver")
 	flag.IntVar(&cfg.burst, "kube-api-burst", 100, "request burst to the apiserver")
 	flag.StringVar(&cfg.outbox, "outbox-dir", "", "outbox folder of the log and letter channels; each namespace writes only below <outbox-dir>/<namespace>/")
@@ -123,17 +126,24 @@ func run(cfg config) error {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
 	restCfg.QPS, restCfg.Burst = float32(cfg.qps), cfg.burst
-	namespaces, err := shard(cfg.namespaces)
+	namespaces, err := namespaceShard(cfg.namespaces)
+	if err != nil {
+		return err
+	}
+	debtorShard, err := shard.Parse(cfg.shard)
 	if err != nil {
 		return err
 	}
 	electionID := cfg.leaderElectionID
 	if electionID == "" {
-		electionID = leaderElectionID(namespaces)
+		electionID = leaderElectionID(namespaces, debtorShard)
 	}
-	cacheOpts := controllers.CacheOptions(namespaces)
+	cacheOpts := controllers.ShardCacheOptions(controllers.CacheOptions(namespaces), debtorShard)
 	if len(namespaces) > 0 {
 		ctrl.Log.WithName("setup").Info("sharded: watching only these namespaces", "namespaces", namespaces, "leaderElectionID", electionID)
+	}
+	if debtorShard.Enabled() {
+		ctrl.Log.WithName("setup").Info("debtor shard: reconciling only the debtors of this shard", "shard", debtorShard.String(), "label", shard.Label+"="+debtorShard.Value(), "leaderElectionID", electionID)
 	}
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                        scheme,
@@ -169,6 +179,8 @@ func run(cfg config) error {
 	}
 	if err := controllers.Setup(ctx, mgr, controllers.Options{
 		Archive:              archiveOpts,
+		Shard:                debtorShard,
+		Namespaces:           namespaces,
 		Clock:                clk,
 		MaxConcurrentClaims:  cfg.concurrency,
 		MaxConcurrentDebtors: cfg.concurrency,
@@ -213,9 +225,9 @@ func archiveDSN(file, env string) (string, error) {
 	return dsn, nil
 }
 
-// shard splits --namespaces into a sorted list without blanks or repeats and
+// namespaceShard splits --namespaces into a sorted list without blanks or repeats and
 // refuses names that cannot be namespaces, rather than watching nothing.
-func shard(flagValue string) ([]string, error) {
+func namespaceShard(flagValue string) ([]string, error) {
 	var out []string
 	for _, ns := range strings.Split(flagValue, ",") {
 		ns = strings.TrimSpace(ns)
@@ -232,14 +244,19 @@ func shard(flagValue string) ([]string, error) {
 }
 
 // leaderElectionID is one Lease per shard: replicas of the same shard elect
-// one leader, while the leaders of different shards run side by side.
-func leaderElectionID(namespaces []string) string {
-	const base = "inkasso-operator.collection.inkasso.dev"
-	if len(namespaces) == 0 {
-		return base
+// one leader, while the leaders of different shards run side by side. A
+// debtor shard i/N is named in front ("shard-1-of-4."), within a namespace
+// shard if both are given.
+func leaderElectionID(namespaces []string, s shard.Shard) string {
+	id := "inkasso-operator.collection.inkasso.dev"
+	if len(namespaces) > 0 {
+		sum := sha256.Sum256([]byte(strings.Join(namespaces, ",")))
+		id = fmt.Sprintf("%x.%s", sum[:5], id)
 	}
-	sum := sha256.Sum256([]byte(strings.Join(namespaces, ",")))
-	return fmt.Sprintf("%x.%s", sum[:5], base)
+	if s.Enabled() {
+		id = fmt.Sprintf("shard-%d-of-%d.%s", s.Index, s.Count, id)
+	}
+	return id
 }
 
 // operatorClock is the wall clock, or an accelerated one for demos.

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/inkasso-operator/inkasso-operator/internal/shard"
 )
 
 func TestShard(t *testing.T) {
@@ -20,7 +22,7 @@ func TestShard(t *testing.T) {
 		{flag: "acme,Acme", err: `"Acme" is not a namespace name`},
 		{flag: "a/b", err: `"a/b" is not a namespace name`},
 	} {
-		got, err := shard(tc.flag)
+		got, err := namespaceShard(tc.flag)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), "--namespaces") {
 				t.Errorf("shard(%q) error %v, want one naming --namespaces and %s", tc.flag, err, tc.err)
@@ -36,13 +38,13 @@ func TestShard(t *testing.T) {
 // Replicas of one shard share a Lease whatever the order of --namespaces;
 // different shards get different Leases, valid as object names.
 func TestLeaderElectionIDPerShard(t *testing.T) {
-	ab, _ := shard("a,b")
-	ba, _ := shard("b, a")
-	c, _ := shard("c")
-	if leaderElectionID(ab) != leaderElectionID(ba) {
+	ab, _ := namespaceShard("a,b")
+	ba, _ := namespaceShard("b, a")
+	c, _ := namespaceShard("c")
+	if leaderElectionID(ab, shard.Shard{}) != leaderElectionID(ba, shard.Shard{}) {
 		t.Error("the same shard written in another order got another Lease")
 	}
-	ids := map[string]bool{leaderElectionID(nil): true, leaderElectionID(ab): true, leaderElectionID(c): true}
+	ids := map[string]bool{leaderElectionID(nil, shard.Shard{}): true, leaderElectionID(ab, shard.Shard{}): true, leaderElectionID(c, shard.Shard{}): true}
 	if len(ids) != 3 {
 		t.Errorf("shards share a Lease: %v", ids)
 	}
@@ -51,8 +53,17 @@ func TestLeaderElectionIDPerShard(t *testing.T) {
 			t.Errorf("%q is not a valid Lease name", id)
 		}
 	}
-	if leaderElectionID(nil) != "inkasso-operator.collection.inkasso.dev" {
+	if leaderElectionID(nil, shard.Shard{}) != "inkasso-operator.collection.inkasso.dev" {
 		t.Error("the unsharded Lease name changed: upgrades would run two leaders")
+	}
+	// One Lease per debtor shard, also within a namespace shard.
+	s0, s1 := shard.Shard{Index: 0, Count: 2}, shard.Shard{Index: 1, Count: 2}
+	if got := leaderElectionID(nil, s1); got != "shard-1-of-2.inkasso-operator.collection.inkasso.dev" {
+		t.Errorf("debtor shard 1/2: Lease %q", got)
+	}
+	debtorIDs := map[string]bool{leaderElectionID(nil, s0): true, leaderElectionID(nil, s1): true, leaderElectionID(ab, s0): true, leaderElectionID(ab, s1): true}
+	if len(debtorIDs) != 4 {
+		t.Errorf("debtor shards share a Lease: %v", debtorIDs)
 	}
 }
 
