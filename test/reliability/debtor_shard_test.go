@@ -35,7 +35,7 @@ func TestDebtorShards(t *testing.T) {
 	p := newProvider(t)
 	w := workload{ns: "one-creditor", claims: size(40, 200), debtors: size(20, 80)}
 	c.populate(t, w, p.url(), clockStart)
-	tl := newTimeline(200000)
+	tl := newTimeline(t, 200000)
 	replica := func(name, s string) *manager {
 		return newManager(t, c, name, tl, "--shard", s, "--leader-elect", "--leader-election-namespace", "default",
 			"--leader-elect-lease-duration", "8s", "--leader-elect-renew-deadline", "6s", "--leader-elect-retry-period", "1s")
