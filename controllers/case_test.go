@@ -135,7 +135,7 @@ func TestCaseStalledOnMissingChannelRecovers(t *testing.T) {
 		return nil
 	})
 	fclock.SetTime(reminded.AddDate(0, 0, 8)) // past the collection notice's gap after the reminder
-	eventually(t, 10*time.Second, func() error {
+	eventually(t, 30*time.Second, func() error {
 		wakeClaim(ns, "late")
 		var d inkassov1.Debtor
 		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "d"}, &d); err != nil {

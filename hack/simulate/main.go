@@ -473,20 +473,32 @@ func report(ctx context.Context, o options, st *stats, store *postgres.Store, ds
 	// Lookups: a sample of the rows, by invoice (what restore does), by
 	// name (kubectl inkasso archive get) and a namespace's newest 50
 	// (archive list).
-	keys, err := conn.Query(ctx, `SELECT namespace, name, invoice_number, debtor FROM `+postgres.Table+` TABLESAMPLE SYSTEM (1) LIMIT $1`, o.queries)
-	if err != nil {
-		return err
-	}
 	type key struct{ ns, name, inv, debtor string }
 	var ks []key
-	for keys.Next() {
-		var k key
-		if err := keys.Scan(&k.ns, &k.name, &k.inv, &k.debtor); err != nil {
+	// A 1 % page sample keeps a national archive's lookup sample cheap; a
+	// small archive's sample can come back empty (it samples pages, not
+	// rows), and then the first rows do.
+	for _, sample := range []string{` TABLESAMPLE SYSTEM (1)`, ``} {
+		keys, err := conn.Query(ctx, `SELECT namespace, name, invoice_number, debtor FROM `+postgres.Table+sample+` LIMIT $1`, o.queries)
+		if err != nil {
 			return err
 		}
-		ks = append(ks, k)
+		for keys.Next() {
+			var k key
+			if err := keys.Scan(&k.ns, &k.name, &k.inv, &k.debtor); err != nil {
+				keys.Close()
+				return err
+			}
+			ks = append(ks, k)
+		}
+		keys.Close()
+		if err := keys.Err(); err != nil {
+			return err
+		}
+		if len(ks) > 0 {
+			break
+		}
 	}
-	keys.Close()
 	if len(ks) == 0 {
 		return fmt.Errorf("no archive rows to query")
 	}
