@@ -155,7 +155,7 @@ func TestCaseStalledOnMissingChannelRecovers(t *testing.T) {
 	create(t, logChannel(ns, "courier"))
 	eventually(t, 10*time.Second, func() error {
 		if h := getClaim(t, ns, "late").Status.History; len(h) != 2 || h[1].Step != "collection-notice" {
-			return fmt.Errorf("history %v", h)
+			return fmt.Errorf("history %v; %s", h, debtorsState(ns))
 		}
 		return nil
 	})
