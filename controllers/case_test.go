@@ -134,6 +134,9 @@ func TestCaseStalledOnMissingChannelRecovers(t *testing.T) {
 		reminded = h[0].Time.Time
 		return nil
 	})
+	// Deliver the reminder first: a jump past its deadline would fail it,
+	// and the failed letter, not the missing channel, would hold the case.
+	waitNoticesDelivered(t, ns, reminded.AddDate(0, 0, 8))
 	fclock.SetTime(reminded.AddDate(0, 0, 8)) // past the collection notice's gap after the reminder
 	eventually(t, 30*time.Second, func() error {
 		wakeClaim(ns, "late")
