@@ -370,6 +370,17 @@ func TestDecideCasesUndeliveredHolds(t *testing.T) {
 	if dec := DecideCases(f); !dec.Recorded {
 		t.Errorf("not recorded although the fallback repairs the failed notice")
 	}
+	// A notice whose delivery is unknown holds the case whatever the
+	// fallback: a copy could be a second letter, and the next step's
+	// deadline would count from a letter that may never have come.
+	f.Undelivered = func(c *Claim, p *Policy) bool {
+		return Undelivered(c, p, func(n string) (NoticeState, bool) {
+			return NoticeState{CaseID: cs.ID, Channel: "letter", Debtor: true, Unknown: n == failed}, true
+		})
+	}
+	if dec := DecideCases(f); dec.Recorded {
+		t.Errorf("recorded while a member's notice has an unknown outcome")
+	}
 }
 
 // Held or ended claims leave the case; with none left it closes.

@@ -893,6 +893,9 @@ func Undelivered(c *Claim, p *Policy, lookup func(string) (NoticeState, bool)) b
 	}
 	for _, name := range h[i].Notices {
 		n, ok := lookup(name)
+		if ok && n.Unknown && n.Debtor {
+			return true // a person settles it first; no fallback copy
+		}
 		if !ok || !n.Failed || !n.Debtor {
 			continue
 		}
