@@ -113,8 +113,8 @@ func TestDialerAgainstTheControlPlane(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(tasks) != 2 || tasks[0].Reference != string(n.UID) || tasks[1].Reference != tasks[0].Reference || tasks[1].Phone != "+4791234567" {
-		t.Errorf("tasks %+v: want the same call twice (503, then accepted) under the notice UID", tasks)
+	if len(tasks) != 2 || tasks[0].Reference != n.Status.IdempotencyKey || n.Status.IdempotencyKey == "" || tasks[1].Reference != tasks[0].Reference || tasks[1].Phone != "+4791234567" {
+		t.Errorf("tasks %+v: want the same call twice (503, then accepted) under the notice's idempotency key %q", tasks, n.Status.IdempotencyKey)
 	}
 	if n.Status.DeliveryID != "call-1" || n.Status.Attempts != 2 {
 		t.Errorf("status %+v", n.Status)
