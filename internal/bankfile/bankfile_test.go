@@ -268,30 +268,7 @@ func TestParseNetsOCR(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := ParseNetsOCR("f.txt", tc.data)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("error %v, want %q", err, tc.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, p := range f.Payments {
-				got = append(got, summary(p))
-			}
-			if strings.Join(got, "\n") != strings.Join(tc.payments, "\n") {
-				t.Errorf("payments:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.payments, "\n"))
-			}
-			if len(f.Skipped) != len(tc.skipped) {
-				t.Fatalf("skipped %+v, want %v", f.Skipped, tc.skipped)
-			}
-			for i, s := range f.Skipped {
-				if !strings.Contains(s.Reason, tc.skipped[i]) {
-					t.Errorf("skipped %q, want %q", s.Reason, tc.skipped[i])
-				}
-			}
+			checkParsed(t, f, err, tc.err, tc.payments, tc.skipped, false)
 		})
 	}
 }
@@ -337,30 +314,7 @@ func TestParseBgMax(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := Parse("f.txt", tc.data)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("error %v, want %q", err, tc.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, p := range f.Payments {
-				got = append(got, summary(p))
-			}
-			if strings.Join(got, "\n") != strings.Join(tc.payments, "\n") {
-				t.Errorf("payments:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.payments, "\n"))
-			}
-			if len(f.Skipped) != len(tc.skipped) {
-				t.Fatalf("skipped %+v, want %v", f.Skipped, tc.skipped)
-			}
-			for i, s := range f.Skipped {
-				if !strings.Contains(s.Reason, tc.skipped[i]) || !s.Money {
-					t.Errorf("skipped %+v, want money and %q", s, tc.skipped[i])
-				}
-			}
+			checkParsed(t, f, err, tc.err, tc.payments, tc.skipped, true)
 		})
 	}
 }
@@ -415,4 +369,35 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkParsed compares a parse with a case: the wanted error, or else the
+// payments and the skipped entries (each reason containing its wanted
+// text, and marked as money finance must book by hand when money is set).
+func checkParsed(t *testing.T, f *File, err error, wantErr string, payments, skipped []string, money bool) {
+	t.Helper()
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("error %v, want %q", err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range f.Payments {
+		got = append(got, summary(p))
+	}
+	if strings.Join(got, "\n") != strings.Join(payments, "\n") {
+		t.Errorf("payments:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(payments, "\n"))
+	}
+	if len(f.Skipped) != len(skipped) {
+		t.Fatalf("skipped %+v, want %v", f.Skipped, skipped)
+	}
+	for i, s := range f.Skipped {
+		if !strings.Contains(s.Reason, skipped[i]) || (money && !s.Money) {
+			t.Errorf("skipped %+v, want %q (money: %v)", s, skipped[i], money)
+		}
+	}
 }

@@ -142,6 +142,28 @@ func startManager(t *testing.T, c cluster, manager, clockStart string, scale int
 
 // TestSamplesReachTheirLastPhase is `make run` in fast motion: the samples,
 // the manager binary on an accelerated clock, and kubectl to watch.
+// samplesLastPhases is where acme's sample claims end.
+var samplesLastPhases = map[string]string{"inv-1001": "Surveillance", "inv-1002": "Surveillance", "inv-2001": "Legal", "inv-2002": "Surveillance"}
+
+// samplesAtLastPhase reads acme's claims as phase/nextStep and reports
+// whether each is in its last phase with nothing left to do but the
+// surveillance's credit re-check.
+func (c cluster) samplesAtLastPhase(t *testing.T) (got map[string]string, done bool) {
+	out := c.kubectlOut(t, "get", "claims", "-n", "acme", "-o", `jsonpath={range .items[*]}{.metadata.name}={.status.phase}/{.status.nextStep}{"\n"}{end}`)
+	got = map[string]string{}
+	for _, line := range strings.Fields(out) {
+		name, phase, _ := strings.Cut(line, "=")
+		got[name] = phase
+	}
+	done = true
+	for name, phase := range samplesLastPhases {
+		if got[name] != phase+"/" && got[name] != phase+"/credit-recheck" {
+			done = false
+		}
+	}
+	return got, done
+}
+
 func TestSamplesReachTheirLastPhase(t *testing.T) {
 	c := start(t)
 	manager := buildManager(t, c.root)
@@ -150,21 +172,10 @@ func TestSamplesReachTheirLastPhase(t *testing.T) {
 	// 400000x: the samples' 95 days of collection take about 20 seconds.
 	outbox, logs := runManager(t, c, manager, "2026-01-01T00:00:00+01:00", 400000)
 
-	want := map[string]string{"inv-1001": "Surveillance", "inv-1002": "Surveillance", "inv-2001": "Legal", "inv-2002": "Surveillance"}
+	want := samplesLastPhases
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		out := c.kubectlOut(t, "get", "claims", "-n", "acme", "-o", `jsonpath={range .items[*]}{.metadata.name}={.status.phase}/{.status.nextStep}{"\n"}{end}`)
-		got := map[string]string{}
-		for _, line := range strings.Fields(out) {
-			name, phase, _ := strings.Cut(line, "=")
-			got[name] = phase
-		}
-		done := true
-		for name, phase := range want {
-			if got[name] != phase+"/" && got[name] != phase+"/credit-recheck" {
-				done = false
-			}
-		}
+		got, done := c.samplesAtLastPhase(t)
 		if done {
 			break
 		}

@@ -47,23 +47,12 @@ func TestHostileCreditorCannotHurtAnother(t *testing.T) {
 	apply(t, c, hostileCreditor(t, c, outbox, redirect.URL))
 
 	// acme's claims reach their last phase as in TestSamplesReachTheirLastPhase.
-	want := map[string]string{"inv-1001": "Surveillance", "inv-1002": "Surveillance", "inv-2001": "Legal", "inv-2002": "Surveillance"}
+	want := samplesLastPhases
 	deadline := time.Now().Add(3 * time.Minute)
 	var peak int64
 	for {
 		peak = max(peak, peakRSS(t, cmd.Process.Pid))
-		out := c.kubectlOut(t, "get", "claims", "-n", "acme", "-o", `jsonpath={range .items[*]}{.metadata.name}={.status.phase}/{.status.nextStep}{"\n"}{end}`)
-		got := map[string]string{}
-		for _, line := range strings.Fields(out) {
-			name, phase, _ := strings.Cut(line, "=")
-			got[name] = phase
-		}
-		done := true
-		for name, phase := range want {
-			if got[name] != phase+"/" && got[name] != phase+"/credit-recheck" {
-				done = false
-			}
-		}
+		got, done := c.samplesAtLastPhase(t)
 		if done {
 			break
 		}
