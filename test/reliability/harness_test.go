@@ -651,15 +651,25 @@ func (c *cluster) verify(t *testing.T, ns string, p *provider) {
 		}
 	}
 	deliveries, requests := p.counts()
+	var attempts, retried, duplicates int
 	for name, n := range byName {
+		attempts += int(n.Status.Attempts)
+		if n.Status.Attempts > 1 {
+			retried++
+		}
 		if got := deliveries[n.Status.IdempotencyKey]; got != 1 {
 			t.Errorf("notice %s delivered %d times by the provider, want 1", name, got)
+			if got > 1 {
+				duplicates++
+			}
 		}
 	}
 	if len(deliveries) != len(byName) {
 		t.Errorf("the provider delivered %d notices; %d exist", len(deliveries), len(byName))
 	}
-	t.Logf("%d claims %v, %d notices, %d provider requests for %d deliveries, %d repeated under the same key", len(claims.Items), phases, len(byName), requests, len(deliveries), p.repeats())
+	// The counts docs/performance.md reports for `make test-reliability`.
+	t.Logf("%d claims %v, %d notices, %d delivery attempts recorded (%d notices tried more than once), %d provider requests for %d deliveries, %d repeated under the same key, %d duplicate deliveries",
+		len(claims.Items), phases, len(byName), attempts, retried, requests, len(deliveries), p.repeats(), duplicates)
 }
 
 // killRandomly SIGKILLs the manager n times at random moments while claims
