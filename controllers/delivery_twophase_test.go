@@ -13,9 +13,11 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
+	letterchannel "github.com/inkasso-operator/inkasso-operator/controllers/channels/letter"
 	"github.com/inkasso-operator/inkasso-operator/controllers/channels/webhook"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 )
@@ -96,33 +98,26 @@ func TestAmbiguousAttemptAtLeastOnceResendsUnderTheSameKey(t *testing.T) {
 	}
 }
 
-// TestAttemptLeftBehindIsSettledByTheChannelsPolicy: an attempt recorded by
-// a replica that died before the answer (status.attempt, no outcome). A
-// letter channel (at most once) does not write the letter again and asks
-// a person; a log channel (at least once, one file per notice) writes it.
-func TestAttemptLeftBehindIsSettledByTheChannelsPolicy(t *testing.T) {
+// TestAttemptLeftBehindIsSettledByTheOutbox: an attempt recorded by a
+// replica that died before the answer (status.attempt, no outcome). The
+// letter channel (at most once) looks in the outbox: no letter for the
+// notice's key means it was never written, so it writes it, once; the log
+// channel (at least once, one file per notice) does the same.
+func TestAttemptLeftBehindIsSettledByTheOutbox(t *testing.T) {
 	ns := newNamespace(t)
 	letter := &inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Name: "letter", Namespace: ns},
 		Spec: inkassov1.NoticeChannelSpec{ControllerName: inkassov1.ControllerLetter, Letter: &inkassov1.LetterChannel{}}}
 	create(t, letter, logChannel(ns, "log"))
 	for _, name := range []string{"by-letter", "by-log"} {
-		n := testNotice(ns, name, map[string]string{"by-letter": "letter", "by-log": "log"}[name])
-		// Not yet due: nothing is sent before the test records the attempt.
-		n.Spec.NotBefore = &metav1.Time{Time: fclock.Now().Add(24 * time.Hour)}
-		create(t, n)
-		n.Status.Attempts = 1
-		n.Status.Attempt = &inkassov1.DeliveryAttempt{Number: 1, StartedAt: metav1.Time{Time: time.Now().Add(-time.Hour).Truncate(time.Second)}, Holder: "replica-gone"}
-		if err := k8s.Status().Update(context.Background(), n); err != nil {
-			t.Fatal(err)
-		}
+		leaveAttempt(t, testNotice(ns, name, map[string]string{"by-letter": "letter", "by-log": "log"}[name]))
 	}
 
-	n := waitNotice(t, ns, "by-letter", readyReasonIs(inkassov1.NoticeReasonDeliveryUnknown))
-	if n.Status.Attempt == nil || n.Status.Attempt.Holder != "replica-gone" {
-		t.Errorf("status %+v: want the dead replica's attempt kept on record", n.Status)
+	n := waitNotice(t, ns, "by-letter", readyReasonIs(inkassov1.NoticeReasonSent))
+	if n.Status.Attempts != 2 || n.Status.Attempt != nil {
+		t.Errorf("status %+v: want the second attempt sent", n.Status)
 	}
-	if _, err := os.Stat(filepath.Join(outbox, ns, "by-letter.pdf")); !os.IsNotExist(err) {
-		t.Errorf("the letter was written again (%v): an at-most-once channel must not", err)
+	if got := outboxFiles(t, ns, "*.pdf"); len(got) != 1 || got[0] != "by-letter.pdf" {
+		t.Errorf("outbox %v, want the one letter", got)
 	}
 
 	n = waitNotice(t, ns, "by-log", readyReasonIs(inkassov1.NoticeReasonSent))
@@ -132,6 +127,100 @@ func TestAttemptLeftBehindIsSettledByTheChannelsPolicy(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(outbox, ns, "by-log.txt")); err != nil {
 		t.Errorf("the log channel did not write its file: %v", err)
 	}
+}
+
+// TestLetterWrittenBeforeACrashIsNotWrittenAgain (issue 21): a replica
+// wrote the letter and died before it recorded the outcome; the notice
+// keeps its attempt. The letter channel finds the letter by the notice's
+// idempotency key (its marker, or its name when the crash came before the
+// marker) and records the notice Sent: exactly one letter, untouched. A
+// second write fails the test.
+func TestLetterWrittenBeforeACrashIsNotWrittenAgain(t *testing.T) {
+	ns := newNamespace(t)
+	ch := &inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Name: "letter", Namespace: ns},
+		Spec: inkassov1.NoticeChannelSpec{ControllerName: inkassov1.ControllerLetter, Letter: &inkassov1.LetterChannel{}}}
+	create(t, ch)
+	written := map[string]time.Time{}
+	for _, name := range []string{"with-marker", "before-marker"} {
+		n := testNotice(ns, name, "letter")
+		n.Spec.CaseID = name // two cases: two idempotency keys
+		n.Spec.NotBefore = &metav1.Time{Time: fclock.Now().Add(24 * time.Hour)}
+		create(t, n)
+		// The dead replica's send, through the channel's own code.
+		id, err := letterchannel.Channel{Outbox: channelkit.Outbox{Root: outbox}}.Send(context.Background(),
+			channelkit.Request{Notice: n, Channel: ch, IdempotencyKey: channelkit.IdempotencyKey(n), Attempt: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(strings.TrimPrefix(id, "file://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		written[name] = fi.ModTime()
+		if name == "before-marker" {
+			if err := os.Remove(filepath.Join(outbox, ns, ".delivered", channelkit.IdempotencyKey(n))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(20 * time.Millisecond) // a rewrite would show in the modification time
+		recordDeadAttempt(t, n)
+	}
+	for name, mtime := range written {
+		n := waitNotice(t, ns, name, readyReasonIs(inkassov1.NoticeReasonSent))
+		want := "file://" + filepath.Join(outbox, ns, name+".pdf")
+		if n.Status.Attempts != 1 || n.Status.Attempt != nil || n.Status.DeliveryID != want {
+			t.Errorf("%s: status %+v: want attempt 1 settled as sent, delivery %s", name, n.Status, want)
+		}
+		if fi, err := os.Stat(filepath.Join(outbox, ns, name+".pdf")); err != nil || !fi.ModTime().Equal(mtime) {
+			t.Errorf("%s: the letter was written again (%v)", name, err)
+		}
+	}
+	if got := outboxFiles(t, ns, "*"); len(got) != 2 {
+		t.Errorf("outbox %v, want the two letters and nothing else", got)
+	}
+}
+
+// leaveAttempt creates n (not yet due) with an attempt recorded an hour ago
+// by a replica that is gone.
+func leaveAttempt(t *testing.T, n *inkassov1.Notice) {
+	t.Helper()
+	// Not yet due: nothing is sent before the test records the attempt.
+	n.Spec.NotBefore = &metav1.Time{Time: fclock.Now().Add(24 * time.Hour)}
+	create(t, n)
+	recordDeadAttempt(t, n)
+}
+
+// recordDeadAttempt records on n an attempt begun an hour ago by a replica
+// that is gone, over the channel's own status writes (Pending).
+func recordDeadAttempt(t *testing.T, n *inkassov1.Notice) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(n), n); err != nil {
+			return err
+		}
+		n.Status.Attempts = 1
+		n.Status.Attempt = &inkassov1.DeliveryAttempt{Number: 1, StartedAt: metav1.Time{Time: time.Now().Add(-time.Hour).Truncate(time.Second)}, Holder: "replica-gone"}
+		return k8s.Status().Update(context.Background(), n)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// outboxFiles lists the files of the namespace's outbox matching pattern.
+func outboxFiles(t *testing.T, ns, pattern string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(outbox, ns, pattern))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range m {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			names = append(names, filepath.Base(p))
+		}
+	}
+	return names
 }
 
 // keyedProvider takes notices by POST, each key once or more (it does not

@@ -58,8 +58,12 @@ type Options struct {
 	// MaxConcurrentSends bounds the parallel deliveries of each channel
 	// controller (default 4).
 	MaxConcurrentSends int
+	// Fence, when set, is asked by every channel controller right before
+	// it sends: with leader election, whether this replica renewed its
+	// lease recently enough (pkg/leasefence). Nil sends always.
+	Fence func() (open bool, why string)
 	// Channels are further channel controllers to start, such as a test's
-	// scripted provider. Their Clock, MaxRetryDelay and MaxConcurrentSends,
+	// scripted provider. Their Clock, MaxRetryDelay, MaxConcurrentSends and Fence,
 	// when left zero, take the values above.
 	Channels []*channelkit.Controller
 	// ClockSkewAllowance is how far a replica's clock may be off real time
@@ -160,7 +164,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := (&NoticeGC{Clock: o.Clock, TTL: o.NoticeTTL}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the notice collector: %w", err)
 	}
-	kit := channelkit.Controller{Clock: o.Clock, MaxRetryDelay: o.MaxRetryDelay, MaxConcurrentSends: o.MaxConcurrentSends, RecorderFor: events.For, AttemptTimeout: o.AttemptTimeout}
+	kit := channelkit.Controller{Clock: o.Clock, MaxRetryDelay: o.MaxRetryDelay, MaxConcurrentSends: o.MaxConcurrentSends, RecorderFor: events.For, AttemptTimeout: o.AttemptTimeout, Fence: o.Fence}
 	if o.InTreeChannels {
 		if err := channels.Setup(mgr, kit, channels.Options{OutboxDir: o.OutboxDir, WebhookAllowNetworks: o.WebhookAllowNetworks}); err != nil {
 			return err
@@ -181,6 +185,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		}
 		if c.AttemptTimeout == 0 {
 			c.AttemptTimeout = kit.AttemptTimeout
+		}
+		if c.Fence == nil {
+			c.Fence = kit.Fence
 		}
 		if err := c.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("setting up channel controller %s: %w", c.ControllerName, err)

@@ -16,9 +16,11 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/leaderelection"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -30,6 +32,7 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/internal/contact"
 	"github.com/inkasso-operator/inkasso-operator/internal/shard"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
+	"github.com/inkasso-operator/inkasso-operator/pkg/leasefence"
 	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
 )
 
@@ -145,6 +148,23 @@ func run(cfg config) error {
 	if debtorShard.Enabled() {
 		ctrl.Log.WithName("setup").Info("debtor shard: reconciling only the debtors of this shard", "shard", debtorShard.String(), "label", shard.Label+"="+debtorShard.Value(), "leaderElectionID", electionID)
 	}
+	// The channels send only while this replica's lease is fresh: the
+	// manager itself stops only after the renew deadline, and a paused
+	// replica wakes up inside its sends (pkg/leasefence).
+	var lock *leasefence.Lock
+	var fence func() (bool, string)
+	if cfg.leaderElect {
+		if cfg.lease-cfg.renew <= cfg.retry {
+			return fmt.Errorf("--leader-elect-lease-duration %v less --leader-elect-renew-deadline %v must exceed --leader-elect-retry-period %v: the channels send only that long after each renewal", cfg.lease, cfg.renew, cfg.retry)
+		}
+		lock, err = leasefence.NewResourceLock(restCfg, leaderelection.Options{
+			LeaderElectionID: electionID, LeaderElectionNamespace: cfg.leaderElectionNamespace, RenewDeadline: cfg.renew,
+		}, cfg.lease)
+		if err != nil {
+			return err
+		}
+		fence = lock.Open
+	}
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsserver.Options{BindAddress: cfg.metricsAddr},
@@ -156,8 +176,11 @@ func run(cfg config) error {
 		LeaseDuration:                 &cfg.lease,
 		RenewDeadline:                 &cfg.renew,
 		RetryPeriod:                   &cfg.retry,
-		Cache:                         cacheOpts,
-		Client:                        controllers.ClientOptions(),
+		// Only used with LeaderElection; then it is the lock the manager
+		// would have built, wrapped.
+		LeaderElectionResourceLockInterface: lockInterface(lock),
+		Cache:                               cacheOpts,
+		Client:                              controllers.ClientOptions(),
 	})
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)
@@ -193,6 +216,7 @@ func run(cfg config) error {
 		OutboxDir:            cfg.outbox,
 		WebhookAllowNetworks: allow,
 		MaxConcurrentSends:   max(cfg.sends, 1),
+		Fence:                fence,
 	}); err != nil {
 		return err
 	}
@@ -203,6 +227,14 @@ func run(cfg config) error {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
 	return mgr.Start(ctx)
+}
+
+// lockInterface keeps a nil *Lock a nil interface.
+func lockInterface(l *leasefence.Lock) resourcelock.Interface {
+	if l == nil {
+		return nil
+	}
+	return l
 }
 
 // archiveDSNEnv names the environment variable with the archive's DSN.

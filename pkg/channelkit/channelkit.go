@@ -98,6 +98,13 @@ type Controller struct {
 	// still be under way (default DefaultAttemptTimeout).
 	AttemptTimeout time.Duration
 
+	// Fence, when set, says whether this replica may still act as the
+	// leader (pkg/leasefence: its lease was renewed recently enough). It
+	// is asked right before each send, and for an at-most-once channel
+	// also before the attempt is recorded; a closed fence sends nothing
+	// and tries again a second later. Nil (no leader election) is open.
+	Fence func() (open bool, why string)
+
 	limits *limiters
 	// identity names this process in the attempts it records.
 	identity string
@@ -286,6 +293,9 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 // answer is recorded is known to have maybe happened.
 func (c *Controller) deliver(ctx context.Context, live *inkassov1.Notice, ch *inkassov1.NoticeChannel, key string, policy inkassov1.Redelivery) (reconcile.Result, error) {
 	logger := log.FromContext(ctx)
+	if res, closed := c.fenced(ctx, live); closed {
+		return res, nil
+	}
 	att := &inkassov1.DeliveryAttempt{Number: live.Status.Attempts + 1, StartedAt: metav1.Time{Time: time.Now().Truncate(time.Second)}, Holder: c.identity}
 	base := live
 	cur := live.DeepCopy()
@@ -302,6 +312,20 @@ func (c *Controller) deliver(ctx context.Context, live *inkassov1.Notice, ch *in
 			return reconcile.Result{}, client.IgnoreNotFound(fmt.Errorf("recording attempt %d of notice %s: %w", att.Number, live.Name, err))
 		}
 		base = cur.DeepCopy()
+		// The fence may have closed while the attempt was written (a
+		// pause, a slow apiserver). Nothing was sent: take the attempt
+		// back, or, when that write fails, keep it to write later (as an
+		// answer that could not be recorded) so the notice is not left
+		// with an attempt whose outcome looks unknown.
+		if res, closed := c.fenced(ctx, cur); closed {
+			back := cur.DeepCopy()
+			back.Status = *live.Status.DeepCopy()
+			if err := c.patchLocked(ctx, base, back); err != nil {
+				c.pending.Store(cur.UID, &outcome{attempt: att.Number, status: back.Status})
+				return reconcile.Result{}, err
+			}
+			return res, nil
+		}
 	}
 	start := time.Now()
 	id, err := c.Send(ctx, Request{Notice: cur, Channel: ch, IdempotencyKey: key, Attempt: att.Number})
@@ -358,6 +382,21 @@ func (c *Controller) deliver(ctx context.Context, live *inkassov1.Notice, ch *in
 		return reconcile.Result{}, werr
 	}
 	return reconcile.Result{}, retry
+}
+
+// fenced reports a closed fence: it counts and logs it, and asks to come
+// back when the lease may have been renewed.
+func (c *Controller) fenced(ctx context.Context, n *inkassov1.Notice) (reconcile.Result, bool) {
+	if c.Fence == nil {
+		return reconcile.Result{}, false
+	}
+	open, why := c.Fence()
+	if open {
+		return reconcile.Result{}, false
+	}
+	deliveries.WithLabelValues(c.ControllerName, "fenced").Inc()
+	log.FromContext(ctx).Info("not sending: this replica may have lost its lease", "notice", n.Name, "reason", why)
+	return reconcile.Result{RequeueAfter: time.Second}, true
 }
 
 // outcome is a provider's answer this process could not record yet.

@@ -13,7 +13,7 @@ import (
 var (
 	deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "inkasso_channel_deliveries_total",
-		Help: "Delivery attempts by channel controller and result: sent, failed (permanent), retry (transient error), expired (deadline passed), rate_limited.",
+		Help: "Delivery attempts by channel controller and result: sent, failed (permanent), retry (transient error), expired (deadline passed), rate_limited, unknown (outcome unknown, for a person to settle), fenced (not sent: this replica's lease was not renewed in time).",
 	}, []string{"controller", "result"})
 	sendSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "inkasso_channel_send_duration_seconds",

@@ -103,6 +103,85 @@ func (o Outbox) Write(namespace, field, dir, name string, data []byte) (string, 
 	return filepath.Join(o.Root, namespace, rel), nil
 }
 
+// deliveredDir is the folder, beside a channel's files, that records which
+// idempotency keys were delivered: one empty-named marker file per key,
+// holding the name of the file delivered. A print service that takes the
+// letters away leaves it, so the record outlives the letter in the outbox.
+const deliveredDir = ".delivered"
+
+// Find reports whether the delivery with idempotency key is in the outbox:
+// its marker (written after the file) or, when a crash came between the two,
+// the file name itself, complete (files are renamed into place, so a partial
+// one never counts). It returns the file's path. A missing namespace folder
+// is not an error: nothing was delivered there.
+func (o Outbox) Find(namespace, field, dir, name, key string) (string, bool, error) {
+	if o.Root == "" {
+		return "", false, ErrNoOutbox
+	}
+	if err := CheckDir(field, dir); err != nil {
+		return "", false, Permanent(err)
+	}
+	if !filepath.IsLocal(namespace) || strings.ContainsAny(namespace, `/\`) || !filepath.IsLocal(name) || strings.ContainsAny(name, `/\`) ||
+		key == "" || !filepath.IsLocal(key) || strings.ContainsAny(key, `/\`) {
+		return "", false, Permanent(fmt.Errorf("namespace %q, file %q or key %q cannot name an outbox file", namespace, name, key))
+	}
+	root, err := os.OpenRoot(o.Root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", false, nil
+	} else if err != nil {
+		return "", false, fmt.Errorf("opening the outbox: %w", err)
+	}
+	defer func() { _ = root.Close() }()
+	if fi, err := root.Lstat(namespace); errors.Is(err, fs.ErrNotExist) {
+		return "", false, nil
+	} else if err != nil {
+		return "", false, fmt.Errorf("outbox of namespace %s: %w", namespace, err)
+	} else if !fi.IsDir() {
+		return "", false, Permanent(fmt.Errorf("the outbox of namespace %s is not a folder (a symbolic link?): refusing to read", namespace))
+	}
+	ns, err := root.OpenRoot(namespace)
+	if err != nil {
+		return "", false, fmt.Errorf("opening the outbox of namespace %s: %w", namespace, err)
+	}
+	defer func() { _ = ns.Close() }()
+	base := filepath.Clean(filepath.Join(dir, "."))
+	if b, err := ns.ReadFile(filepath.Join(base, deliveredDir, key)); err == nil {
+		if len(b) > 0 {
+			name = string(b)
+		}
+		return filepath.Join(o.Root, namespace, base, name), true, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", false, outboxError(field, dir, err)
+	}
+	if fi, err := ns.Stat(filepath.Join(base, name)); err == nil && fi.Mode().IsRegular() {
+		return filepath.Join(o.Root, namespace, base, name), true, nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", false, outboxError(field, dir, err)
+	}
+	return "", false, nil
+}
+
+// WriteOnce delivers a file to the outbox at most once per idempotency key:
+// when Find has the key, it returns that file (existed true) and data is
+// never called; otherwise it writes data() as name, then the key's marker.
+// Checks of a delivery whose outcome is unknown use Find.
+func (o Outbox) WriteOnce(namespace, field, dir, name, key string, data func() ([]byte, error)) (path string, existed bool, err error) {
+	if path, ok, err := o.Find(namespace, field, dir, name, key); err != nil || ok {
+		return path, ok, err
+	}
+	b, err := data()
+	if err != nil {
+		return "", false, err
+	}
+	if path, err = o.Write(namespace, field, dir, name, b); err != nil {
+		return "", false, err
+	}
+	// Without its marker (a full disk, a crash) the file still counts:
+	// Find finds it by name.
+	_, _ = o.Write(namespace, field, filepath.Join(dir, deliveredDir), key, []byte(name))
+	return path, false, nil
+}
+
 // outboxError marks an escape os.Root refused (a symlink out of the
 // namespace's folder) permanent; other errors (a full disk) are retried.
 func outboxError(field, dir string, err error) error {

@@ -72,43 +72,81 @@ func addressLines(a *inkassov1.Address, home string) []string {
 	return lines
 }
 
-// Send renders the notice and writes it to the outbox. The file is named
-// after the notice, so a retry replaces it and never makes a second letter.
-func (c Channel) Send(ctx context.Context, req channelkit.Request) (string, error) {
-	n, spec := req.Notice, req.Channel.Spec.Letter
-	paper, dir := "A4", ""
-	if spec != nil {
+// outbox returns the channel's paper size and outboxDir, or why it cannot write.
+func (c Channel) outbox(req channelkit.Request) (paper, dir string, err error) {
+	paper = "A4"
+	if spec := req.Channel.Spec.Letter; spec != nil {
 		if spec.PaperSize != "" {
 			paper = spec.PaperSize
 		}
-		if spec.OutboxDir != "" {
-			dir = spec.OutboxDir
-		}
+		dir = spec.OutboxDir
 	}
+	if c.Outbox.Root == "" {
+		return "", "", channelkit.Permanent(fmt.Errorf("channel %s: %w", req.Channel.Name, channelkit.ErrNoOutbox))
+	}
+	if err := channelkit.CheckDir("spec.letter.outboxDir", dir); err != nil {
+		return "", "", channelkit.Permanent(err)
+	}
+	return paper, dir, nil
+}
+
+// Send renders the notice and writes it to the outbox, once per idempotency
+// key: a letter already there for the key (a retry after a crash between the
+// file and the status write) is reported as the delivery, not written again.
+func (c Channel) Send(ctx context.Context, req channelkit.Request) (string, error) {
+	n := req.Notice
 	if n.Spec.Recipient.Address == nil && n.Spec.DebtorRef != nil {
 		return "", channelkit.Permanent(fmt.Errorf("the debtor has no postal address (spec.address): a letter cannot be sent"))
 	}
-	if c.Outbox.Root == "" {
-		return "", channelkit.Permanent(fmt.Errorf("channel %s: %w", req.Channel.Name, channelkit.ErrNoOutbox))
-	}
-	if err := channelkit.CheckDir("spec.letter.outboxDir", dir); err != nil {
-		return "", channelkit.Permanent(err)
-	}
-	pdf, info, err := PDF(n, paper)
+	paper, dir, err := c.outbox(req)
 	if err != nil {
-		return "", channelkit.Permanent(err)
+		return "", err
 	}
-	path, err := c.Outbox.Write(n.Namespace, "spec.letter.outboxDir", dir, n.Name+".pdf", pdf)
+	var info letter.Info
+	path, existed, err := c.Outbox.WriteOnce(n.Namespace, "spec.letter.outboxDir", dir, n.Name+".pdf", req.IdempotencyKey, func() ([]byte, error) {
+		pdf, i, err := PDF(n, paper)
+		if err != nil {
+			return nil, channelkit.Permanent(err)
+		}
+		info = i
+		return pdf, nil
+	})
 	if err != nil {
 		return "", fmt.Errorf("letter: %w", err)
 	}
-	log.FromContext(ctx).Info("letter written", "notice", n.Name, "step", n.Spec.Step, "pages", info.Pages, "bytes", info.Bytes)
+	if existed {
+		log.FromContext(ctx).Info("letter already in the outbox: not written again", "notice", n.Name, "step", n.Spec.Step)
+	} else {
+		log.FromContext(ctx).Info("letter written", "notice", n.Name, "step", n.Spec.Step, "pages", info.Pages, "bytes", info.Bytes)
+	}
 	return "file://" + path, nil
+}
+
+// Check settles an attempt whose outcome is unknown by looking in the
+// outbox: the letter (complete: it is renamed into place) or its key's
+// marker means delivered; neither means it was never written.
+func (c Channel) Check(_ context.Context, req channelkit.Request) (channelkit.CheckResult, error) {
+	_, dir, err := c.outbox(req)
+	if err != nil {
+		return channelkit.CheckResult{}, channelkit.ErrCannotCheck
+	}
+	path, ok, err := c.Outbox.Find(req.Notice.Namespace, "spec.letter.outboxDir", dir, req.Notice.Name+".pdf", req.IdempotencyKey)
+	if err != nil {
+		if channelkit.IsPermanent(err) {
+			return channelkit.CheckResult{}, channelkit.ErrCannotCheck
+		}
+		return channelkit.CheckResult{}, fmt.Errorf("letter: %w", err)
+	}
+	if !ok {
+		return channelkit.CheckResult{}, nil
+	}
+	return channelkit.CheckResult{Delivered: true, DeliveryID: "file://" + path}, nil
 }
 
 // SetupWithManager registers the letter channel controller.
 func (c Channel) SetupWithManager(mgr ctrl.Manager, kit channelkit.Controller) error {
 	kit.ControllerName = inkassov1.ControllerLetter
 	kit.Send = c.Send
+	kit.Check = c.Check
 	return kit.SetupWithManager(mgr)
 }

@@ -21,8 +21,8 @@ type Channel struct {
 	Outbox channelkit.Outbox
 }
 
-// Send writes the notice. Writing the same notice again overwrites the same
-// file, so a retry never produces a second copy.
+// Send writes the notice, once per idempotency key: a file already in the
+// outbox for the key is reported as the delivery, never written twice.
 func (c Channel) Send(ctx context.Context, req channelkit.Request) (string, error) {
 	n := req.Notice
 	// Only what identifies the notice is logged: no names, addresses or amounts.
@@ -44,16 +44,40 @@ func (c Channel) Send(ctx context.Context, req channelkit.Request) (string, erro
 		return "log/" + req.IdempotencyKey, nil
 	}
 	text := fmt.Sprintf("To: %s\nSubject: %s\nIdempotency-Key: %s\n\n%s", n.Spec.Recipient.Name, n.Spec.Subject, req.IdempotencyKey, n.Spec.Body)
-	path, err := c.Outbox.Write(n.Namespace, "spec.log.outboxDir", dir, n.Name+".txt", []byte(text))
+	path, _, err := c.Outbox.WriteOnce(n.Namespace, "spec.log.outboxDir", dir, n.Name+".txt", req.IdempotencyKey, func() ([]byte, error) { return []byte(text), nil })
 	if err != nil {
 		return "", fmt.Errorf("log channel: %w", err)
 	}
 	return "file://" + path, nil
 }
 
+// Check settles an attempt whose outcome is unknown by looking for the
+// notice's file in the outbox; a log channel without one cannot be asked
+// (it is at-least-once: the notice is logged again).
+func (c Channel) Check(_ context.Context, req channelkit.Request) (channelkit.CheckResult, error) {
+	var dir string
+	if req.Channel.Spec.Log != nil {
+		dir = req.Channel.Spec.Log.OutboxDir
+	}
+	if c.Outbox.Root == "" || channelkit.CheckDir("spec.log.outboxDir", dir) != nil {
+		return channelkit.CheckResult{}, channelkit.ErrCannotCheck
+	}
+	path, ok, err := c.Outbox.Find(req.Notice.Namespace, "spec.log.outboxDir", dir, req.Notice.Name+".txt", req.IdempotencyKey)
+	switch {
+	case err != nil && channelkit.IsPermanent(err):
+		return channelkit.CheckResult{}, channelkit.ErrCannotCheck
+	case err != nil:
+		return channelkit.CheckResult{}, fmt.Errorf("log channel: %w", err)
+	case !ok:
+		return channelkit.CheckResult{}, nil
+	}
+	return channelkit.CheckResult{Delivered: true, DeliveryID: "file://" + path}, nil
+}
+
 // SetupWithManager registers the log channel controller.
 func (c Channel) SetupWithManager(mgr ctrl.Manager, kit channelkit.Controller) error {
 	kit.ControllerName = inkassov1.ControllerLog
 	kit.Send = c.Send
+	kit.Check = c.Check
 	return kit.SetupWithManager(mgr)
 }
