@@ -347,14 +347,27 @@ func (r *Rebalancer) shutdown() {
 			r.mu.Lock()
 			leading := s.leading && !s.releasing
 			s.releasing = s.releasing || s.leading
-			cancelElect := s.cancelElect
 			r.mu.Unlock()
 			if leading {
 				r.release(s)
-			} else if cancelElect != nil {
-				cancelElect()
 			}
-			<-s.done
+			// Stop the elector that contends (behind a closed gate) — the
+			// loop may have started a new one after a release — but never
+			// one whose shard is still stopping: that would release early.
+			for {
+				r.mu.Lock()
+				cancelElect := s.cancelElect
+				idle := !s.leading
+				r.mu.Unlock()
+				if idle && cancelElect != nil {
+					cancelElect()
+				}
+				select {
+				case <-s.done:
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
 		}()
 	}
 	wg.Wait()
