@@ -26,6 +26,8 @@ import (
 //     within a bound tied to the lease duration, and goes on with them.
 //  3. B starts again (a new member): A gives B two shards back, stopping
 //     their controllers before it releases their Leases.
+//  4. B is stopped with SIGTERM: it releases its shards and leaves, and A
+//     takes them within a few retry periods, no Lease to wait out.
 //
 // Every claim must then finish, each step's notice exist once and be
 // delivered once (verify: a case run by two replicas at once would send
@@ -171,6 +173,18 @@ func TestShardRebalancing(t *testing.T) {
 	b.start()
 	back := waitSplit("after B came back", 3*lease+30*time.Second, even)
 	t.Logf("shards split %v again %s after B was started again", byReplica(holders()), back.Round(100*time.Millisecond))
+
+	// 4. B stops cleanly: it releases its shards and deletes its member
+	// Lease, so A takes them without waiting for a Lease to expire.
+	mu.Lock()
+	bDown = true
+	mu.Unlock()
+	b.stop(syscall.SIGTERM)
+	clean := waitSplit("after B was stopped", 3*lease, func(h map[string][]int) bool { return len(h[a.name]) == n })
+	t.Logf("replica A holds all %d shards %s after B stopped cleanly (SIGTERM)", n, clean.Round(100*time.Millisecond))
+	if !contains(b.log(), "gave every shard up") {
+		t.Error("replica B did not give its shards up on SIGTERM")
+	}
 
 	c.waitFinished(t, w.ns, time.Duration(size(180, 420))*time.Second)
 	c.verify(t, w.ns, p)
