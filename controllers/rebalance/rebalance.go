@@ -314,6 +314,7 @@ func (r *Rebalancer) release(s *slot) {
 		r.Lost(s.index, fmt.Errorf("shard %d did not stop cleanly: %w", s.index, err))
 		return
 	}
+	r.Log.Info("shard stopped: releasing its Lease", "shard", fmt.Sprintf("%d/%d", s.index, r.Count))
 	cancelElect()
 }
 

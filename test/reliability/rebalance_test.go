@@ -2,6 +2,7 @@ package reliability
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -44,7 +45,8 @@ func TestShardRebalancing(t *testing.T) {
 	tl := newTimeline(t, 100000)
 	replica := func(name string) *manager {
 		return newManager(t, c, name, tl, "--shards", fmt.Sprint(n), "--leader-election-namespace", "default",
-			"--leader-elect-lease-duration", lease.String(), "--leader-elect-renew-deadline", "6s", "--leader-elect-retry-period", "1s")
+			"--leader-elect-lease-duration", lease.String(), "--leader-elect-renew-deadline", "6s", "--leader-elect-retry-period", "1s",
+			"--zap-time-encoding", "rfc3339nano") // heldIntervals compares the replicas' log times
 	}
 	a, b := replica("replica-a"), replica("replica-b")
 	ctx := context.Background()
@@ -155,6 +157,7 @@ func TestShardRebalancing(t *testing.T) {
 	steps, done, total := c.progress(t, w.ns)
 	t.Logf("killing B at %d claim steps, %d of %d claims finished", steps, done, total)
 	b.stop(syscall.SIGKILL)
+	bKilledAt := time.Now() // B is gone: stop waited for its exit
 	bound := 3*lease + time.Duration(float64(5*time.Second)*clockSlowdown)
 	takeover := waitSplit("after B was killed", bound, func(h map[string][]int) bool { return len(h[a.name]) == n })
 	t.Logf("replica A holds all %d shards %s after B was killed (lease duration %s, bound %s)", n, takeover.Round(100*time.Millisecond), lease, bound)
@@ -236,4 +239,153 @@ func TestShardRebalancing(t *testing.T) {
 		return strings.Join(lines, "\n")
 	}
 	t.Logf("replica A's shard moves:\n%s", shardsLog(a))
+
+	// No shard ran in two replicas at once: from each replica's log, when
+	// it started a shard's controllers and when it had stopped them (or
+	// died), and no two such intervals of one shard overlap.
+	logs := map[string]string{a.name: a.log(), b.name: b.log()}
+	kills := map[string][]time.Time{b.name: {bKilledAt}}
+	all, overlaps := holdings(t, logs, kills)
+	for _, o := range overlaps {
+		t.Error(o)
+	}
+	t.Logf("%d holdings of a shard, none overlapping", len(all))
+}
+
+// holding is one replica's run of one shard.
+type holding struct {
+	who        string
+	shard      int
+	start, end time.Time
+}
+
+// holdings reads the replicas' logs and returns every holding of a shard
+// and, as messages, each pair of holdings of one shard that overlap.
+func holdings(t *testing.T, logs map[string]string, kills map[string][]time.Time) (all []holding, overlaps []string) {
+	t.Helper()
+	for who, log := range logs {
+		for i, iv := range heldIntervals(t, log, kills[who]) {
+			for _, h := range iv {
+				all = append(all, holding{who: who, shard: i, start: h[0], end: h[1]})
+			}
+		}
+	}
+	for i, x := range all {
+		for _, y := range all[i+1:] {
+			if x.shard == y.shard && x.start.Before(y.end) && y.start.Before(x.end) {
+				overlaps = append(overlaps, fmt.Sprintf("shard %d ran twice at once: in %s from %s to %s, in %s from %s to %s", x.shard,
+					x.who, x.start.Format(time.StampMicro), x.end.Format(time.StampMicro), y.who, y.start.Format(time.StampMicro), y.end.Format(time.StampMicro)))
+			}
+		}
+	}
+	return all, overlaps
+}
+
+// heldIntervals reads a manager's log (all its runs) and returns, per shard
+// index, when it started the shard's controllers and when they had stopped:
+// its "releasing" line, the process's exit on a lost Lease, a SIGKILL of
+// that run (kills), else the next run's start (the process was gone by
+// then) or now for the run still going.
+func heldIntervals(t *testing.T, log string, kills []time.Time) map[int][][2]time.Time {
+	t.Helper()
+	out := map[int][][2]time.Time{}
+	open := map[int]time.Time{}
+	var runStart time.Time
+	closeRun := func(at time.Time) {
+		for _, k := range kills {
+			if k.After(runStart) && k.Before(at) {
+				at = k
+			}
+		}
+		for i, from := range open {
+			out[i] = append(out[i], [2]time.Time{from, at})
+		}
+		open = map[int]time.Time{}
+	}
+	for _, l := range strings.Split(log, "\n") {
+		if rest, ok := strings.CutPrefix(l, "===== "); ok {
+			f := strings.Fields(rest) // name run N at TIME
+			if at, err := time.Parse(time.RFC3339Nano, f[len(f)-1]); err == nil {
+				closeRun(at)
+				runStart = at
+			}
+			continue
+		}
+		if !strings.HasPrefix(l, "{") {
+			continue
+		}
+		var e struct {
+			TS    string `json:"ts"`
+			Msg   string `json:"msg"`
+			Shard any    `json:"shard"`
+		}
+		if json.Unmarshal([]byte(l), &e) != nil {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, e.TS)
+		if err != nil {
+			continue
+		}
+		idx := -1
+		if s, ok := e.Shard.(string); ok {
+			_, _ = fmt.Sscanf(s, "%d/", &idx)
+		}
+		switch {
+		case e.Msg == "holding the shard: starting its controllers" && idx >= 0:
+			if _, dup := open[idx]; dup {
+				t.Errorf("a replica started shard %d twice at %s", idx, at)
+			}
+			open[idx] = at
+		case e.Msg == "shard stopped: releasing its Lease" && idx >= 0:
+			if from, ok := open[idx]; ok {
+				out[idx] = append(out[idx], [2]time.Time{from, at})
+				delete(open, idx)
+			}
+		case strings.HasPrefix(e.Msg, "exiting: a shard may still run"):
+			closeRun(at)
+		}
+	}
+	closeRun(time.Now())
+	return out
+}
+
+// TestHoldingsOverlap: the overlap check of TestShardRebalancing finds a
+// shard started by one replica before another had stopped it, and counts
+// a SIGKILL as the end of the killed run's shards.
+func TestHoldingsOverlap(t *testing.T) {
+	line := func(ts, msg, s string) string {
+		return fmt.Sprintf(`{"level":"info","ts":%q,"logger":"shards","msg":%q,"shard":%q}`, ts, msg, s)
+	}
+	const start, stop = "holding the shard: starting its controllers", "shard stopped: releasing its Lease"
+	a := strings.Join([]string{
+		"===== a run 1 at 2026-11-30T10:00:00Z",
+		line("2026-11-30T10:00:01Z", start, "0/4"),
+		line("2026-11-30T10:00:05Z", stop, "0/4"),
+	}, "\n")
+	handedOver := strings.Join([]string{
+		"===== b run 1 at 2026-11-30T10:00:00Z",
+		line("2026-11-30T10:00:06Z", start, "0/4"),
+	}, "\n")
+	if _, o := holdings(t, map[string]string{"a": a, "b": handedOver}, nil); len(o) != 0 {
+		t.Errorf("a clean handover reported: %v", o)
+	}
+	early := strings.Join([]string{
+		"===== b run 1 at 2026-11-30T10:00:00Z",
+		line("2026-11-30T10:00:04.5Z", start, "0/4"),
+	}, "\n")
+	if _, o := holdings(t, map[string]string{"a": a, "b": early}, nil); len(o) != 1 {
+		t.Errorf("b started shard 0 before a stopped it: %v", o)
+	}
+	killed := strings.Join([]string{
+		"===== a run 1 at 2026-11-30T10:00:00Z",
+		line("2026-11-30T10:00:01Z", start, "0/4"),
+		"===== a run 2 at 2026-11-30T10:00:30Z",
+	}, "\n")
+	kill := time.Date(2026, 11, 30, 10, 0, 5, 0, time.UTC)
+	if _, o := holdings(t, map[string]string{"a": killed, "b": handedOver}, map[string][]time.Time{"a": {kill}}); len(o) != 0 {
+		t.Errorf("the kill did not end a's holding: %v", o)
+	}
+	if _, o := holdings(t, map[string]string{"a": killed, "b": handedOver}, nil); len(o) != 1 {
+		t.Errorf("without the kill a held shard 0 until its next run: %v", o)
+	}
 }
