@@ -134,6 +134,9 @@ func (r *Rebalancer) Start(ctx context.Context) error {
 // step renews the member Lease, reads who is alive and sets which shards
 // to contend for, releasing those now preferred elsewhere.
 func (r *Rebalancer) step(ctx context.Context) error {
+	// A slow apiserver must not hold the loop past a renew deadline.
+	ctx, cancel := context.WithTimeout(ctx, r.RenewDeadline)
+	defer cancel()
 	if err := r.renewMember(ctx); err != nil {
 		return err
 	}
