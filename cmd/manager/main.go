@@ -40,7 +40,7 @@ import (
 type config struct {
 	metricsAddr, probeAddr, outbox, clockStart string
 	clockAnchor, namespaces, leaderElectionID  string
-	shard                                      string
+	shard, shards                              string
 	leaderElectionNamespace                    string
 	leaderElect                                bool
 	timeScale                                  float64
@@ -71,6 +71,7 @@ func main() {
 	flag.DurationVar(&cfg.retry, "leader-elect-retry-period", 2*time.Second, "how often candidates try to acquire or renew the lease")
 	flag.StringVar(&cfg.namespaces, "namespaces", "", "comma-separated namespaces this replica watches (a shard); empty watches all")
 	flag.StringVar(&cfg.shard, "shard", "", "i/N: reconcile only the debtors whose hash(namespace/debtor) mod N is i, with their claims and notices (labelled collection.inkasso.dev/shard=i), under a Lease of this shard; empty reconciles every debtor")
+	flag.StringVar(&cfg.shards, "shards", "", "N: split the debtors into N shards as --shard does, and share them with the other replicas started with the same N: each replica holds any number of the shards (one Lease each), a stopped replica's shards are taken over by the others within about a lease duration, and a replica that comes back gets its share again (docs/performance.md, \"Rebalancing shards\"); implies leader election per shard")
 	flag.Float64Var(&cfg.qps, "kube-api-qps", 50, "sustained requests per second to the apiserver")
 	flag.IntVar(&cfg.burst, "kube-api-burst", 100, "request burst to the apiserver")
 	flag.StringVar(&cfg.outbox, "outbox-dir", "", "outbox folder of the log and letter channels; each namespace writes only below <outbox-dir>/<namespace>/")
@@ -137,6 +138,53 @@ func run(cfg config) error {
 	if err != nil {
 		return err
 	}
+	shardCount, err := shard.ParseCount(cfg.shards)
+	if err != nil {
+		return err
+	}
+	if shardCount > 0 && debtorShard.Enabled() {
+		return fmt.Errorf("--shard %s and --shards %d: give one (--shard runs one fixed shard, --shards shares N shards between the replicas)", cfg.shard, shardCount)
+	}
+	ctx := ctrl.SetupSignalHandler()
+	dsn, err := archiveDSN(cfg.archiveDSNFile, os.Getenv(archiveDSNEnv))
+	if err != nil {
+		return err
+	}
+	archiveOpts := controllers.ArchiveOptions{Policy: archive.Policy{Grace: cfg.archiveGrace, WakeLead: cfg.archiveWakeLead}, WakeInterval: cfg.archiveWakeInterval}
+	if dsn != "" {
+		store, err := postgres.Open(ctx, dsn) // the DSN is never logged
+		if err != nil {
+			return fmt.Errorf("opening the claim archive: %w", err)
+		}
+		defer store.Close()
+		archiveOpts.Store = store
+		ctrl.Log.WithName("setup").Info("claim archive enabled", "grace", cfg.archiveGrace.String(), "wakeLead", cfg.archiveWakeLead.String(), "schemaVersion", postgres.SchemaVersion())
+	}
+	setupOpts := controllers.Options{
+		Archive:              archiveOpts,
+		Shard:                debtorShard,
+		Namespaces:           namespaces,
+		Clock:                clk,
+		MaxConcurrentClaims:  cfg.concurrency,
+		MaxConcurrentDebtors: cfg.concurrency,
+		MaxRetryDelay:        cfg.maxRetryDelay,
+		ClockSkewAllowance:   cfg.clockSkew,
+		NoticeTTL:            cfg.noticeTTL,
+		StepEvents:           cfg.stepEvents,
+		AttemptTimeout:       cfg.attemptTimeout,
+		InTreeChannels:       true,
+		OutboxDir:            cfg.outbox,
+		WebhookAllowNetworks: allow,
+		MaxConcurrentSends:   max(cfg.sends, 1),
+	}
+	// The channels send only for lease duration less renew deadline after
+	// each renewal (pkg/leasefence), so that must outlast a retry period.
+	if (cfg.leaderElect || shardCount > 0) && cfg.lease-cfg.renew <= cfg.retry {
+		return fmt.Errorf("--leader-elect-lease-duration %v less --leader-elect-renew-deadline %v must exceed --leader-elect-retry-period %v: the channels send only that long after each renewal", cfg.lease, cfg.renew, cfg.retry)
+	}
+	if shardCount > 0 {
+		return runShared(ctx, cfg, restCfg, scheme, namespaces, shardCount, setupOpts)
+	}
 	electionID := cfg.leaderElectionID
 	if electionID == "" {
 		electionID = leaderElectionID(namespaces, debtorShard)
@@ -154,9 +202,6 @@ func run(cfg config) error {
 	var lock *leasefence.Lock
 	var fence func() (bool, string)
 	if cfg.leaderElect {
-		if cfg.lease-cfg.renew <= cfg.retry {
-			return fmt.Errorf("--leader-elect-lease-duration %v less --leader-elect-renew-deadline %v must exceed --leader-elect-retry-period %v: the channels send only that long after each renewal", cfg.lease, cfg.renew, cfg.retry)
-		}
 		lock, err = leasefence.NewResourceLock(restCfg, leaderelection.Options{
 			LeaderElectionID: electionID, LeaderElectionNamespace: cfg.leaderElectionNamespace, RenewDeadline: cfg.renew,
 		}, cfg.lease)
@@ -185,39 +230,8 @@ func run(cfg config) error {
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)
 	}
-	ctx := ctrl.SetupSignalHandler()
-	dsn, err := archiveDSN(cfg.archiveDSNFile, os.Getenv(archiveDSNEnv))
-	if err != nil {
-		return err
-	}
-	archiveOpts := controllers.ArchiveOptions{Policy: archive.Policy{Grace: cfg.archiveGrace, WakeLead: cfg.archiveWakeLead}, WakeInterval: cfg.archiveWakeInterval}
-	if dsn != "" {
-		store, err := postgres.Open(ctx, dsn) // the DSN is never logged
-		if err != nil {
-			return fmt.Errorf("opening the claim archive: %w", err)
-		}
-		defer store.Close()
-		archiveOpts.Store = store
-		ctrl.Log.WithName("setup").Info("claim archive enabled", "grace", cfg.archiveGrace.String(), "wakeLead", cfg.archiveWakeLead.String(), "schemaVersion", postgres.SchemaVersion())
-	}
-	if err := controllers.Setup(ctx, mgr, controllers.Options{
-		Archive:              archiveOpts,
-		Shard:                debtorShard,
-		Namespaces:           namespaces,
-		Clock:                clk,
-		MaxConcurrentClaims:  cfg.concurrency,
-		MaxConcurrentDebtors: cfg.concurrency,
-		MaxRetryDelay:        cfg.maxRetryDelay,
-		ClockSkewAllowance:   cfg.clockSkew,
-		NoticeTTL:            cfg.noticeTTL,
-		StepEvents:           cfg.stepEvents,
-		AttemptTimeout:       cfg.attemptTimeout,
-		InTreeChannels:       true,
-		OutboxDir:            cfg.outbox,
-		WebhookAllowNetworks: allow,
-		MaxConcurrentSends:   max(cfg.sends, 1),
-		Fence:                fence,
-	}); err != nil {
+	setupOpts.Fence = fence
+	if err := controllers.Setup(ctx, mgr, setupOpts); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

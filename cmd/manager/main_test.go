@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/util/validation"
+
 	"github.com/inkasso-operator/inkasso-operator/internal/shard"
 )
 
@@ -92,5 +94,21 @@ func TestArchiveDSN(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("archiveDSN(%q, %q) = %q, %v; want %q", tc.file, tc.env, got, err, tc.want)
 		}
+	}
+}
+
+// A member identity is a DNS label (it names the member Lease) and differs
+// between two processes on one host.
+func TestMemberIdentity(t *testing.T) {
+	a, err := memberIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := memberIdentity()
+	if a == b {
+		t.Errorf("two processes got the same identity %q", a)
+	}
+	if errs := validation.IsDNS1123Label(a); len(errs) > 0 {
+		t.Errorf("identity %q: %v", a, errs)
 	}
 }

@@ -73,13 +73,7 @@ func Of(namespace, debtor string, n int) int {
 	h.Write([]byte(namespace))
 	h.Write([]byte{'/'})
 	h.Write([]byte(debtor))
-	x := h.Sum64()
-	x ^= x >> 33
-	x *= 0xff51afd7ed558ccd
-	x ^= x >> 33
-	x *= 0xc4ceb9fe1a85ec53
-	x ^= x >> 33
-	return int(x % uint64(n))
+	return int(mix(h.Sum64()) % uint64(n))
 }
 
 // Owns reports whether the debtor's case belongs to this shard.
@@ -113,4 +107,18 @@ func (s Shard) Unassigned() labels.Selector {
 		panic(fmt.Sprintf("shard selector: %v", err))
 	}
 	return labels.NewSelector().Add(*r)
+}
+
+// ParseCount reads the N of --shards (1 <= N <= MaxShards); empty is 0,
+// not sharded.
+func ParseCount(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > MaxShards {
+		return 0, fmt.Errorf("--shards %q: want a number of shards between 1 and %d", s, MaxShards)
+	}
+	return n, nil
 }
