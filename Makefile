@@ -46,7 +46,7 @@ test: manifests generate fmt vet control-plane-tools ## Unit, integration (envte
 
 .PHONY: test-reliability
 test-reliability: manifests generate control-plane-tools ## Long reliability runs (SIGKILL, failover, apiserver restart, failing provider), three in a row.
-	INKASSO_RELIABILITY=long go test -count=3 -timeout 120m -v ./test/reliability/
+	INKASSO_RELIABILITY=long go test -count=3 -timeout 240m -v ./test/reliability/
 
 BENCH_FLAGS ?=
 # BENCH_PRESET=100k: 100,000 claims on one manager (issue 23). Hours, not
