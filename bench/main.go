@@ -69,7 +69,7 @@ type config struct {
 	loadClaims                   int
 	stall                        time.Duration
 	// -archive (archive.go)
-	archive                            bool
+	archive, watchCache                bool
 	arrival, archiveGrace, archiveTail time.Duration
 	compaction, eventTTL, sampleEvery  time.Duration
 }
@@ -104,6 +104,7 @@ func main() {
 	flag.DurationVar(&c.compaction, "etcd-compaction-interval", 0, "kube-apiserver's --etcd-compaction-interval (its default 5m when 0; -archive: 30s unless set)")
 	flag.DurationVar(&c.eventTTL, "event-ttl", 0, "kube-apiserver's --event-ttl (its default 1h when 0; -archive: 1m unless set, the run being minutes of wall time)")
 	flag.DurationVar(&c.sampleEvery, "sample", 5*time.Second, "-archive: how often etcd, the cluster, the archive and kube-apiserver's memory are sampled")
+	flag.BoolVar(&c.watchCache, "watch-cache", false, "after the run, copy its claims, notices and debtors into a fresh control plane and measure kube-apiserver's live heap per stored byte there, idle (docs/scale.md)")
 	flag.Parse()
 	if c.archive {
 		set := map[string]bool{}
@@ -354,6 +355,10 @@ type Result struct {
 	// WatchCache is kube-apiserver's live heap per byte of stored objects,
 	// from the empty namespace to the end of the run (docs/scale.md).
 	WatchCache *watchCache `json:"watchCache,omitempty"`
+	// WatchCacheIdle is the same with the run's objects copied into a
+	// fresh, idle control plane (-watch-cache): the watch cache without
+	// the busy run's recent-event buffer and other traffic-driven memory.
+	WatchCacheIdle *watchCache `json:"watchCacheIdle,omitempty"`
 }
 
 // fairFigures derives the useful writes and requests per step from the counts.
@@ -643,19 +648,37 @@ func run(c config) error {
 	res.RawWrites, res.RawPerSecond = n, float64(n)/rawSecs
 	res.Ratio = res.WritesPerSec / res.RawPerSecond
 	res.fairFigures(busySeconds(samples))
+	var sample *inkassov1.Notice
+	if !c.noReplay {
+		if sample, err = sampleNotice(ctx, k8s); err != nil {
+			return err
+		}
+	}
+	if c.watchCache {
+		// The run's objects, loaded into an idle apiserver of its own.
+		objs, err := snapshotObjects(ctx, k8s)
+		if err != nil {
+			return err
+		}
+		stopped = true
+		if err := env.Stop(); err != nil {
+			return fmt.Errorf("stopping the first control plane: %w", err)
+		}
+		if res.WatchCacheIdle, err = watchCacheRun(ctx, c, root, objs); err != nil {
+			return fmt.Errorf("watch cache: %w", err)
+		}
+	}
 	if c.noReplay {
 		return report(c, res)
 	}
 	// The fair baseline and the load runs each get a control plane of their
 	// own, started after this one is stopped: fresh (no garbage, no 100,000
 	// expired events), and alone on the machine's cores.
-	sample, err := sampleNotice(ctx, k8s)
-	if err != nil {
-		return err
-	}
-	stopped = true
-	if err := env.Stop(); err != nil {
-		return fmt.Errorf("stopping the first control plane: %w", err)
+	if !stopped {
+		stopped = true
+		if err := env.Stop(); err != nil {
+			return fmt.Errorf("stopping the first control plane: %w", err)
+		}
 	}
 	if err := replayRun(ctx, c, root, &res, sample); err != nil {
 		return fmt.Errorf("fair baseline: %w", err)
