@@ -183,6 +183,19 @@ type watchCache struct {
 	// EtcdInUseGrowth is etcd's in-use growth over the same span (with the
 	// revisions not yet compacted), for comparison with the JSON sizes.
 	EtcdInUseGrowth float64 `json:"etcdInUseGrowthBytes"`
+	// Mid is a point half-way (the idle copy only); MarginalFactor is the
+	// heap growth from it to the peak per stored byte: the per-object cost
+	// without what the apiserver builds once per resource.
+	Mid            *memProbe `json:"mid,omitempty"`
+	MidStored      int64     `json:"midStoredBytes,omitempty"`
+	MarginalFactor float64   `json:"marginalHeapFactor,omitempty"`
+}
+
+func (w *watchCache) setMid(mid memProbe, st stored) {
+	w.Mid, w.MidStored = &mid, st.total()
+	if d := float64(w.PeakStored - w.MidStored); d > 0 {
+		w.MarginalFactor = (w.Peak.HeapInuse - mid.HeapInuse) / d
+	}
 }
 
 func newWatchCache(quiet, peak memProbe, quietStored, peakStored stored, etcdGrowth float64) *watchCache {
@@ -199,7 +212,14 @@ func newWatchCache(quiet, peak memProbe, quietStored, peakStored stored, etcdGro
 
 func (w *watchCache) String() string {
 	return fmt.Sprintf("kube-apiserver live heap %.0f -> %.0f MB, RSS %.0f -> %.0f MB, for %.1f MB of stored JSON (%d objects; etcd in use +%.1f MB): %.1f heap bytes (%.1f RSS) per stored byte",
-		w.Quiet.HeapInuse/1e6, w.Peak.HeapInuse/1e6, w.Quiet.RSS/1e6, w.Peak.RSS/1e6, float64(w.PeakStored-w.QuietStored)/1e6, w.PeakObjects, w.EtcdInUseGrowth/1e6, w.HeapFactor, w.RSSFactor)
+		w.Quiet.HeapInuse/1e6, w.Peak.HeapInuse/1e6, w.Quiet.RSS/1e6, w.Peak.RSS/1e6, float64(w.PeakStored-w.QuietStored)/1e6, w.PeakObjects, w.EtcdInUseGrowth/1e6, w.HeapFactor, w.RSSFactor) + w.midString()
+}
+
+func (w *watchCache) midString() string {
+	if w.Mid == nil {
+		return ""
+	}
+	return fmt.Sprintf("; from half of the objects (heap %.0f MB, %.1f MB stored) to all: %.1f heap bytes per stored byte", w.Mid.HeapInuse/1e6, float64(w.MidStored)/1e6, w.MarginalFactor)
 }
 
 // watchCacheProbe holds a run's quiet point until its full one.

@@ -105,7 +105,7 @@ func report(c config, r Result) error {
 		row("apiserver heap per stored byte (busy)", fmt.Sprintf("%.1f (RSS %.1f): heap %.0f -> %.0f MB after a forced GC, %.1f MB of stored JSON", w.HeapFactor, w.RSSFactor, w.Quiet.HeapInuse/1e6, w.Peak.HeapInuse/1e6, float64(w.PeakStored-w.QuietStored)/1e6), "docs/scale.md assumed 4")
 	}
 	if w := r.WatchCacheIdle; w != nil {
-		row("apiserver heap per stored byte (idle copy)", fmt.Sprintf("%.1f (RSS %.1f): heap %.0f -> %.0f MB after a forced GC, %.1f MB of stored JSON, %d objects", w.HeapFactor, w.RSSFactor, w.Quiet.HeapInuse/1e6, w.Peak.HeapInuse/1e6, float64(w.PeakStored-w.QuietStored)/1e6, w.PeakObjects), "docs/scale.md assumed 4")
+		row("apiserver heap per stored byte (idle copy)", fmt.Sprintf("%.1f (RSS %.1f): heap %.0f -> %.0f MB after a forced GC, %.1f MB of stored JSON, %d objects", w.HeapFactor, w.RSSFactor, w.Quiet.HeapInuse/1e6, w.Peak.HeapInuse/1e6, float64(w.PeakStored-w.QuietStored)/1e6, w.PeakObjects)+w.midString(), "docs/scale.md assumed 4")
 	}
 	row("step lateness p50/p99/max", fmt.Sprintf("%.1f / %.1f / %.1f s", r.Lateness["p50"], r.Lateness["p99"], r.Lateness["max"]), "")
 	for _, l := range r.Loads {
