@@ -16,6 +16,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
@@ -24,6 +25,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -384,6 +386,10 @@ const nullController = "bench.inkasso.dev/null"
 func run(c config) error {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
+	// Ctrl-C or SIGTERM stops the control plane (and an -archive run
+	// writes what it sampled) instead of leaving kube-apiserver and etcd behind.
+	ctx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
 	root, _ := filepath.Abs("..")
 	// The control plane's processes inherit the environment: tune the
 	// garbage collector of kube-apiserver and etcd, not the bench's own.

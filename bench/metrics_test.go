@@ -58,6 +58,11 @@ func TestWatchCacheFactor(t *testing.T) {
 	if w.HeapFactor != 4 || w.RSSFactor != 10 || w.PeakObjects != 110 {
 		t.Errorf("factor heap %v rss %v objects %d, want 4, 10, 110", w.HeapFactor, w.RSSFactor, w.PeakObjects)
 	}
+	// Half-way: 2 MB stored and 110 MB of heap; to the peak 2 MB more for 2 MB of heap.
+	w.setMid(memProbe{HeapInuse: 110e6}, stored{Bytes: map[string]int64{"claims": 2_000_000}})
+	if w.MarginalFactor != 1 {
+		t.Errorf("marginal factor %v, want 1", w.MarginalFactor)
+	}
 	if w := newWatchCache(memProbe{}, memProbe{HeapInuse: 1}, peak, peak, 0); w.HeapFactor != 0 {
 		t.Errorf("no growth in stored bytes must give no factor, got %v", w.HeapFactor)
 	}
