@@ -74,6 +74,7 @@ type config struct {
 	archive, watchCache                bool
 	arrival, archiveGrace, archiveTail time.Duration
 	compaction, eventTTL, sampleEvery  time.Duration
+	etcdDataDir                        string // set by -watch-cache: etcd's data outlives its control plane
 }
 
 func main() {
@@ -749,9 +750,11 @@ func startControlPlane(c config, root string) (*envtest.Environment, *rest.Confi
 	}
 	env := &envtest.Environment{BinaryAssetsDirectory: assets, ErrorIfCRDPathMissing: true,
 		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}}
-	if c.noFsync {
-		env.ControlPlane.Etcd = &envtest.Etcd{}
-		env.ControlPlane.Etcd.Configure().Set("unsafe-no-fsync", "true")
+	if c.noFsync || c.etcdDataDir != "" {
+		env.ControlPlane.Etcd = &envtest.Etcd{DataDir: c.etcdDataDir}
+		if c.noFsync {
+			env.ControlPlane.Etcd.Configure().Set("unsafe-no-fsync", "true")
+		}
 	}
 	if c.compaction > 0 || c.eventTTL > 0 {
 		env.ControlPlane.APIServer = &envtest.APIServer{}

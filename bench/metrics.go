@@ -189,6 +189,21 @@ type watchCache struct {
 	Mid            *memProbe `json:"mid,omitempty"`
 	MidStored      int64     `json:"midStoredBytes,omitempty"`
 	MarginalFactor float64   `json:"marginalHeapFactor,omitempty"`
+	// Restarted is a new kube-apiserver on the same etcd (the idle copy
+	// only): the watch caches without the recent-event buffer.
+	Restarted       *memProbe `json:"restarted,omitempty"`
+	RestartedStored int64     `json:"restartedStoredBytes,omitempty"`
+	RestartedFactor float64   `json:"restartedHeapFactor,omitempty"`
+}
+
+// setRestarted records a fresh kube-apiserver on the same etcd: the watch
+// caches filled by a list, no recent events. RestartedFactor is its heap
+// over the quiet one per stored byte.
+func (w *watchCache) setRestarted(p memProbe, st stored) {
+	w.Restarted, w.RestartedStored = &p, st.total()
+	if d := float64(w.RestartedStored - w.QuietStored); d > 0 {
+		w.RestartedFactor = (p.HeapInuse - w.Quiet.HeapInuse) / d
+	}
 }
 
 func (w *watchCache) setMid(mid memProbe, st stored) {
@@ -219,7 +234,11 @@ func (w *watchCache) midString() string {
 	if w.Mid == nil {
 		return ""
 	}
-	return fmt.Sprintf("; from half of the objects (heap %.0f MB, %.1f MB stored) to all: %.1f heap bytes per stored byte", w.Mid.HeapInuse/1e6, float64(w.MidStored)/1e6, w.MarginalFactor)
+	s := fmt.Sprintf("; from half of the objects (heap %.0f MB, %.1f MB stored) to all: %.1f heap bytes per stored byte", w.Mid.HeapInuse/1e6, float64(w.MidStored)/1e6, w.MarginalFactor)
+	if w.Restarted != nil {
+		s += fmt.Sprintf("; a new apiserver on the same etcd: heap %.0f MB, %.1f heap bytes per stored byte", w.Restarted.HeapInuse/1e6, w.RestartedFactor)
+	}
+	return s
 }
 
 // watchCacheProbe holds a run's quiet point until its full one.
