@@ -16,6 +16,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
@@ -24,6 +25,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -68,6 +70,11 @@ type config struct {
 	loads                        []float64
 	loadClaims                   int
 	stall                        time.Duration
+	// -archive (archive.go)
+	archive, watchCache                bool
+	arrival, archiveGrace, archiveTail time.Duration
+	compaction, eventTTL, sampleEvery  time.Duration
+	etcdDataDir                        string // set by -watch-cache: etcd's data outlives its control plane
 }
 
 func main() {
@@ -93,7 +100,39 @@ func main() {
 	loads := flag.String("load", "", "fractions of the replay ceiling (e.g. 0.25,0.5,0.8): for each, a fresh control plane where the claims' first step falls due spread over a 12 h stepWindow at that rate; reports step lateness below saturation")
 	flag.IntVar(&c.loadClaims, "load-claims", 0, "claims of each load run (default: -claims)")
 	flag.DurationVar(&c.stall, "stall", 3*time.Minute, "give up when no further claim has finished the policy for this long (a notice that missed its delivery deadline on a slow machine stalls its claim); lists the unfinished claims")
+	flag.BoolVar(&c.archive, "archive", false, "the archive run instead of the throughput run: claims arrive evenly over -arrival, the manager runs with the claim archive (a throw-away PostgreSQL 15) and the 168h notice TTL, and etcd's size, the objects in the cluster, the archive's rows and kube-apiserver's memory are sampled (docs/scale.md)")
+	flag.DurationVar(&c.arrival, "arrival", 8*time.Minute, "-archive: wall time over which the claims arrive")
+	flag.DurationVar(&c.archiveGrace, "archive-grace", 7*24*time.Hour, "-archive: operator time a finished or dormant claim stays before it is archived (the manager's --archive-grace)")
+	flag.DurationVar(&c.archiveTail, "archive-tail", time.Minute, "-archive: wall time the run goes on after every claim has been archived once")
+	flag.DurationVar(&c.compaction, "etcd-compaction-interval", 0, "kube-apiserver's --etcd-compaction-interval (its default 5m when 0; -archive: 30s unless set)")
+	flag.DurationVar(&c.eventTTL, "event-ttl", 0, "kube-apiserver's --event-ttl (its default 1h when 0; -archive: 1m unless set, the run being minutes of wall time)")
+	flag.DurationVar(&c.sampleEvery, "sample", 5*time.Second, "-archive: how often etcd, the cluster, the archive and kube-apiserver's memory are sampled")
+	flag.BoolVar(&c.watchCache, "watch-cache", false, "after the run, copy its claims, notices and debtors into a fresh control plane and measure kube-apiserver's live heap per stored byte there, idle (docs/scale.md)")
 	flag.Parse()
+	if c.archive {
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["etcd-compaction-interval"] {
+			c.compaction = 30 * time.Second
+		}
+		if !set["event-ttl"] {
+			c.eventTTL = time.Minute
+		}
+		// The apiserver's memory is measured: Go's default collector, as in
+		// production, not the throughput run's GOGC=off.
+		if !set["control-plane-gogc"] {
+			c.gogc = "100"
+		}
+		if !set["scale"] {
+			c.scale = 100000
+		}
+		if !set["claims"] {
+			c.claims = 1500
+		}
+		if !set["debtors"] {
+			c.debtors = 400
+		}
+	}
 	var err error
 	if c.replayWorkers, err = intList(*workers); err != nil {
 		fmt.Fprintln(os.Stderr, "bench: -replay-workers:", err)
@@ -316,6 +355,13 @@ type Result struct {
 	Replay          *replayResult `json:"replay,omitempty"`
 	FairRatio       float64       `json:"fairRatio"` // useful writes/s over the replay ceiling
 	Loads           []loadResult  `json:"loads,omitempty"`
+	// WatchCache is kube-apiserver's live heap per byte of stored objects,
+	// from the empty namespace to the end of the run (docs/scale.md).
+	WatchCache *watchCache `json:"watchCache,omitempty"`
+	// WatchCacheIdle is the same with the run's objects copied into a
+	// fresh, idle control plane (-watch-cache): the watch cache without
+	// the busy run's recent-event buffer and other traffic-driven memory.
+	WatchCacheIdle *watchCache `json:"watchCacheIdle,omitempty"`
 }
 
 // fairFigures derives the useful writes and requests per step from the counts.
@@ -341,6 +387,10 @@ const nullController = "bench.inkasso.dev/null"
 func run(c config) error {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
+	// Ctrl-C or SIGTERM stops the control plane (and an -archive run
+	// writes what it sampled) instead of leaving kube-apiserver and etcd behind.
+	ctx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
 	root, _ := filepath.Abs("..")
 	// The control plane's processes inherit the environment: tune the
 	// garbage collector of kube-apiserver and etcd, not the bench's own.
@@ -358,6 +408,9 @@ func run(c config) error {
 			}
 		}()
 	}
+	if c.archive {
+		return archiveRun(ctx, c, root)
+	}
 	env, cfg, k8s, err := startControlPlane(c, root)
 	if err != nil {
 		return err
@@ -369,6 +422,11 @@ func run(c config) error {
 		}
 	}()
 	start := time.Date(2026, 1, 14, 0, 0, 0, 0, time.UTC)
+	// The watch cache's quiet point: the control plane up, the namespace empty.
+	wc, err := startWatchCacheProbe(ctx, env, cfg, k8s)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(os.Stderr, "bench: creating %d claims over %d debtors...\n", c.claims, c.debtors)
 	t0 := time.Now()
 	if err := populate(ctx, k8s, root, c, false); err != nil {
@@ -510,6 +568,12 @@ func run(c config) error {
 		}
 	}
 	mw := writes.snapshot()
+	// The watch cache's full point: every object of the run present.
+	watch, err := wc.finish(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "bench: watch cache: %s\n", watch)
 	cached, err := cachedSizes(ctx, mgr.GetCache())
 	if err != nil {
 		return err
@@ -521,7 +585,7 @@ func run(c config) error {
 	}
 
 	res := Result{Claims: c.claims, Debtors: c.debtors, RunSeconds: runSeconds, ManagerWrites: mw, Samples: samples,
-		CacheSyncSeconds: cacheSync, Cached: cached, WriteBytes: writes.meanBytes(), Restart: restart,
+		CacheSyncSeconds: cacheSync, Cached: cached, WatchCache: watch, WriteBytes: writes.meanBytes(), Restart: restart,
 		Machine: machine(), Config: map[string]any{"concurrency": c.concurrency, "scale": c.scale, "qps": c.qps, "policy": "kravia-11", "controlPlaneGOGC": c.gogc, "controlPlaneGOMEMLIMIT": c.memLimit},
 		FinalPhases: map[string]int{}}
 	var list inkassov1.ClaimList
@@ -591,19 +655,37 @@ func run(c config) error {
 	res.RawWrites, res.RawPerSecond = n, float64(n)/rawSecs
 	res.Ratio = res.WritesPerSec / res.RawPerSecond
 	res.fairFigures(busySeconds(samples))
+	var sample *inkassov1.Notice
+	if !c.noReplay {
+		if sample, err = sampleNotice(ctx, k8s); err != nil {
+			return err
+		}
+	}
+	if c.watchCache {
+		// The run's objects, loaded into an idle apiserver of its own.
+		objs, err := snapshotObjects(ctx, k8s)
+		if err != nil {
+			return err
+		}
+		stopped = true
+		if err := env.Stop(); err != nil {
+			return fmt.Errorf("stopping the first control plane: %w", err)
+		}
+		if res.WatchCacheIdle, err = watchCacheRun(ctx, c, root, objs); err != nil {
+			return fmt.Errorf("watch cache: %w", err)
+		}
+	}
 	if c.noReplay {
 		return report(c, res)
 	}
 	// The fair baseline and the load runs each get a control plane of their
 	// own, started after this one is stopped: fresh (no garbage, no 100,000
 	// expired events), and alone on the machine's cores.
-	sample, err := sampleNotice(ctx, k8s)
-	if err != nil {
-		return err
-	}
-	stopped = true
-	if err := env.Stop(); err != nil {
-		return fmt.Errorf("stopping the first control plane: %w", err)
+	if !stopped {
+		stopped = true
+		if err := env.Stop(); err != nil {
+			return fmt.Errorf("stopping the first control plane: %w", err)
+		}
 	}
 	if err := replayRun(ctx, c, root, &res, sample); err != nil {
 		return fmt.Errorf("fair baseline: %w", err)
@@ -668,9 +750,20 @@ func startControlPlane(c config, root string) (*envtest.Environment, *rest.Confi
 	}
 	env := &envtest.Environment{BinaryAssetsDirectory: assets, ErrorIfCRDPathMissing: true,
 		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}}
-	if c.noFsync {
-		env.ControlPlane.Etcd = &envtest.Etcd{}
-		env.ControlPlane.Etcd.Configure().Set("unsafe-no-fsync", "true")
+	if c.noFsync || c.etcdDataDir != "" {
+		env.ControlPlane.Etcd = &envtest.Etcd{DataDir: c.etcdDataDir}
+		if c.noFsync {
+			env.ControlPlane.Etcd.Configure().Set("unsafe-no-fsync", "true")
+		}
+	}
+	if c.compaction > 0 || c.eventTTL > 0 {
+		env.ControlPlane.APIServer = &envtest.APIServer{}
+		if c.compaction > 0 {
+			env.ControlPlane.APIServer.Configure().Set("etcd-compaction-interval", c.compaction.String())
+		}
+		if c.eventTTL > 0 {
+			env.ControlPlane.APIServer.Configure().Set("event-ttl", c.eventTTL.String())
+		}
 	}
 	cfg, err := env.Start()
 	if err != nil {

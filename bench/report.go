@@ -101,6 +101,12 @@ func report(c config, r Result) error {
 	if rs := r.Restart; rs != nil {
 		row("restart list, every object present", fmt.Sprintf("%.2f s; the new cache's heap %.0f B per claim", rs.SyncSeconds, rs.HeapPerClaim), "")
 	}
+	if w := r.WatchCache; w != nil {
+		row("apiserver heap per stored byte (busy)", fmt.Sprintf("%.1f (RSS %.1f): heap %.0f -> %.0f MB after a forced GC, %.1f MB of stored JSON", w.HeapFactor, w.RSSFactor, w.Quiet.HeapInuse/1e6, w.Peak.HeapInuse/1e6, float64(w.PeakStored-w.QuietStored)/1e6), "docs/scale.md assumed 4")
+	}
+	if w := r.WatchCacheIdle; w != nil {
+		row("apiserver heap per stored byte (idle copy)", fmt.Sprintf("%.1f (RSS %.1f): heap %.0f -> %.0f MB after a forced GC, %.1f MB of stored JSON, %d objects", w.HeapFactor, w.RSSFactor, w.Quiet.HeapInuse/1e6, w.Peak.HeapInuse/1e6, float64(w.PeakStored-w.QuietStored)/1e6, w.PeakObjects)+w.midString(), "docs/scale.md assumed 4")
+	}
 	row("step lateness p50/p99/max", fmt.Sprintf("%.1f / %.1f / %.1f s", r.Lateness["p50"], r.Lateness["p99"], r.Lateness["max"]), "")
 	for _, l := range r.Loads {
 		row(fmt.Sprintf("load %.2f: lateness p50/p99/max", l.Fraction), fmt.Sprintf("%.2f / %.2f / %.2f s (%d first steps at %.1f/s, %.1f writes/s = %.2f of the ceiling, x%.0f)",

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// An excerpt of etcd's and kube-apiserver's /metrics as they expose them.
+const exposition = `# HELP etcd_mvcc_db_total_size_in_bytes Total size of the underlying database physically allocated in bytes.
+# TYPE etcd_mvcc_db_total_size_in_bytes gauge
+etcd_mvcc_db_total_size_in_bytes 2.4576e+07
+# HELP etcd_mvcc_db_total_size_in_use_in_bytes Total size of the underlying database logically in use in bytes.
+# TYPE etcd_mvcc_db_total_size_in_use_in_bytes gauge
+etcd_mvcc_db_total_size_in_use_in_bytes 1.2345678e+07
+# HELP go_memstats_heap_inuse_bytes Number of heap bytes that are in use.
+# TYPE go_memstats_heap_inuse_bytes gauge
+go_memstats_heap_inuse_bytes 1.8e+08
+# HELP apiserver_storage_objects [STABLE] Number of stored objects at the time of last check split by kind.
+# TYPE apiserver_storage_objects gauge
+apiserver_storage_objects{resource="claims.collection.inkasso.dev"} 1500
+apiserver_storage_objects{resource="notices.collection.inkasso.dev"} 250
+# HELP process_resident_memory_bytes Resident memory size in bytes.
+# TYPE process_resident_memory_bytes gauge
+process_resident_memory_bytes 3.2e+08
+# HELP etcd_server_proposals_committed_total The total number of consensus proposals committed.
+# TYPE etcd_server_proposals_committed_total counter
+etcd_server_proposals_committed_total 42
+`
+
+func TestParseMetrics(t *testing.T) {
+	m, err := parseMetrics(strings.NewReader(exposition), etcdInUse, etcdTotal, goHeapInuse, processRSS,
+		"apiserver_storage_objects", "etcd_server_proposals_committed_total", "absent_metric")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{etcdInUse: 12345678, etcdTotal: 24576000, goHeapInuse: 1.8e8, processRSS: 3.2e8,
+		"apiserver_storage_objects": 1750, "etcd_server_proposals_committed_total": 42}
+	if len(m) != len(want) {
+		t.Errorf("got %d metrics %v, want %d (an absent one must stay absent)", len(m), m, len(want))
+	}
+	for k, v := range want {
+		if got, ok := m[k]; !ok || got != v {
+			t.Errorf("%s = %v (present %v), want %v", k, got, ok, v)
+		}
+	}
+}
+
+func TestParseMetricsMalformed(t *testing.T) {
+	if _, err := parseMetrics(strings.NewReader("etcd_mvcc_db_total_size_in_bytes not-a-number\n"), etcdTotal); err == nil {
+		t.Fatal("a malformed exposition must be an error, not a zero")
+	}
+}
+
+func TestWatchCacheFactor(t *testing.T) {
+	quiet := stored{Bytes: map[string]int64{"debtors": 1_000_000}}
+	peak := stored{Objects: map[string]int{"claims": 100, "debtors": 10}, Bytes: map[string]int64{"claims": 3_000_000, "debtors": 1_000_000}}
+	w := newWatchCache(memProbe{HeapInuse: 100e6, RSS: 200e6}, memProbe{HeapInuse: 112e6, RSS: 230e6}, quiet, peak, 4e6)
+	if w.HeapFactor != 4 || w.RSSFactor != 10 || w.PeakObjects != 110 {
+		t.Errorf("factor heap %v rss %v objects %d, want 4, 10, 110", w.HeapFactor, w.RSSFactor, w.PeakObjects)
+	}
+	// Half-way: 2 MB stored and 110 MB of heap; to the peak 2 MB more for 2 MB of heap.
+	w.setMid(memProbe{HeapInuse: 110e6}, stored{Bytes: map[string]int64{"claims": 2_000_000}})
+	if w.MarginalFactor != 1 {
+		t.Errorf("marginal factor %v, want 1", w.MarginalFactor)
+	}
+	if w := newWatchCache(memProbe{}, memProbe{HeapInuse: 1}, peak, peak, 0); w.HeapFactor != 0 {
+		t.Errorf("no growth in stored bytes must give no factor, got %v", w.HeapFactor)
+	}
+}
+
+func TestQuarters(t *testing.T) {
+	var s []archiveSample
+	for i := 1; i <= 100; i++ {
+		s = append(s, archiveSample{At: float64(i), Created: i})
+	}
+	q := quarters(s)
+	if len(q) != 4 || q[0].At != 25 || q[1].At != 50 || q[2].At != 75 || q[3].At != 100 {
+		t.Errorf("quarters %+v", q)
+	}
+}
