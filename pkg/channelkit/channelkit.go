@@ -296,6 +296,21 @@ func (c *Controller) deliver(ctx context.Context, live *inkassov1.Notice, ch *in
 	if res, closed := c.fenced(ctx, live); closed {
 		return res, nil
 	}
+	if err := ctx.Err(); err != nil {
+		return reconcile.Result{}, fmt.Errorf("not sending notice %s: %w", live.Name, err) // stopping: begin nothing
+	}
+	// Once an attempt is begun, the attempt, the send and the recording of
+	// its outcome run to the end even when the reconcile context is
+	// cancelled: a stopping manager (or a shard's manager on a rebalance)
+	// cancels it, and an outcome that could not be written would be kept
+	// only in memory that dies with the manager, leaving an attempt with
+	// no outcome (DeliveryUnknown for a person). The manager waits for
+	// running reconciles when it stops (GracefulShutdownTimeout). The bound
+	// is the attempt timeout: until then no other replica acts on the
+	// attempt, after it the attempt counts as unknown anyway, so waiting
+	// longer would only hold up the shutdown.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.attemptTimeout())
+	defer cancel()
 	att := &inkassov1.DeliveryAttempt{Number: live.Status.Attempts + 1, StartedAt: metav1.Time{Time: time.Now().Truncate(time.Second)}, Holder: c.identity}
 	base := live
 	cur := live.DeepCopy()
