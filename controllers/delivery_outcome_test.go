@@ -2,7 +2,9 @@ package controllers_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,7 +19,10 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 )
 
-const stoppingController = "test.inkasso.dev/stopping"
+const (
+	stoppingController = "test.inkasso.dev/stopping"
+	takenController    = "test.inkasso.dev/taken"
+)
 
 // TestStoppingManagerRecordsTheOutcome: a manager that stops (a shutdown,
 // or a shard's manager on a rebalance) while a notice is being sent cancels
@@ -80,5 +85,80 @@ func TestStoppingManagerRecordsTheOutcome(t *testing.T) {
 	}
 	if s := sends.Load(); s != 1 {
 		t.Errorf("%d sends, want 1", s)
+	}
+}
+
+// takeover is the provider of TestRememberedOutcomeDoesNotOverwriteANewerAttempt:
+// while it sends, the notice changes in the apiserver, so the outcome
+// write conflicts and the outcome is remembered.
+type takeover struct {
+	mu    sync.Mutex
+	sends map[string]int
+}
+
+var taken = &takeover{sends: map[string]int{}}
+
+func (s *takeover) send(ctx context.Context, req channelkit.Request) (string, error) {
+	s.mu.Lock()
+	s.sends[req.Notice.Name]++
+	s.mu.Unlock()
+	var n inkassov1.Notice
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(req.Notice), &n); err != nil {
+		return "", err
+	}
+	switch n.Name {
+	case "n-taken":
+		// Another replica took the notice over and made attempt 2.
+		n.Status.Attempts = req.Attempt + 1
+		n.Status.Attempt = &inkassov1.DeliveryAttempt{Number: req.Attempt + 1, StartedAt: metav1.Now(), Holder: "other-replica"}
+		if err := k8s.Status().Update(ctx, &n); err != nil {
+			return "", errors.Join(errors.New("test: taking the notice over"), err)
+		}
+	case "n-own":
+		// Only its labels changed: the attempt on record is still this one's.
+		n.Labels = map[string]string{"touched": "yes"}
+		if err := k8s.Update(ctx, &n); err != nil {
+			return "", errors.Join(errors.New("test: touching the notice"), err)
+		}
+	}
+	return "taken-" + n.Name, nil
+}
+
+func (s *takeover) sendsOf(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sends[name]
+}
+
+// TestRememberedOutcomeDoesNotOverwriteANewerAttempt: an outcome this
+// process could not record is written later only while the notice still
+// carries the attempt it made; over another replica's newer attempt it is
+// dropped, not written.
+func TestRememberedOutcomeDoesNotOverwriteANewerAttempt(t *testing.T) {
+	ns := newNamespace(t)
+	create(t, &inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Name: "taken", Namespace: ns},
+		Spec: inkassov1.NoticeChannelSpec{ControllerName: takenController}}, // at most once
+		testNotice(ns, "n-own", "taken"), testNotice(ns, "n-taken", "taken"))
+
+	n := waitNotice(t, ns, "n-own", readyReasonIs(inkassov1.NoticeReasonSent))
+	if n.Status.Attempts != 1 || n.Status.Attempt != nil || taken.sendsOf("n-own") != 1 {
+		t.Errorf("n-own: status %+v, %d sends: want the remembered outcome recorded, one send", n.Status, taken.sendsOf("n-own"))
+	}
+	eventually(t, 15*time.Second, func() error {
+		if s := taken.sendsOf("n-taken"); s != 1 {
+			return fmt.Errorf("n-taken: %d sends, want 1", s)
+		}
+		return nil
+	})
+	time.Sleep(2 * time.Second) // time for a wrong write of the remembered outcome
+	var got inkassov1.Notice
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "n-taken"}, &got); err != nil {
+		t.Fatal(err)
+	}
+	if a := got.Status.Attempt; a == nil || a.Holder != "other-replica" || a.Number != 2 || got.Status.Attempts != 2 || readyReasonIs(inkassov1.NoticeReasonSent)(&got) == nil {
+		t.Fatalf("n-taken: status %+v: want the other replica's attempt 2 left as it is", got.Status)
+	}
+	if s := taken.sendsOf("n-taken"); s != 1 {
+		t.Errorf("n-taken: %d sends, want 1 (the other replica's attempt is under way)", s)
 	}
 }

@@ -261,7 +261,9 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, nil
 	}
 	key, policy := IdempotencyKey(&live), redelivery(&ch)
-	if o, ok := c.pending.Load(live.UID); ok {
+	if o, ok := c.pending.Load(live.UID); ok && !c.ours(&live, o.(*outcome)) {
+		c.dropRemembered(ctx, &live, o.(*outcome)) // then settle the attempt on record like any other
+	} else if ok {
 		// This process sent it and could not record the answer (the
 		// apiserver was out of reach): record it now.
 		if err := c.recordRemembered(ctx, &live, o.(*outcome)); err != nil {
@@ -336,7 +338,7 @@ func (c *Controller) deliver(ctx context.Context, live *inkassov1.Notice, ch *in
 			back := cur.DeepCopy()
 			back.Status = *live.Status.DeepCopy()
 			if err := c.patchLocked(ctx, base, back); err != nil {
-				c.pending.Store(cur.UID, &outcome{attempt: att.Number, status: back.Status})
+				c.pending.Store(cur.UID, &outcome{attempt: att.Number, status: back.Status, recorded: true})
 				return reconcile.Result{}, err
 			}
 			return res, nil
@@ -393,7 +395,7 @@ func (c *Controller) deliver(ctx context.Context, live *inkassov1.Notice, ch *in
 	if werr := c.patchLocked(ctx, base, cur); werr != nil {
 		// Keep the outcome until it is recorded: without it the attempt
 		// on record would read as one whose outcome is unknown.
-		c.pending.Store(cur.UID, &outcome{attempt: att.Number, status: *cur.Status.DeepCopy()})
+		c.pending.Store(cur.UID, &outcome{attempt: att.Number, status: *cur.Status.DeepCopy(), recorded: policy == inkassov1.AtMostOnce})
 		return reconcile.Result{}, werr
 	}
 	return reconcile.Result{}, retry
@@ -418,9 +420,38 @@ func (c *Controller) fenced(ctx context.Context, n *inkassov1.Notice) (reconcile
 type outcome struct {
 	attempt int32
 	status  inkassov1.NoticeStatus
+	// recorded: the attempt was written to the notice before the send (an
+	// at-most-once channel); otherwise the notice still counts attempt-1.
+	recorded bool
 }
 
-// recordRemembered writes an answer kept since its status write failed.
+// ours reports whether live still carries the attempt o answers: the
+// attempt this process recorded, or none, with the attempts counted up to
+// it (or to the one before, for an attempt never recorded). A newer
+// attempt, or this one taken over by another replica, is not ours to
+// overwrite.
+func (c *Controller) ours(live *inkassov1.Notice, o *outcome) bool {
+	if a := live.Status.Attempt; a != nil {
+		return a.Number == o.attempt && a.Holder == c.identity
+	}
+	return live.Status.Attempts == o.attempt || (!o.recorded && live.Status.Attempts == o.attempt-1)
+}
+
+// dropRemembered forgets an answer kept since its status write failed when
+// the notice has moved on to an attempt that is not this process's (another
+// replica took it over): written now, it would overwrite that attempt.
+func (c *Controller) dropRemembered(ctx context.Context, live *inkassov1.Notice, o *outcome) {
+	c.pending.Delete(live.UID)
+	holder, number := "", int32(0)
+	if a := live.Status.Attempt; a != nil {
+		holder, number = a.Holder, a.Number
+	}
+	log.FromContext(ctx).Info("dropping an outcome that could not be recorded: the notice has moved on to another attempt",
+		"notice", live.Name, "attempt", o.attempt, "liveAttempts", live.Status.Attempts, "liveAttempt", number, "liveHolder", holder)
+}
+
+// recordRemembered writes an answer kept since its status write failed
+// (only while the notice carries the attempt it answers: see ours).
 func (c *Controller) recordRemembered(ctx context.Context, live *inkassov1.Notice, o *outcome) error {
 	cur := live.DeepCopy()
 	cur.Status = *o.status.DeepCopy()
