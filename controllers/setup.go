@@ -52,6 +52,10 @@ type Options struct {
 	InTreeChannels bool
 	// OutboxDir is the default outbox of log and letter channels that set none.
 	OutboxDir string
+	// OutboxShared says every replica mounts the same OutboxDir
+	// (--outbox-shared): only then may a replica take a letter missing
+	// from it as never written by another replica's attempt.
+	OutboxShared bool
 	// WebhookAllowNetworks are loopback, private or link-local networks the
 	// webhook channel may dial (--webhook-allow-networks).
 	WebhookAllowNetworks []netip.Prefix
@@ -166,7 +170,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	}
 	kit := channelkit.Controller{Clock: o.Clock, MaxRetryDelay: o.MaxRetryDelay, MaxConcurrentSends: o.MaxConcurrentSends, RecorderFor: events.For, AttemptTimeout: o.AttemptTimeout, Fence: o.Fence}
 	if o.InTreeChannels {
-		if err := channels.Setup(mgr, kit, channels.Options{OutboxDir: o.OutboxDir, WebhookAllowNetworks: o.WebhookAllowNetworks}); err != nil {
+		if err := channels.Setup(mgr, kit, channels.Options{OutboxDir: o.OutboxDir, OutboxShared: o.OutboxShared, WebhookAllowNetworks: o.WebhookAllowNetworks}); err != nil {
 			return err
 		}
 	}

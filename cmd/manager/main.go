@@ -42,7 +42,7 @@ type config struct {
 	clockAnchor, namespaces, leaderElectionID  string
 	shard, shards                              string
 	leaderElectionNamespace                    string
-	leaderElect                                bool
+	leaderElect, outboxShared                  bool
 	timeScale                                  float64
 	concurrency                                int
 	noticeTTL                                  time.Duration
@@ -74,6 +74,7 @@ func main() {
 	flag.StringVar(&cfg.shards, "shards", "", "N: split the debtors into N shards as --shard does, and share them with the other replicas started with the same N: each replica holds any number of the shards (one Lease each), a stopped replica's shards are taken over by the others within about a lease duration, and a replica that comes back gets its share again (docs/performance.md, \"Rebalancing shards\"); implies leader election per shard")
 	flag.Float64Var(&cfg.qps, "kube-api-qps", 50, "sustained requests per second to the apiserver")
 	flag.IntVar(&cfg.burst, "kube-api-burst", 100, "request burst to the apiserver")
+	flag.BoolVar(&cfg.outboxShared, "outbox-shared", false, "every replica mounts the same --outbox-dir (a ReadWriteMany volume): a letter missing from it was not written by any replica. Without it an attempt another replica made has an unknown outcome (its outbox may be that pod's own)")
 	flag.StringVar(&cfg.outbox, "outbox-dir", "", "outbox folder of the log and letter channels; each namespace writes only below <outbox-dir>/<namespace>/")
 	flag.StringVar(&cfg.webhookAllow, "webhook-allow-networks", "", "comma-separated CIDRs the webhook channel may dial although they are loopback, private or link-local (default: public addresses only)")
 	flag.StringVar(&cfg.clockStart, "clock-start", "", "demo only: start the operator's clock at this RFC 3339 time or date (default now)")
@@ -174,6 +175,7 @@ func run(cfg config) error {
 		AttemptTimeout:       cfg.attemptTimeout,
 		InTreeChannels:       true,
 		OutboxDir:            cfg.outbox,
+		OutboxShared:         cfg.outboxShared,
 		WebhookAllowNetworks: allow,
 		MaxConcurrentSends:   max(cfg.sends, 1),
 	}

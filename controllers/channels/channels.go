@@ -20,6 +20,9 @@ type Options struct {
 	// OutboxDir is the outbox folder of the log and letter channels: each
 	// namespace writes only below <OutboxDir>/<namespace>/.
 	OutboxDir string
+	// OutboxShared says all replicas write to the same OutboxDir (see
+	// channelkit.Outbox.Shared).
+	OutboxShared bool
 	// WebhookAllowNetworks are loopback, private or link-local networks the
 	// webhook channel may nevertheless dial (default: public addresses only).
 	WebhookAllowNetworks []netip.Prefix
@@ -30,13 +33,13 @@ type Options struct {
 func Setup(mgr ctrl.Manager, kit channelkit.Controller, o Options) error {
 	for name, setup := range map[string]func() error{
 		"log": func() error {
-			return logchannel.Channel{Outbox: channelkit.Outbox{Root: o.OutboxDir}}.SetupWithManager(mgr, kit)
+			return logchannel.Channel{Outbox: channelkit.Outbox{Root: o.OutboxDir, Shared: o.OutboxShared}}.SetupWithManager(mgr, kit)
 		},
 		"webhook": func() error {
 			return webhook.Channel{Egress: webhook.Egress{Allow: o.WebhookAllowNetworks}}.SetupWithManager(mgr, kit)
 		},
 		"letter": func() error {
-			return letter.Channel{Outbox: channelkit.Outbox{Root: o.OutboxDir}}.SetupWithManager(mgr, kit)
+			return letter.Channel{Outbox: channelkit.Outbox{Root: o.OutboxDir, Shared: o.OutboxShared}}.SetupWithManager(mgr, kit)
 		},
 		"smtp": func() error { return smtp.Channel{}.SetupWithManager(mgr, kit) },
 	} {

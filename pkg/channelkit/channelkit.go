@@ -45,6 +45,12 @@ type Request struct {
 	IdempotencyKey string
 	// Attempt counts from 1.
 	Attempt int32
+	// SameProcess, in a Check, says the attempt asked about was made by
+	// this process: a provider local to the process (a folder only this
+	// pod sees) may then take "not there" as "not delivered". Otherwise the
+	// attempt may have been made by another replica, whose local provider
+	// this one cannot see.
+	SameProcess bool
 }
 
 // SendFunc delivers a notice and returns the provider's delivery id. Wrap an
@@ -490,7 +496,7 @@ func (c *Controller) unknownOutcome(ctx context.Context, live *inkassov1.Notice,
 		return reconcile.Result{RequeueAfter: c.attemptTimeout() - age}, true, nil
 	}
 	if c.Check != nil {
-		r, err := c.Check(ctx, Request{Notice: live, Channel: ch, IdempotencyKey: key, Attempt: a.Number})
+		r, err := c.Check(ctx, Request{Notice: live, Channel: ch, IdempotencyKey: key, Attempt: a.Number, SameProcess: a.Holder == c.identity})
 		switch {
 		case errors.Is(err, ErrCannotCheck):
 			return c.byPolicy(ctx, live, cur, a, policy)

@@ -19,7 +19,18 @@ import (
 type Outbox struct {
 	// Root is the outbox folder; empty means no outbox.
 	Root string
+	// Shared says every replica of the manager writes to this same folder
+	// (--outbox-shared: one ReadWriteMany volume mounted by all pods).
+	// Without it the folder may be this pod's own (an emptyDir), and a
+	// file missing from it says nothing about another replica's attempt.
+	Shared bool
 }
+
+// Sees reports whether this outbox is the one the attempt req asks about
+// wrote to, so that a file missing from it means the attempt never wrote
+// it: the outbox is shared by all replicas, or this process made the
+// attempt. A file found is a delivery either way.
+func (o Outbox) Sees(req Request) bool { return o.Shared || req.SameProcess }
 
 // ErrNoOutbox is returned by Write when the manager has no outbox folder.
 var ErrNoOutbox = errors.New("the manager runs without an outbox (--outbox-dir)")

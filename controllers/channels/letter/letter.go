@@ -124,7 +124,11 @@ func (c Channel) Send(ctx context.Context, req channelkit.Request) (string, erro
 
 // Check settles an attempt whose outcome is unknown by looking in the
 // outbox: the letter (complete: it is renamed into place) or its key's
-// marker means delivered; neither means it was never written.
+// marker means delivered. Neither means it was never written only when this
+// outbox is the one the attempt wrote to (shared by all replicas, or the
+// attempt was this process's); an attempt another replica made into its own
+// emptyDir cannot be checked here, so the channel's policy decides (at most
+// once: DeliveryUnknown, for a person).
 func (c Channel) Check(_ context.Context, req channelkit.Request) (channelkit.CheckResult, error) {
 	_, dir, err := c.outbox(req)
 	if err != nil {
@@ -138,6 +142,9 @@ func (c Channel) Check(_ context.Context, req channelkit.Request) (channelkit.Ch
 		return channelkit.CheckResult{}, fmt.Errorf("letter: %w", err)
 	}
 	if !ok {
+		if !c.Outbox.Sees(req) {
+			return channelkit.CheckResult{}, channelkit.ErrCannotCheck
+		}
 		return channelkit.CheckResult{}, nil
 	}
 	return channelkit.CheckResult{Delivered: true, DeliveryID: "file://" + path}, nil

@@ -53,7 +53,8 @@ func (c Channel) Send(ctx context.Context, req channelkit.Request) (string, erro
 
 // Check settles an attempt whose outcome is unknown by looking for the
 // notice's file in the outbox; a log channel without one cannot be asked
-// (it is at-least-once: the notice is logged again).
+// (it is at-least-once: the notice is logged again), nor can an outbox
+// another replica's attempt may have written to instead (see Outbox.Sees).
 func (c Channel) Check(_ context.Context, req channelkit.Request) (channelkit.CheckResult, error) {
 	var dir string
 	if req.Channel.Spec.Log != nil {
@@ -68,6 +69,8 @@ func (c Channel) Check(_ context.Context, req channelkit.Request) (channelkit.Ch
 		return channelkit.CheckResult{}, channelkit.ErrCannotCheck
 	case err != nil:
 		return channelkit.CheckResult{}, fmt.Errorf("log channel: %w", err)
+	case !ok && !c.Outbox.Sees(req):
+		return channelkit.CheckResult{}, channelkit.ErrCannotCheck
 	case !ok:
 		return channelkit.CheckResult{}, nil
 	}
