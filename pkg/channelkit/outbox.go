@@ -1,6 +1,9 @@
 package channelkit
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -120,11 +123,20 @@ func (o Outbox) Write(namespace, field, dir, name string, data []byte) (string, 
 // letters away leaves it, so the record outlives the letter in the outbox.
 const deliveredDir = ".delivered"
 
+// keysDir is the folder, beside a channel's files, that says which key and
+// content each file was written for: <name> holds "<key> <sha256 of the
+// file>", written (atomically) before the file is renamed into place. It
+// lets Find recognise a file whose marker is missing (a crash between the
+// file and its marker) without taking a file of the same name written for
+// another key (a notice re-created under the same name) for this one.
+const keysDir = ".keys"
+
 // Find reports whether the delivery with idempotency key is in the outbox:
 // its marker (written after the file) or, when a crash came between the two,
-// the file name itself, complete (files are renamed into place, so a partial
-// one never counts). It returns the file's path. A missing namespace folder
-// is not an error: nothing was delivered there.
+// the file itself, complete (files are renamed into place, so a partial one
+// never counts) and recorded in .keys for this key with this content. It
+// returns the file's path. A missing namespace folder is not an error:
+// nothing was delivered there.
 func (o Outbox) Find(namespace, field, dir, name, key string) (string, bool, error) {
 	if o.Root == "" {
 		return "", false, ErrNoOutbox
@@ -165,16 +177,51 @@ func (o Outbox) Find(namespace, field, dir, name, key string) (string, bool, err
 		return "", false, outboxError(field, dir, err)
 	}
 	if fi, err := ns.Stat(filepath.Join(base, name)); err == nil && fi.Mode().IsRegular() {
-		return filepath.Join(o.Root, namespace, base, name), true, nil
+		ok, err := writtenFor(ns, base, name, key)
+		if err != nil {
+			return "", false, outboxError(field, dir, err)
+		}
+		if ok {
+			return filepath.Join(o.Root, namespace, base, name), true, nil
+		}
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return "", false, outboxError(field, dir, err)
 	}
 	return "", false, nil
 }
 
+// keyRecord is what .keys/<name> holds for a file written for key.
+func keyRecord(key string, data []byte) []byte {
+	sum := sha256.Sum256(data)
+	return []byte(key + " " + hex.EncodeToString(sum[:]))
+}
+
+// writtenFor reports whether base/name is the file WriteOnce wrote for key:
+// its key record names key and the file's content. A file of that name
+// written for another key, or a key record left by a writer that died
+// before renaming its file into place (the file there is an older one), is
+// not.
+func writtenFor(ns *os.Root, base, name, key string) (bool, error) {
+	rec, err := ns.ReadFile(filepath.Join(base, keysDir, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	if !bytes.HasPrefix(rec, []byte(key+" ")) {
+		return false, nil
+	}
+	data, err := ns.ReadFile(filepath.Join(base, name))
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(rec, keyRecord(key, data)), nil
+}
+
 // WriteOnce delivers a file to the outbox at most once per idempotency key:
 // when Find has the key, it returns that file (existed true) and data is
-// never called; otherwise it writes data() as name, then the key's marker.
+// never called; otherwise it writes the key record (.keys/<name>), data() as
+// name, then the key's marker.
 // Checks of a delivery whose outcome is unknown use Find.
 func (o Outbox) WriteOnce(namespace, field, dir, name, key string, data func() ([]byte, error)) (path string, existed bool, err error) {
 	if path, ok, err := o.Find(namespace, field, dir, name, key); err != nil || ok {
@@ -184,11 +231,16 @@ func (o Outbox) WriteOnce(namespace, field, dir, name, key string, data func() (
 	if err != nil {
 		return "", false, err
 	}
+	// Before the file: a file found without its marker counts only with
+	// its key record, so the record must never come after the file.
+	if _, err := o.Write(namespace, field, filepath.Join(dir, keysDir), name, keyRecord(key, b)); err != nil {
+		return "", false, err
+	}
 	if path, err = o.Write(namespace, field, dir, name, b); err != nil {
 		return "", false, err
 	}
 	// Without its marker (a full disk, a crash) the file still counts:
-	// Find finds it by name.
+	// Find finds it by name and its key record.
 	_, _ = o.Write(namespace, field, filepath.Join(dir, deliveredDir), key, []byte(name))
 	return path, false, nil
 }

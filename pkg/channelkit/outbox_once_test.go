@@ -42,3 +42,36 @@ func TestWriteOnceFindsTheDeliveryByKey(t *testing.T) {
 		t.Errorf("a dir out of the namespace: %v, want a permanent error", err)
 	}
 }
+
+// TestFindByNameChecksTheKey: without its marker a file counts only when its
+// key record names the key asked about and the file's content. A file of
+// the same name written for another key (a notice re-created under the same
+// name), or an older file under a key record whose writer died before the
+// rename, is not this key's delivery: a wrong "found" would lose a letter.
+func TestFindByNameChecksTheKey(t *testing.T) {
+	o := Outbox{Root: filepath.Join(t.TempDir(), "outbox")}
+	data := func(s string) func() ([]byte, error) { return func() ([]byte, error) { return []byte(s), nil } }
+	if _, _, err := o.WriteOnce("ns", "dir", "", "n-1.pdf", "old", data("old letter")); err != nil {
+		t.Fatal(err)
+	}
+	must(t, os.Remove(filepath.Join(o.Root, "ns", ".delivered", "old")))
+	if _, ok, err := o.Find("ns", "dir", "", "n-1.pdf", "new"); ok || err != nil {
+		t.Fatalf("another key's file of the same name: found %v, %v; want not found", ok, err)
+	}
+	if _, ok, err := o.Find("ns", "dir", "", "n-1.pdf", "old"); !ok || err != nil {
+		t.Fatalf("its own key, marker missing: found %v, %v; want found", ok, err)
+	}
+	// The writer for "new" died after its key record, before the rename:
+	// the file there is still the old one.
+	must(t, os.WriteFile(filepath.Join(o.Root, "ns", ".keys", "n-1.pdf"), keyRecord("new", []byte("new letter")), 0o640))
+	if _, ok, err := o.Find("ns", "dir", "", "n-1.pdf", "new"); ok || err != nil {
+		t.Fatalf("key record without its file: found %v, %v; want not found", ok, err)
+	}
+	p, existed, err := o.WriteOnce("ns", "dir", "", "n-1.pdf", "new", data("new letter"))
+	if err != nil || existed {
+		t.Fatalf("writing for the new key: %v, existed %v; want written", err, existed)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "new letter" {
+		t.Errorf("file holds %q, want the new letter", b)
+	}
+}
