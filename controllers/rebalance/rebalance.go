@@ -332,10 +332,12 @@ func (r *Rebalancer) release(s *slot) {
 }
 
 // stopped is client-go's OnStoppedLeading: after a release, or when the
-// Lease was lost.
+// Lease was lost. A release gives the Lease up only once the run has
+// finished, so leading with a run not finished means lost, even while a
+// release is stopping it.
 func (r *Rebalancer) stopped(s *slot, log logr.Logger) {
 	r.mu.Lock()
-	lost := s.leading && !s.releasing
+	lost := s.leading && (!s.releasing || !closed(s.runDone))
 	s.leading, s.releasing, s.cancelRun, s.runDone = false, false, nil, nil
 	r.mu.Unlock()
 	if lost {
@@ -343,6 +345,18 @@ func (r *Rebalancer) stopped(s *slot, log logr.Logger) {
 		return
 	}
 	log.V(1).Info("not holding the shard")
+}
+
+func closed(c chan struct{}) bool {
+	if c == nil {
+		return true
+	}
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // shutdown stops every shard, then gives the Leases up and deletes the
