@@ -63,7 +63,11 @@ func runShared(ctx context.Context, cfg config, restCfg *rest.Config, scheme *ru
 	if err := controllers.RegisterStateMetrics(readers); err != nil {
 		return fmt.Errorf("registering metrics: %w", err)
 	}
-	cs, err := kubernetes.NewForConfig(restCfg)
+	// A slow apiserver must not hold a renewal past the renew deadline:
+	// half of it per request, as controller-runtime's leader election.
+	leaseCfg := rest.CopyConfig(restCfg)
+	leaseCfg.Timeout = cfg.renew / 2
+	cs, err := kubernetes.NewForConfig(rest.AddUserAgent(leaseCfg, "leader-election"))
 	if err != nil {
 		return fmt.Errorf("creating the Lease client: %w", err)
 	}

@@ -93,7 +93,21 @@ type slot struct {
 	runDone            chan struct{}
 	runErr             error
 	done               chan struct{} // the elector loop ended
+	// failures counts the runs in a row that stopped on their own soon
+	// after starting; retryAt holds the gate shut until then.
+	failures int
+	retryAt  time.Time
 }
+
+// maxEarlyFailures is how many runs of a shard in a row may stop on their
+// own within earlyRun lease durations of starting (RBAC, a missing CRD,
+// caches that never sync) before the replica exits: otherwise its
+// preferred replica would take and give the shard up forever and no other
+// would try. Between them the gate waits failures × the lease duration.
+const (
+	maxEarlyFailures = 3
+	earlyRun         = 10
+)
 
 // ErrNotStopped says a shard's run returned while some of it may still
 // be running (its graceful shutdown timed out).
@@ -255,7 +269,7 @@ func (r *Rebalancer) elect(ctx context.Context, s *slot) {
 			LeaseMeta:  metav1.ObjectMeta{Namespace: r.Namespace, Name: name},
 			Client:     r.Leases,
 			LockConfig: resourcelock.ResourceLockConfig{Identity: r.Identity},
-		}, open: func() bool { r.mu.Lock(); defer r.mu.Unlock(); return s.wanted }}
+		}, open: func() bool { return r.contend(s) }}
 		// The shard's channels send only while its Lease is fresh, as a
 		// single manager's do (a paused replica wakes up inside its sends).
 		lock, err := leasefence.Wrap(gated, r.LeaseDuration, r.RenewDeadline)
@@ -285,6 +299,13 @@ func (r *Rebalancer) elect(ctx context.Context, s *slot) {
 	}
 }
 
+// contend says whether shard s's elector may take its Lease now.
+func (r *Rebalancer) contend(s *slot) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return s.wanted && !r.now().Before(s.retryAt)
+}
+
 // run runs the shard while this replica leads it.
 func (r *Rebalancer) run(leadCtx context.Context, s *slot, fence func() (bool, string), log logr.Logger) {
 	runCtx, cancel := context.WithCancel(leadCtx)
@@ -293,19 +314,39 @@ func (r *Rebalancer) run(leadCtx context.Context, s *slot, fence func() (bool, s
 	s.leading, s.releasing, s.cancelRun, s.runDone, s.runErr = true, false, cancel, done, nil
 	r.mu.Unlock()
 	log.Info("holding the shard: starting its controllers")
+	start := r.now()
 	err := r.Run(runCtx, shard.Shard{Index: s.index, Count: r.Count}, fence)
 	r.mu.Lock()
 	s.runErr = err
 	stoppedEarly := runCtx.Err() == nil && !s.releasing
+	failures := 0
 	if stoppedEarly {
 		s.releasing = true
+		if r.now().Sub(start) < earlyRun*r.LeaseDuration {
+			s.failures++
+		} else {
+			s.failures = 1
+		}
+		s.retryAt = r.now().Add(time.Duration(s.failures) * r.LeaseDuration)
+		failures = s.failures
+	} else {
+		s.failures = 0
 	}
 	r.mu.Unlock()
 	close(done)
-	if stoppedEarly { // holding a Lease without running its shard helps no one
-		log.Error(err, "the shard's controllers stopped: giving the shard up")
-		go r.release(s)
+	if !stoppedEarly {
+		return
 	}
+	if failures >= maxEarlyFailures {
+		// Restarting the process (CrashLoopBackOff) makes the failure
+		// visible and lets the other replicas take the shard.
+		log.Error(err, "the shard's controllers failed to run several times in a row: exiting", "failures", failures)
+		r.Lost(s.index, fmt.Errorf("shard %d/%d: its controllers stopped on their own %d times in a row: %w", s.index, r.Count, failures, err))
+		return
+	}
+	// Holding a Lease without running its shard helps no one.
+	log.Error(err, "the shard's controllers stopped: giving the shard up", "failures", failures, "retryIn", time.Duration(failures)*r.LeaseDuration)
+	go r.release(s)
 }
 
 // release stops the shard's controllers, waits until they have stopped,
@@ -332,10 +373,12 @@ func (r *Rebalancer) release(s *slot) {
 }
 
 // stopped is client-go's OnStoppedLeading: after a release, or when the
-// Lease was lost.
+// Lease was lost. A release gives the Lease up only once the run has
+// finished, so leading with a run not finished means lost, even while a
+// release is stopping it.
 func (r *Rebalancer) stopped(s *slot, log logr.Logger) {
 	r.mu.Lock()
-	lost := s.leading && !s.releasing
+	lost := s.leading && (!s.releasing || !closed(s.runDone))
 	s.leading, s.releasing, s.cancelRun, s.runDone = false, false, nil, nil
 	r.mu.Unlock()
 	if lost {
@@ -343,6 +386,18 @@ func (r *Rebalancer) stopped(s *slot, log logr.Logger) {
 		return
 	}
 	log.V(1).Info("not holding the shard")
+}
+
+func closed(c chan struct{}) bool {
+	if c == nil {
+		return true
+	}
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // shutdown stops every shard, then gives the Leases up and deletes the

@@ -169,20 +169,39 @@ func (c *Controller) SetupWithManager(mgr ctrl.Manager) error {
 
 // indexed remembers the managers that have the notice index: several channel
 // controllers in one manager share it, and an informer refuses a second one.
+// A manager's entry goes when it stops: with --shards every shard
+// acquisition builds a manager, and an entry would pin its stopped cache.
 var indexed sync.Map
 
 func indexNoticesByChannel(mgr ctrl.Manager) error {
-	if _, loaded := indexed.LoadOrStore(mgr.GetFieldIndexer(), true); loaded {
+	key := mgr.GetFieldIndexer()
+	if _, loaded := indexed.LoadOrStore(key, true); loaded {
 		return nil
 	}
-	err := mgr.GetFieldIndexer().IndexField(context.Background(), &inkassov1.Notice{}, channelIndex,
+	err := key.IndexField(context.Background(), &inkassov1.Notice{}, channelIndex,
 		func(o client.Object) []string { return []string{o.(*inkassov1.Notice).Spec.ChannelRef.Name} })
+	if err == nil {
+		err = mgr.Add(forgetIndexed{key})
+	}
 	if err != nil {
-		indexed.Delete(mgr.GetFieldIndexer())
+		indexed.Delete(key)
 		return fmt.Errorf("indexing notices by channel: %w", err)
 	}
 	return nil
 }
+
+// forgetIndexed drops a manager's entry from indexed when the manager stops.
+// It runs on every replica (no leader election), so that it starts, and so
+// ends, with the manager.
+type forgetIndexed struct{ key any }
+
+func (f forgetIndexed) Start(ctx context.Context) error {
+	<-ctx.Done()
+	indexed.Delete(f.key)
+	return nil
+}
+
+func (forgetIndexed) NeedLeaderElection() bool { return false }
 
 func (c *Controller) noticesOfChannel(ctx context.Context, o client.Object) []reconcile.Request {
 	ch := o.(*inkassov1.NoticeChannel)

@@ -13,6 +13,7 @@ package leasefence
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -42,7 +43,15 @@ type Lock struct {
 
 	mu      sync.Mutex
 	renewed time.Time // zero: not holding the lease
+	// holder is the holder the last Get read ("" after a failed one):
+	// client-go releases on a stale view of who leads, so a release
+	// passes only when this read showed this replica.
+	holder string
 }
+
+// ErrNotHolder refuses to release a Lease the last read did not show
+// this replica holding.
+var ErrNotHolder = errors.New("lease fence: not releasing a lease this replica was not last seen holding")
 
 // Wrap wraps inner. The fence is open for leaseDuration-margin after each
 // renewal: another replica may take the lease leaseDuration after it last
@@ -85,6 +94,23 @@ func (e eventsOnLease) GetEventRecorderFor(name string) record.EventRecorder {
 
 func (e eventsOnLease) GetEventRecorder(string) recorder.EventRecorder { return nil }
 
+// Get reads the lease and remembers its holder. Seeing another holder
+// closes the fence at once: the lease is no longer this replica's, however
+// recent its last renewal.
+func (l *Lock) Get(ctx context.Context) (*resourcelock.LeaderElectionRecord, []byte, error) {
+	ler, raw, err := l.Interface.Get(ctx)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.holder = ""
+	if err == nil && ler != nil {
+		l.holder = ler.HolderIdentity
+		if ler.HolderIdentity != l.Identity() {
+			l.renewed = time.Time{}
+		}
+	}
+	return ler, raw, err
+}
+
 // Create acquires a free lease.
 func (l *Lock) Create(ctx context.Context, ler resourcelock.LeaderElectionRecord) error {
 	start := l.now()
@@ -94,7 +120,23 @@ func (l *Lock) Create(ctx context.Context, ler resourcelock.LeaderElectionRecord
 }
 
 // Update acquires, renews or releases the lease.
+//
+// A release (no holder) closes the fence before it writes, and is refused
+// unless the last Get showed this replica as the holder: client-go's
+// tryRelease checks IsLeader against the record it observed last, so a
+// replica that was paused past its lease would otherwise clear the Lease
+// another replica took meanwhile, and a third could take it while the
+// second still sends.
 func (l *Lock) Update(ctx context.Context, ler resourcelock.LeaderElectionRecord) error {
+	if ler.HolderIdentity == "" {
+		l.mu.Lock()
+		l.renewed = time.Time{}
+		mine := l.holder == l.Identity()
+		l.mu.Unlock()
+		if !mine {
+			return ErrNotHolder
+		}
+	}
 	start := l.now()
 	err := l.Interface.Update(ctx, ler)
 	l.record(ler, start, err)
