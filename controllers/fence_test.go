@@ -24,9 +24,19 @@ type testFence struct {
 	calls    int
 	sends    map[string]int // notice name -> Send calls
 	sendKeys map[string]string
+	// deadline is the lease's takeover time (zero: none); sendBy records
+	// the deadline each Send's context carried.
+	deadline time.Time
+	sendBy   map[string]time.Time
 }
 
-var fence = &testFence{sends: map[string]int{}, sendKeys: map[string]string{}}
+var fence = &testFence{sends: map[string]int{}, sendKeys: map[string]string{}, sendBy: map[string]time.Time{}}
+
+func (f *testFence) takeover() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.deadline
+}
 
 func (f *testFence) open() (bool, string) {
 	f.mu.Lock()
@@ -42,10 +52,11 @@ func (f *testFence) open() (bool, string) {
 	return false, "test: this replica's lease is stale"
 }
 
-func (f *testFence) send(_ context.Context, req channelkit.Request) (string, error) {
+func (f *testFence) send(ctx context.Context, req channelkit.Request) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sends[req.Notice.Name]++
+	f.sendBy[req.Notice.Name], _ = ctx.Deadline()
 	return "fenced-" + req.Notice.Name, nil
 }
 
@@ -101,5 +112,29 @@ func TestClosedFenceSendsNothing(t *testing.T) {
 	}
 	if n.Status.Attempts != 1 || n.Status.Attempt != nil || n.Status.DeliveryID != "fenced-n-1" {
 		t.Errorf("status %+v: want one attempt, sent", n.Status)
+	}
+}
+
+// TestSendEndsWhenTheLeaseMayBeTakenOver (issue 21): a send runs under a
+// deadline at the moment another replica may take the lease over, so a
+// replica paused between its fence check and the provider call does not
+// make the call after it wakes, beside the new leader.
+func TestSendEndsWhenTheLeaseMayBeTakenOver(t *testing.T) {
+	ns := newNamespace(t)
+	fence.set(-1)
+	takeover := time.Now().Add(40 * time.Second).Truncate(time.Second)
+	fence.mu.Lock()
+	fence.deadline = takeover
+	fence.mu.Unlock()
+	t.Cleanup(func() { fence.mu.Lock(); fence.deadline = time.Time{}; fence.mu.Unlock() })
+	ch := &inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Name: "fenced", Namespace: ns},
+		Spec: inkassov1.NoticeChannelSpec{ControllerName: fencedController}}
+	create(t, ch, testNotice(ns, "n-deadline", "fenced"))
+	waitNotice(t, ns, "n-deadline", readyReasonIs(inkassov1.NoticeReasonSent))
+	fence.mu.Lock()
+	got := fence.sendBy["n-deadline"]
+	fence.mu.Unlock()
+	if !got.Equal(takeover) {
+		t.Errorf("the send's context ends %v, want %v, when the lease may be taken over (the attempt timeout is later)", got, takeover)
 	}
 }

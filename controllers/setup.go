@@ -66,6 +66,10 @@ type Options struct {
 	// it sends: with leader election, whether this replica renewed its
 	// lease recently enough (pkg/leasefence). Nil sends always.
 	Fence func() (open bool, why string)
+	// FenceDeadline, with Fence, is when another replica may take this
+	// one's lease over: a send still under way then is cancelled
+	// (channelkit.Controller.FenceDeadline).
+	FenceDeadline func() time.Time
 	// Channels are further channel controllers to start, such as a test's
 	// scripted provider. Their Clock, MaxRetryDelay, MaxConcurrentSends and Fence,
 	// when left zero, take the values above.
@@ -168,7 +172,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := (&NoticeGC{Clock: o.Clock, TTL: o.NoticeTTL}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the notice collector: %w", err)
 	}
-	kit := channelkit.Controller{Clock: o.Clock, MaxRetryDelay: o.MaxRetryDelay, MaxConcurrentSends: o.MaxConcurrentSends, RecorderFor: events.For, AttemptTimeout: o.AttemptTimeout, Fence: o.Fence}
+	kit := channelkit.Controller{Clock: o.Clock, MaxRetryDelay: o.MaxRetryDelay, MaxConcurrentSends: o.MaxConcurrentSends, RecorderFor: events.For, AttemptTimeout: o.AttemptTimeout, Fence: o.Fence, FenceDeadline: o.FenceDeadline}
 	if o.InTreeChannels {
 		if err := channels.Setup(mgr, kit, channels.Options{OutboxDir: o.OutboxDir, OutboxShared: o.OutboxShared, WebhookAllowNetworks: o.WebhookAllowNetworks}); err != nil {
 			return err
@@ -191,7 +195,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 			c.AttemptTimeout = kit.AttemptTimeout
 		}
 		if c.Fence == nil {
-			c.Fence = kit.Fence
+			c.Fence, c.FenceDeadline = kit.Fence, kit.FenceDeadline
 		}
 		if err := c.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("setting up channel controller %s: %w", c.ControllerName, err)

@@ -109,7 +109,7 @@ func runSuite(m *testing.M) int {
 		// The tests' providers listen on loopback.
 		WebhookAllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 		Channels: []*channelkit.Controller{{ControllerName: scriptedController, Send: scripted.send},
-			{ControllerName: fencedController, Send: fence.send, Fence: fence.open},
+			{ControllerName: fencedController, Send: fence.send, Fence: fence.open, FenceDeadline: fence.takeover},
 			{ControllerName: takenController, Send: taken.send}},
 	}))
 	go func() {

@@ -211,6 +211,7 @@ func run(cfg config) error {
 			return err
 		}
 		fence = lock.Open
+		setupOpts.FenceDeadline = lock.Deadline
 	}
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                        scheme,

@@ -85,9 +85,9 @@ func runShared(ctx context.Context, cfg config, restCfg *rest.Config, scheme *ru
 			log.Error(err, "exiting: a shard may still run without its Lease", "shard", i)
 			os.Exit(1)
 		},
-		Run: func(ctx context.Context, s shard.Shard, fence func() (bool, string)) error {
+		Run: func(ctx context.Context, s shard.Shard, fence rebalance.Fence) error {
 			so := o
-			so.Fence = fence
+			so.Fence, so.FenceDeadline = fence.Open, fence.Deadline
 			return runShard(ctx, restCfg, scheme, namespaces, s, so, grace, readers)
 		},
 	}

@@ -61,7 +61,7 @@ type Rebalancer struct {
 	// ErrNotStopped when it could not make sure of that. fence says whether
 	// this replica still holds the shard's Lease fresh enough to send
 	// (pkg/leasefence): the shard's channels ask it before each send.
-	Run func(ctx context.Context, s shard.Shard, fence func() (bool, string)) error
+	Run func(ctx context.Context, s shard.Shard, fence Fence) error
 	// Lost is called when a shard's Lease was lost without being given up
 	// (a missed renew deadline), or a shard did not stop in time: the
 	// shard may still be running, so the process must exit (as
@@ -108,6 +108,14 @@ const (
 	maxEarlyFailures = 3
 	earlyRun         = 10
 )
+
+// Fence is a shard Lease's fence (pkg/leasefence.Lock): whether this
+// replica may still send for the shard, and when another replica may take
+// the shard over.
+type Fence interface {
+	Open() (bool, string)
+	Deadline() time.Time
+}
 
 // ErrNotStopped says a shard's run returned while some of it may still
 // be running (its graceful shutdown timed out).
@@ -285,7 +293,7 @@ func (r *Rebalancer) elect(ctx context.Context, s *slot) {
 			Lock: lock, Name: name, ReleaseOnCancel: true,
 			LeaseDuration: r.LeaseDuration, RenewDeadline: r.RenewDeadline, RetryPeriod: r.RetryPeriod,
 			Callbacks: leaderelection.LeaderCallbacks{
-				OnStartedLeading: func(leadCtx context.Context) { r.run(leadCtx, s, lock.Open, log) },
+				OnStartedLeading: func(leadCtx context.Context) { r.run(leadCtx, s, lock, log) },
 				OnStoppedLeading: func() { r.stopped(s, log) },
 			},
 		})
@@ -307,7 +315,7 @@ func (r *Rebalancer) contend(s *slot) bool {
 }
 
 // run runs the shard while this replica leads it.
-func (r *Rebalancer) run(leadCtx context.Context, s *slot, fence func() (bool, string), log logr.Logger) {
+func (r *Rebalancer) run(leadCtx context.Context, s *slot, fence Fence, log logr.Logger) {
 	runCtx, cancel := context.WithCancel(leadCtx)
 	done := make(chan struct{})
 	r.mu.Lock()

@@ -73,14 +73,14 @@ func TestFailingShardEndsTheProcess(t *testing.T) {
 	runFor := time.Duration(0)
 	r := &Rebalancer{
 		Count: 2, LeaseDuration: 15 * time.Second, Lost: rec.lost, Log: logr.Discard(), now: clock,
-		Run: func(context.Context, shard.Shard, func() (bool, string)) error {
+		Run: func(context.Context, shard.Shard, Fence) error {
 			advance(runFor)
 			return errors.New("the caches did not sync")
 		},
 	}
 	released := make(chan struct{}, 1)
 	s := &slot{index: 1, wanted: true, cancelElect: func() { released <- struct{}{} }}
-	fence := func() (bool, string) { return true, "" }
+	var fence openFence
 
 	lead := func() {
 		t.Helper()
@@ -128,3 +128,9 @@ func TestFailingShardEndsTheProcess(t *testing.T) {
 		t.Errorf("the exit does not say why: %q", msg)
 	}
 }
+
+// openFence is always open and never taken over.
+type openFence struct{}
+
+func (openFence) Open() (bool, string) { return true, "" }
+func (openFence) Deadline() time.Time  { return time.Time{} }

@@ -110,6 +110,15 @@ type Controller struct {
 	// also before the attempt is recorded; a closed fence sends nothing
 	// and tries again a second later. Nil (no leader election) is open.
 	Fence func() (open bool, why string)
+	// FenceDeadline, when set, is when another replica may take this
+	// replica's lease over (pkg/leasefence: the last renewal plus the lease
+	// duration; zero when it holds none). A send still under way then is
+	// cancelled: the fence is checked before a send begins, and a replica
+	// paused between that check and the provider call (a stopped process,
+	// a long GC) would otherwise make the call after it woke, beside the
+	// new leader, which may by then have asked the provider, found nothing
+	// and sent again.
+	FenceDeadline func() time.Time
 
 	limits *limiters
 	// identity names this process in the attempts it records.
@@ -369,8 +378,16 @@ func (c *Controller) deliver(ctx context.Context, live *inkassov1.Notice, ch *in
 			return res, nil
 		}
 	}
+	sendCtx := ctx
+	if c.FenceDeadline != nil {
+		if d := c.FenceDeadline(); !d.IsZero() {
+			var cancelSend context.CancelFunc
+			sendCtx, cancelSend = context.WithDeadline(ctx, d)
+			defer cancelSend()
+		}
+	}
 	start := time.Now()
-	id, err := c.Send(ctx, Request{Notice: cur, Channel: ch, IdempotencyKey: key, Attempt: att.Number})
+	id, err := c.Send(sendCtx, Request{Notice: cur, Channel: ch, IdempotencyKey: key, Attempt: att.Number})
 	err = redactError(err, cur) // recorded in status, events and the log
 	sendSeconds.WithLabelValues(c.ControllerName).Observe(time.Since(start).Seconds())
 	cur.Status.Attempt = nil

@@ -158,6 +158,19 @@ func (l *Lock) record(ler resourcelock.LeaderElectionRecord, start time.Time, er
 	}
 }
 
+// Deadline is when another replica may take the lease over: the start of
+// this replica's last renewal plus the lease duration (zero when it holds
+// none). A send still under way then must be cancelled
+// (channelkit.Controller.FenceDeadline).
+func (l *Lock) Deadline() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.renewed.IsZero() {
+		return time.Time{}
+	}
+	return l.renewed.Add(l.lease)
+}
+
 // Open reports whether this replica may act as the leader now, and if not, why.
 func (l *Lock) Open() (bool, string) {
 	l.mu.Lock()

@@ -76,6 +76,9 @@ func TestFenceFollowsTheRenewals(t *testing.T) {
 	}
 	now = now.Add(4 * time.Second)
 	must(t, l.Update(ctx, mine)) // renewed at 4 s
+	if got, want := l.Deadline(), now.Add(15*time.Second); !got.Equal(want) {
+		t.Fatalf("deadline %v, want the renewal plus the lease duration %v: another replica may take over then", got, want)
+	}
 	now = now.Add(4999 * time.Millisecond)
 	if ok, why := l.Open(); !ok {
 		t.Fatalf("closed %v after a renewal, within lease-margin (5 s): %s", 4999*time.Millisecond, why)
@@ -99,6 +102,9 @@ func TestFenceFollowsTheRenewals(t *testing.T) {
 	must(t, l.Update(ctx, resourcelock.LeaderElectionRecord{})) // released on shutdown
 	if ok, _ := l.Open(); ok {
 		t.Fatal("open after releasing the lease")
+	}
+	if d := l.Deadline(); !d.IsZero() {
+		t.Fatalf("deadline %v after releasing the lease, want none", d)
 	}
 	must(t, l.Update(ctx, resourcelock.LeaderElectionRecord{HolderIdentity: "other"}))
 	if ok, _ := l.Open(); ok {
