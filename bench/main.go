@@ -879,29 +879,16 @@ func populate(ctx context.Context, k client.Client, root string, c config, sprea
 				InvoiceNumber: fmt.Sprint(100000 + i), InvoiceDate: inkassov1.Date(due.AddDate(0, 0, -14).Format(time.DateOnly)),
 				DueDate: inkassov1.Date(due.Format(time.DateOnly)), Amount: inkassov1.Amount(fmt.Sprintf("%d.00", 500+rng.IntN(20000))), Currency: "NOK"}})
 	}
-	var next atomic.Int64
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
-	for w := 0; w < 16; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(objs) || firstErr.Load() != nil {
-					return
-				}
-				if err := k.Create(ctx, objs[i]); err != nil {
-					firstErr.CompareAndSwap(nil, fmt.Errorf("creating %s: %w", objs[i].GetName(), err))
-				}
+	jobs := make([]func() error, len(objs))
+	for i, o := range objs {
+		jobs[i] = func() error {
+			if err := k.Create(ctx, o); err != nil {
+				return fmt.Errorf("creating %s: %w", o.GetName(), err)
 			}
-		}()
+			return nil
+		}
 	}
-	wg.Wait()
-	if err, ok := firstErr.Load().(error); ok {
-		return err
-	}
-	return nil
+	return runJobs(jobs)
 }
 
 func ptr[T any](v T) *T { return &v }

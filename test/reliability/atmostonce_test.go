@@ -19,26 +19,7 @@ import (
 // provider twice (verify fails on a second delivery of a key) and none may
 // be lost (verify fails on a notice not Sent).
 func TestAtMostOnceWithAProviderThatDoesNotDeduplicate(t *testing.T) {
-	c := startCluster(t)
-	p := newProvider(t)
-	p.mu.Lock()
-	p.strict = true
-	p.mu.Unlock()
-	w := workload{ns: "atmostonce", claims: size(40, 200), debtors: size(20, 80)}
-	c.populate(t, w, p.url(), clockStart)
-	ctx := context.Background()
-	var chans inkassov1.NoticeChannelList
-	if err := c.k8s.List(ctx, &chans, client.InNamespace(w.ns)); err != nil {
-		t.Fatal(err)
-	}
-	for i := range chans.Items {
-		ch := &chans.Items[i]
-		ch.Spec.Redelivery = inkassov1.AtMostOnce
-		ch.Spec.Webhook.CheckURL = p.url() + "/check"
-		if err := c.k8s.Update(ctx, ch); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c, p, w := startAtMostOnce(t, "atmostonce")
 	p.misbehave(0.1, 0.15)
 	// An attempt left by a killed manager is settled after 3 s (above the
 	// channels' 1 s request timeout), not the default 2 minutes.
@@ -61,4 +42,33 @@ func TestAtMostOnceWithAProviderThatDoesNotDeduplicate(t *testing.T) {
 		t.Errorf("no request was answered too late: the test tested nothing")
 	}
 	t.Logf("%d requests accepted and answered after the timeout, each settled by asking the provider", late)
+}
+
+// startAtMostOnce starts a control plane with a workload in namespace ns
+// whose channels deliver at most once and may ask the provider
+// (checkURL), and a strict provider: every request it accepts is a
+// delivery, a repeated key too.
+func startAtMostOnce(t *testing.T, ns string) (*cluster, *provider, workload) {
+	t.Helper()
+	c := startCluster(t)
+	p := newProvider(t)
+	p.mu.Lock()
+	p.strict = true
+	p.mu.Unlock()
+	w := workload{ns: ns, claims: size(40, 200), debtors: size(20, 80)}
+	c.populate(t, w, p.url(), clockStart)
+	ctx := context.Background()
+	var chans inkassov1.NoticeChannelList
+	if err := c.k8s.List(ctx, &chans, client.InNamespace(w.ns)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range chans.Items {
+		ch := &chans.Items[i]
+		ch.Spec.Redelivery = inkassov1.AtMostOnce
+		ch.Spec.Webhook.CheckURL = p.url() + "/check"
+		if err := c.k8s.Update(ctx, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c, p, w
 }

@@ -1,15 +1,10 @@
 package reliability
 
 import (
-	"context"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 )
 
 // TestPausedLeaderSendsNothing (issue 21): two managers with leader
@@ -23,26 +18,7 @@ import (
 // With the fence always open, one run delivered 3 of 180 notices twice
 // (the fenced run: none, 13 sends held back).
 func TestPausedLeaderSendsNothing(t *testing.T) {
-	c := startCluster(t)
-	p := newProvider(t)
-	p.mu.Lock()
-	p.strict = true
-	p.mu.Unlock()
-	w := workload{ns: "fence", claims: size(40, 200), debtors: size(20, 80)}
-	c.populate(t, w, p.url(), clockStart)
-	ctx := context.Background()
-	var chans inkassov1.NoticeChannelList
-	if err := c.k8s.List(ctx, &chans, client.InNamespace(w.ns)); err != nil {
-		t.Fatal(err)
-	}
-	for i := range chans.Items {
-		ch := &chans.Items[i]
-		ch.Spec.Redelivery = inkassov1.AtMostOnce
-		ch.Spec.Webhook.CheckURL = p.url() + "/check"
-		if err := c.k8s.Update(ctx, ch); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c, p, w := startAtMostOnce(t, "fence")
 	const lease = 4 * time.Second
 	tl := newTimeline(t, size(100000, 50000))
 	election := []string{"--leader-elect", "--leader-election-id", "reliability", "--leader-election-namespace", "default", "--leader-elect-lease-duration", lease.String(),
