@@ -6,7 +6,7 @@ KUBECTL := $(BIN)/kubectl
 CONTROLLER_GEN := $(BIN)/controller-gen
 # envtest and `make run` use the source-built kube-apiserver, etcd and kubectl here.
 export KUBEBUILDER_ASSETS := $(BIN)/k8s
-GO_TEST_FLAGS ?= -count=1 -timeout 45m
+GO_TEST_FLAGS ?= -count=1 -timeout 60m
 
 .PHONY: all
 all: build
