@@ -319,6 +319,15 @@ func (r *Rebalancer) run(leadCtx context.Context, s *slot, fence Fence, log logr
 	runCtx, cancel := context.WithCancel(leadCtx)
 	done := make(chan struct{})
 	r.mu.Lock()
+	if leadCtx.Err() != nil {
+		// client-go starts OnStartedLeading in a goroutine and, when the
+		// lead ends, cancels leadCtx before it calls OnStoppedLeading: a
+		// lead that ended before this ran has been (or is being) handled
+		// by stopped, and must not leave the slot marked as leading.
+		r.mu.Unlock()
+		cancel()
+		return
+	}
 	s.leading, s.releasing, s.cancelRun, s.runDone, s.runErr = true, false, cancel, done, nil
 	r.mu.Unlock()
 	log.Info("holding the shard: starting its controllers")

@@ -134,3 +134,23 @@ type openFence struct{}
 
 func (openFence) Open() (bool, string) { return true, "" }
 func (openFence) Deadline() time.Time  { return time.Time{} }
+
+// TestLeadEndedBeforeItStarted: client-go runs OnStartedLeading in a
+// goroutine and cancels its context before OnStoppedLeading when the lead
+// ends, so run may start after stopped ran. It must not run the shard, nor
+// leave the slot marked as leading (which would keep shutdown from stopping
+// the shard's elector).
+func TestLeadEndedBeforeItStarted(t *testing.T) {
+	rec := &lostRecorder{}
+	ran := false
+	r := &Rebalancer{Count: 2, LeaseDuration: 15 * time.Second, Lost: rec.lost, Log: logr.Discard(), now: time.Now,
+		Run: func(context.Context, shard.Shard, Fence) error { ran = true; return nil }}
+	s := &slot{index: 0, wanted: true}
+	lead, cancel := context.WithCancel(context.Background())
+	cancel()
+	r.stopped(s, logr.Discard())
+	r.run(lead, s, openFence{}, logr.Discard())
+	if ran || s.leading || s.cancelRun != nil {
+		t.Errorf("ran %v, leading %v, cancelRun set %v: want nothing started for a lead that had ended", ran, s.leading, s.cancelRun != nil)
+	}
+}
