@@ -197,8 +197,33 @@ func TestLifecycleScenario(t *testing.T) {
 			t.Errorf("payment demands %q: claim %s listed %d times, want once", notices, n, got)
 		}
 	}
-	if !strings.Contains(notices, caseID+"=b-1,b-2,") {
-		t.Errorf("payment demands %q: want the case %s's listing b-1 and b-2", notices, caseID)
+	// The claims that took the case's collection notice take its payment
+	// demand. Which they are follows from when each was reminded: on this
+	// clock (a day is 0.6 s) a claim reminded a day after the others under
+	// load (two busy loops on two cores) falls due for transfer later,
+	// misses the case's collection notice and by law has its own notice and
+	// demand first, so the grouping is read from the histories.
+	var tookCaseNotice []string
+	for _, n := range []string{"b-1", "b-2", "b-3"} {
+		for _, h := range get(n).Status.History {
+			if h.Step == "collection-notice" && len(h.Notices) > 0 && strings.HasPrefix(h.Notices[0], caseID+"-") {
+				tookCaseNotice = append(tookCaseNotice, n)
+			}
+		}
+	}
+	if len(tookCaseNotice) == 0 {
+		t.Errorf("no claim took the case %s's collection notice", caseID)
+	}
+	caseDemand := ""
+	for _, line := range strings.Split(notices, "\n") {
+		if id, claims, ok := strings.Cut(line, "="); ok && id == caseID {
+			caseDemand = claims
+		}
+	}
+	for _, n := range tookCaseNotice {
+		if !strings.Contains(caseDemand, n+",") {
+			t.Errorf("payment demands %q: the case %s's lists %q, want %s, which took the case's collection notice (%v did)", notices, caseID, caseDemand, n, tookCaseNotice)
+		}
 	}
 	dd := waitFor("d-1", "the end of the policy", finished)
 	if dd.Status.Phase != "Surveillance" && dd.Status.Phase != "Legal" {
