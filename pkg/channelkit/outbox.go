@@ -131,6 +131,28 @@ const deliveredDir = ".delivered"
 // another key (a notice re-created under the same name) for this one.
 const keysDir = ".keys"
 
+// Check answers a channel's Check from the outbox: the delivery under key
+// in file name of dir, found (delivered), missing where the attempt wrote
+// (not delivered: Sees), or not to be known here (ErrCannotCheck: no
+// outbox, a refused dir, or another replica's pod-local outbox).
+func (o Outbox) Check(req Request, field, dir, name string) (CheckResult, error) {
+	if o.Root == "" {
+		return CheckResult{}, ErrCannotCheck
+	}
+	path, ok, err := o.Find(req.Notice.Namespace, field, dir, name, req.IdempotencyKey)
+	switch {
+	case err != nil && IsPermanent(err):
+		return CheckResult{}, ErrCannotCheck
+	case err != nil:
+		return CheckResult{}, err
+	case !ok && !o.Sees(req):
+		return CheckResult{}, ErrCannotCheck
+	case !ok:
+		return CheckResult{}, nil
+	}
+	return CheckResult{Delivered: true, DeliveryID: "file://" + path}, nil
+}
+
 // Find reports whether the delivery with idempotency key is in the outbox:
 // its marker (written after the file) or, when a crash came between the two,
 // the file itself, complete (files are renamed into place, so a partial one

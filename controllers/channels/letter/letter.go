@@ -5,6 +5,7 @@ package letter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -134,20 +135,11 @@ func (c Channel) Check(_ context.Context, req channelkit.Request) (channelkit.Ch
 	if err != nil {
 		return channelkit.CheckResult{}, channelkit.ErrCannotCheck
 	}
-	path, ok, err := c.Outbox.Find(req.Notice.Namespace, "spec.letter.outboxDir", dir, req.Notice.Name+".pdf", req.IdempotencyKey)
-	if err != nil {
-		if channelkit.IsPermanent(err) {
-			return channelkit.CheckResult{}, channelkit.ErrCannotCheck
-		}
-		return channelkit.CheckResult{}, fmt.Errorf("letter: %w", err)
+	r, err := c.Outbox.Check(req, "spec.letter.outboxDir", dir, req.Notice.Name+".pdf")
+	if err != nil && !errors.Is(err, channelkit.ErrCannotCheck) {
+		return r, fmt.Errorf("letter: %w", err)
 	}
-	if !ok {
-		if !c.Outbox.Sees(req) {
-			return channelkit.CheckResult{}, channelkit.ErrCannotCheck
-		}
-		return channelkit.CheckResult{}, nil
-	}
-	return channelkit.CheckResult{Delivered: true, DeliveryID: "file://" + path}, nil
+	return r, err
 }
 
 // SetupWithManager registers the letter channel controller.

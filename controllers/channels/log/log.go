@@ -5,6 +5,7 @@ package log
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -60,21 +61,11 @@ func (c Channel) Check(_ context.Context, req channelkit.Request) (channelkit.Ch
 	if req.Channel.Spec.Log != nil {
 		dir = req.Channel.Spec.Log.OutboxDir
 	}
-	if c.Outbox.Root == "" || channelkit.CheckDir("spec.log.outboxDir", dir) != nil {
-		return channelkit.CheckResult{}, channelkit.ErrCannotCheck
+	r, err := c.Outbox.Check(req, "spec.log.outboxDir", dir, req.Notice.Name+".txt")
+	if err != nil && !errors.Is(err, channelkit.ErrCannotCheck) {
+		return r, fmt.Errorf("log channel: %w", err)
 	}
-	path, ok, err := c.Outbox.Find(req.Notice.Namespace, "spec.log.outboxDir", dir, req.Notice.Name+".txt", req.IdempotencyKey)
-	switch {
-	case err != nil && channelkit.IsPermanent(err):
-		return channelkit.CheckResult{}, channelkit.ErrCannotCheck
-	case err != nil:
-		return channelkit.CheckResult{}, fmt.Errorf("log channel: %w", err)
-	case !ok && !c.Outbox.Sees(req):
-		return channelkit.CheckResult{}, channelkit.ErrCannotCheck
-	case !ok:
-		return channelkit.CheckResult{}, nil
-	}
-	return channelkit.CheckResult{Delivered: true, DeliveryID: "file://" + path}, nil
+	return r, err
 }
 
 // SetupWithManager registers the log channel controller.
