@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -164,4 +166,45 @@ func containsParen(k string) bool {
 		}
 	}
 	return false
+}
+
+// loadOnlyResult is what a -load-ceiling run reports: the load runs alone,
+// against a ceiling and writes per step measured by an earlier full run.
+type loadOnlyResult struct {
+	Machine       map[string]string `json:"machine"`
+	Config        map[string]any    `json:"config"`
+	Ceiling       float64           `json:"ceilingWritesPerSecond"`
+	WritesPerStep float64           `json:"writesPerClaimStep"`
+	Loads         []loadResult      `json:"loads"`
+}
+
+// loadOnly runs the -load runs without the saturated run and the replay
+// before them: a few minutes instead of a quarter of an hour, for working
+// on lateness. The ceiling is the earlier run's, so the load fractions are
+// only as good as that run's machine was like this one.
+func loadOnly(ctx context.Context, c config, root string) error {
+	if len(c.loads) == 0 {
+		return fmt.Errorf("-load-ceiling needs -load")
+	}
+	res := Result{Replay: &replayResult{Setup: "given by -load-ceiling", Ceiling: c.ceiling},
+		ClaimSteps: 1000, UsefulWrites: int(c.ceilingPerStep * 1000)}
+	out := loadOnlyResult{Machine: machine(), Ceiling: c.ceiling, WritesPerStep: c.ceilingPerStep,
+		Config: map[string]any{"loadClaims": c.loadClaims, "debtors": c.debtors, "claims": c.claims, "concurrency": c.concurrency, "qps": c.qps}}
+	for _, f := range c.loads {
+		lr, err := loadRun(ctx, c, root, f, &res)
+		if err != nil {
+			return fmt.Errorf("load %.2f: %w", f, err)
+		}
+		out.Loads = append(out.Loads, lr)
+	}
+	if err := os.MkdirAll(c.out, 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(c.out, fmt.Sprintf("%s-load-%dclaims.json", out.Machine["date"], c.loadClaims))
+	fmt.Fprintf(os.Stderr, "bench: load runs in %s\n", path)
+	return os.WriteFile(path, b, 0o644)
 }

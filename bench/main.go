@@ -67,6 +67,7 @@ type config struct {
 	replayWrites                 int
 	replayWorkers                []int
 	noReplay                     bool
+	ceiling, ceilingPerStep      float64 // -load-ceiling: load runs only, against a ceiling measured before
 	loads                        []float64
 	loadClaims                   int
 	stall                        time.Duration
@@ -98,6 +99,8 @@ func main() {
 	workers := flag.String("replay-workers", "4,8,16,32,64", "concurrency ramp of the fair baseline: it stops when a step gains less than 5 %")
 	flag.BoolVar(&c.noReplay, "no-replay", false, "skip the fair baseline (and the load runs, which need its ceiling)")
 	loads := flag.String("load", "", "fractions of the replay ceiling (e.g. 0.25,0.5,0.8): for each, a fresh control plane where the claims' first step falls due spread over a 12 h stepWindow at that rate; reports step lateness below saturation")
+	flag.Float64Var(&c.ceiling, "load-ceiling", 0, "run only the -load runs, against this replay ceiling (writes/s) measured by an earlier run, instead of the saturated run and the replay")
+	flag.Float64Var(&c.ceilingPerStep, "load-writes-per-step", 4.0, "with -load-ceiling: the useful writes per claim step (events included) of that earlier run, which turn the ceiling into steps/s")
 	flag.IntVar(&c.loadClaims, "load-claims", 0, "claims of each load run (default: -claims)")
 	flag.DurationVar(&c.stall, "stall", 3*time.Minute, "give up when no further claim has finished the policy for this long (a notice that missed its delivery deadline on a slow machine stalls its claim); lists the unfinished claims")
 	flag.BoolVar(&c.archive, "archive", false, "the archive run instead of the throughput run: claims arrive evenly over -arrival, the manager runs with the claim archive (a throw-away PostgreSQL 15) and the 168h notice TTL, and etcd's size, the objects in the cluster, the archive's rows and kube-apiserver's memory are sampled (docs/scale.md)")
@@ -109,6 +112,11 @@ func main() {
 	flag.DurationVar(&c.sampleEvery, "sample", 5*time.Second, "-archive: how often etcd, the cluster, the archive and kube-apiserver's memory are sampled")
 	flag.BoolVar(&c.watchCache, "watch-cache", false, "after the run, copy its claims, notices and debtors into a fresh control plane and measure kube-apiserver's live heap per stored byte there, idle (docs/scale.md)")
 	flag.Parse()
+	if c.profile != "" {
+		// A heap profile fine enough to split a few kilobytes per claim by
+		// allocation site (the default samples one allocation per 512 KB).
+		runtime.MemProfileRate = 4096
+	}
 	if c.archive {
 		set := map[string]bool{}
 		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -411,6 +419,9 @@ func run(c config) error {
 	if c.archive {
 		return archiveRun(ctx, c, root)
 	}
+	if c.ceiling > 0 {
+		return loadOnly(ctx, c, root)
+	}
 	env, cfg, k8s, err := startControlPlane(c, root)
 	if err != nil {
 		return err
@@ -491,7 +502,8 @@ func run(c config) error {
 			}
 		}
 	}
-	go func() { _ = mgr.Start(mctx) }()
+	mgrDone := make(chan struct{})
+	go func() { _ = mgr.Start(mctx); close(mgrDone) }()
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		return fmt.Errorf("cache did not sync")
 	}
@@ -579,10 +591,15 @@ func run(c config) error {
 		return err
 	}
 	stopMgr()
+	select {
+	case <-mgrDone:
+	case <-time.After(time.Minute):
+	}
 	restart, err := restartCache(ctx, cfg, c.claims)
 	if err != nil {
 		return err
 	}
+	runtime.KeepAlive(mgr) // its cache is not garbage while the new one is measured
 
 	res := Result{Claims: c.claims, Debtors: c.debtors, RunSeconds: runSeconds, ManagerWrites: mw, Samples: samples,
 		CacheSyncSeconds: cacheSync, Cached: cached, WatchCache: watch, WriteBytes: writes.meanBytes(), Restart: restart,

@@ -371,8 +371,10 @@ type restartResult struct {
 }
 
 // restartCache fills a new cache, as the manager configures it (its
-// transforms; not its indexes), with everything the run left, and measures
-// how long the list takes and the heap it holds per claim.
+// transforms and indexes), with everything the run left, and measures how
+// long the list takes and the heap it holds per claim. The run's manager
+// must still be reachable (stopped, its cache not yet garbage) while this
+// measures, or its release would be subtracted from the new cache's heap.
 func restartCache(ctx context.Context, cfg *rest.Config, claims int) (*restartResult, error) {
 	runtime.GC()
 	var before, after runtime.MemStats
@@ -381,6 +383,10 @@ func restartCache(ctx context.Context, cfg *rest.Config, claims int) (*restartRe
 	opts.Scheme = benchScheme
 	c, err := cache.New(cfg, opts)
 	if err != nil {
+		return nil, err
+	}
+	// The manager's indexes too: they are part of what it caches.
+	if err := controllers.SetupIndexes(ctx, c); err != nil {
 		return nil, err
 	}
 	for _, o := range []client.Object{&inkassov1.Claim{}, &inkassov1.Debtor{}, &inkassov1.Notice{}, &inkassov1.CollectionPolicy{}, &inkassov1.NoticeChannel{}} {

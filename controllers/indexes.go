@@ -8,7 +8,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 )
@@ -36,9 +35,9 @@ func stalledKey(conds []metav1.Condition) []string {
 	return nil
 }
 
-// SetupIndexes registers the field indexes the controllers use.
-func SetupIndexes(ctx context.Context, mgr manager.Manager) error {
-	idx := mgr.GetFieldIndexer()
+// SetupIndexes registers the field indexes the controllers use on idx (the
+// manager's field indexer, or a cache of the same configuration).
+func SetupIndexes(ctx context.Context, idx client.FieldIndexer) error {
 	if err := idx.IndexField(ctx, &inkassov1.Claim{}, claimDebtorIndex, func(o client.Object) []string {
 		return []string{o.(*inkassov1.Claim).Spec.DebtorRef.Name}
 	}); err != nil {

@@ -117,7 +117,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		o.Clock = clock.RealClock{}
 	}
 	skewAllowance.Store(int64(max(o.ClockSkewAllowance, 0)))
-	if err := SetupIndexes(ctx, mgr); err != nil {
+	if err := SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
 	if err := SetupMetrics(mgr); err != nil {

@@ -203,7 +203,8 @@ func (p *Provider) record(controller string, regarding, related runtime.Object, 
 }
 
 // repeat reports whether an identical event was recorded within the
-// window, remembering this one; the memory holds at most max events.
+// window, remembering this one; the memory holds at most max events, and
+// none older than the window.
 func (p *Provider) repeat(k recentKey, now time.Time) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -214,8 +215,12 @@ func (p *Provider) repeat(k recentKey, now time.Time) bool {
 		p.order.Remove(el)
 		delete(p.recent, k)
 	}
-	for p.order.Len() >= p.max {
-		oldest := p.order.Front()
+	// Forget what is older than the window (the list is in recording
+	// order), so a quiet manager holds nothing; then keep within max.
+	for oldest := p.order.Front(); oldest != nil; oldest = p.order.Front() {
+		if p.order.Len() < p.max && now.Sub(oldest.Value.(*recentEntry).at) < p.window {
+			break
+		}
 		delete(p.recent, oldest.Value.(*recentEntry).key)
 		p.order.Remove(oldest)
 	}

@@ -77,3 +77,20 @@ func TestRepeatsAreSuppressedAndMemoryBounded(t *testing.T) {
 		t.Error("an identical event after the window was suppressed")
 	}
 }
+
+// TestExpiredEventsAreForgotten: the memory of recent events holds nothing
+// older than the window, so a manager past a burst gives its memory back.
+func TestExpiredEventsAreForgotten(t *testing.T) {
+	p := New(nil, scheme(), Options{Recent: 100, Window: time.Minute})
+	t0 := time.Now()
+	for i := range 50 {
+		p.repeat(recentKey{uid: types.UID(fmt.Sprint(i))}, t0)
+	}
+	if len(p.recent) != 50 {
+		t.Fatalf("remembered %d, want 50", len(p.recent))
+	}
+	p.repeat(recentKey{uid: "late"}, t0.Add(2*time.Minute))
+	if len(p.recent) != 1 || p.order.Len() != 1 {
+		t.Errorf("after the window the memory holds %d (%d in order), want only the new event", len(p.recent), p.order.Len())
+	}
+}
