@@ -66,7 +66,7 @@ type config struct {
 	timeout                      time.Duration
 	replayWrites                 int
 	replayWorkers                []int
-	noReplay                     bool
+	noReplay, replayNoWatch      bool
 	ceiling, ceilingPerStep      float64 // -load-ceiling: load runs only, against a ceiling measured before
 	loads                        []float64
 	loadClaims                   int
@@ -96,6 +96,7 @@ func main() {
 	flag.StringVar(&c.memLimit, "control-plane-memlimit", "6GiB", "GOMEMLIMIT of kube-apiserver and etcd: with GOGC=off they collect garbage only near this heap size")
 	flag.DurationVar(&c.timeout, "timeout", 30*time.Minute, "give up after this long (a safety net: the run time is a result, reported, not a limit)")
 	flag.IntVar(&c.replayWrites, "replay-writes", 3000, "writes of the fair baseline at each concurrency (it replays the manager's 2xx request mix on a fresh control plane)")
+	flag.BoolVar(&c.replayNoWatch, "replay-no-watch", false, "the fair baseline without the manager's informers watching (before 2026-12-01 it had none)")
 	workers := flag.String("replay-workers", "4,8,16,32,64", "concurrency ramp of the fair baseline: it stops when a step gains less than 5 %")
 	flag.BoolVar(&c.noReplay, "no-replay", false, "skip the fair baseline (and the load runs, which need its ceiling)")
 	loads := flag.String("load", "", "fractions of the replay ceiling (e.g. 0.25,0.5,0.8): for each, a fresh control plane where the claims' first step falls due spread over a 12 h stepWindow at that rate; reports step lateness below saturation")
@@ -277,6 +278,19 @@ func (c *counter) meanBytes() map[string]int {
 	return out
 }
 
+// useful is the count of 2xx writes so far.
+func (c *counter) useful() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for k, v := range c.n {
+		if !strings.Contains(k, "(") {
+			n += v
+		}
+	}
+	return n
+}
+
 func (c *counter) snapshot() map[string]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -310,6 +324,7 @@ type sample struct {
 	Steps   int     `json:"steps"`   // claim steps recorded so far
 	LateP50 float64 `json:"lateP50"` // lateness (s) of steps recorded in this interval
 	LateMax float64 `json:"lateMax"`
+	Useful  int     `json:"useful"` // the manager's 2xx writes so far, events included
 }
 
 // Result is what a run reports.
@@ -357,11 +372,19 @@ type Result struct {
 	WriteBytes map[string]int `json:"managerWriteBytes,omitempty"`
 	// The fair figures (docs/performance.md).
 	UsefulWrites    int           `json:"usefulWrites"`          // the manager's 2xx writes, events included
-	UsefulPerSecond float64       `json:"usefulWritesPerSecond"` // over the busy part of the run
+	UsefulPerSecond float64       `json:"usefulWritesPerSecond"` // while saturated (below), else over the busy part of the run
+	// UsefulPerSecondBusy is over the whole busy part of the run, the
+	// ramp-up and the tail included, where the manager waits on its timers
+	// rather than on the apiserver; SaturatedSeconds is the part where the
+	// steps recorded were at least a second late (a backlog), the rate of
+	// which is the operator's throughput against the ceiling.
+	UsefulPerSecondBusy float64 `json:"usefulWritesPerSecondBusy"`
+	SaturatedSeconds    float64 `json:"saturatedSeconds"`
 	RequestsPerStep float64       `json:"requestsPerClaimStep"`  // every write request, 409s and events included; reads are the cache's
 	RequestKinds    []string      `json:"requestKinds"`
 	Replay          *replayResult `json:"replay,omitempty"`
-	FairRatio       float64       `json:"fairRatio"` // useful writes/s over the replay ceiling
+	FairRatio       float64       `json:"fairRatio"` // useful writes/s (saturated) over the replay ceiling
+	FairRatioBusy   float64       `json:"fairRatioBusy"`
 	Loads           []loadResult  `json:"loads,omitempty"`
 	// WatchCache is kube-apiserver's live heap per byte of stored objects,
 	// from the empty namespace to the end of the run (docs/scale.md).
@@ -383,10 +406,32 @@ func (r *Result) fairFigures(busy float64) {
 		r.RequestKinds = append(r.RequestKinds, k)
 	}
 	sort.Strings(r.RequestKinds)
-	r.UsefulPerSecond = float64(r.UsefulWrites) / busy
+	r.UsefulPerSecondBusy = float64(r.UsefulWrites) / busy
+	r.UsefulPerSecond = r.UsefulPerSecondBusy
+	if secs, n := saturated(r.Samples); secs >= minSaturated {
+		r.SaturatedSeconds, r.UsefulPerSecond = secs, float64(n)/secs
+	}
 	if r.ClaimSteps > 0 {
 		r.RequestsPerStep = float64(total) / float64(r.ClaimSteps)
 	}
+}
+
+// minSaturated is the least saturated time whose rate is taken as the
+// operator's throughput; a shorter backlog is noise, and the busy span's
+// rate stands.
+const minSaturated = 20.0
+
+// saturated sums the seconds and useful writes of the sampling intervals
+// whose recorded steps were at least a second late at the median: the
+// manager had a backlog, so its rate was its own, not its timers'.
+func saturated(samples []sample) (secs float64, useful int) {
+	for i := 1; i < len(samples); i++ {
+		if samples[i].LateP50 >= 1 {
+			secs += samples[i].At - samples[i-1].At
+			useful += samples[i].Useful - samples[i-1].Useful
+		}
+	}
+	return secs, useful
 }
 
 // nullController is the bench's channel controller: it accepts every notice at once.
@@ -546,7 +591,7 @@ func run(c config) error {
 				done++
 			}
 		}
-		s := sample{At: time.Since(wallStart).Seconds(), Steps: steps}
+		s := sample{At: time.Since(wallStart).Seconds(), Steps: steps, Useful: writes.useful()}
 		if len(interval) > 0 {
 			sort.Float64s(interval)
 			s.LateP50, s.LateMax = interval[len(interval)/2], interval[len(interval)-1]

@@ -78,3 +78,13 @@ func TestQuarters(t *testing.T) {
 		t.Errorf("quarters %+v", q)
 	}
 }
+
+// TestSaturatedSpan: only the intervals whose steps were a second or more
+// late count, with their writes.
+func TestSaturatedSpan(t *testing.T) {
+	s := []sample{{At: 0}, {At: 1, LateP50: 0.2, Useful: 50}, {At: 2, LateP50: 3, Useful: 250}, {At: 4, LateP50: 1, Useful: 650}, {At: 5, LateP50: 0.5, Useful: 700}}
+	secs, n := saturated(s)
+	if secs != 3 || n != 600 {
+		t.Errorf("saturated %v s with %d writes, want 3 s and 600", secs, n)
+	}
+}

@@ -87,7 +87,7 @@ func replayRun(ctx context.Context, c config, root string, res *Result, sample *
 	for k, n := range rr.Mix {
 		rr.Bodies[k] = int(bytes[k] / int64(n))
 	}
-	env, _, k8s, err := startControlPlane(c, root)
+	env, cfg, k8s, err := startControlPlane(c, root)
 	if err != nil {
 		return err
 	}
@@ -95,6 +95,19 @@ func replayRun(ctx context.Context, c config, root string, res *Result, sample *
 	fmt.Fprintf(os.Stderr, "bench: fair baseline: fresh control plane, creating %d claims over %d debtors...\n", c.claims, c.debtors)
 	if err := populate(ctx, k8s, root, c, false); err != nil {
 		return err
+	}
+	if !c.replayNoWatch {
+		// The manager's watches are part of its request mix: every write it
+		// makes is also encoded and sent to its informers (and decoded there,
+		// on the same cores). The replay keeps the same informers open.
+		stop, err := watchLikeTheManager(ctx, cfg)
+		if err != nil {
+			return fmt.Errorf("the replay's informers: %w", err)
+		}
+		defer stop()
+		rr.Setup += "; the manager's informers (claims, debtors, notices, policies, channels, with its cache transforms and indexes) watching throughout"
+	} else {
+		rr.Setup += "; no informers watching (-replay-no-watch)"
 	}
 	var claims inkassov1.ClaimList
 	var debtors inkassov1.DebtorList
@@ -133,6 +146,7 @@ func replayRun(ctx context.Context, c config, root string, res *Result, sample *
 	rr.Ceiling = best
 	if best > 0 {
 		res.FairRatio = res.UsefulPerSecond / best
+		res.FairRatioBusy = res.UsefulPerSecondBusy / best
 	}
 	return nil
 }
@@ -437,4 +451,30 @@ func floatList(s string) ([]float64, error) {
 		out = append(out, x)
 	}
 	return out, nil
+}
+
+// watchLikeTheManager starts a cache configured as the manager's, with its
+// informers, and returns its stop.
+func watchLikeTheManager(ctx context.Context, cfg *rest.Config) (func(), error) {
+	opts := controllers.CacheOptions(nil)
+	opts.Scheme = benchScheme
+	c, err := cache.New(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := controllers.SetupIndexes(ctx, c); err != nil {
+		return nil, err
+	}
+	for _, o := range []client.Object{&inkassov1.Claim{}, &inkassov1.Debtor{}, &inkassov1.Notice{}, &inkassov1.CollectionPolicy{}, &inkassov1.NoticeChannel{}} {
+		if _, err := c.GetInformer(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	go func() { _ = c.Start(cctx) }()
+	if !c.WaitForCacheSync(ctx) {
+		cancel()
+		return nil, fmt.Errorf("the cache did not sync")
+	}
+	return cancel, nil
 }

@@ -81,10 +81,10 @@ func report(c config, r Result) error {
 	row("claim steps", fmt.Sprint(r.ClaimSteps), "")
 	row("claim steps per second", fmt.Sprintf("%.1f", r.StepsPerSecond), "")
 	row("manager writes per second", fmt.Sprintf("%.1f", r.WritesPerSec), "")
-	row("useful writes per second", fmt.Sprintf("%.1f (2xx, events included: %d)", r.UsefulPerSecond, r.UsefulWrites), "")
+	row("useful writes per second", fmt.Sprintf("%.1f while saturated (%.0f s with a backlog), %.1f over the busy span (2xx, events included: %d)", r.UsefulPerSecond, r.SaturatedSeconds, r.UsefulPerSecondBusy, r.UsefulWrites), "")
 	if rp := r.Replay; rp != nil {
 		row("replay ceiling (fair baseline)", fmt.Sprintf("%.1f writes/s at %d workers (%s)", rp.Ceiling, rp.BestWorkers, levels(rp.Levels)), "")
-		row("ratio useful/ceiling", fmt.Sprintf("%.2f", r.FairRatio), ">= 0.8")
+		row("ratio useful/ceiling", fmt.Sprintf("%.2f saturated, %.2f over the busy span", r.FairRatio, r.FairRatioBusy), ">= 0.8")
 	}
 	row("old ratio (annotation patches, 8 workers)", fmt.Sprintf("%.2f (raw %.1f writes/s)", r.Ratio, r.RawPerSecond), "not like for like")
 	row("apiserver requests per claim step", fmt.Sprintf("%.2f (writes, 409s and events included; reads are the cache's)", r.RequestsPerStep), "")
