@@ -371,21 +371,21 @@ type Result struct {
 	// WriteBytes is the mean body size of each kind of the manager's 2xx writes.
 	WriteBytes map[string]int `json:"managerWriteBytes,omitempty"`
 	// The fair figures (docs/performance.md).
-	UsefulWrites    int           `json:"usefulWrites"`          // the manager's 2xx writes, events included
-	UsefulPerSecond float64       `json:"usefulWritesPerSecond"` // while saturated (below), else over the busy part of the run
+	UsefulWrites    int     `json:"usefulWrites"`          // the manager's 2xx writes, events included
+	UsefulPerSecond float64 `json:"usefulWritesPerSecond"` // while saturated (below), else over the busy part of the run
 	// UsefulPerSecondBusy is over the whole busy part of the run, the
 	// ramp-up and the tail included, where the manager waits on its timers
 	// rather than on the apiserver; SaturatedSeconds is the part where the
 	// steps recorded were at least a second late (a backlog), the rate of
 	// which is the operator's throughput against the ceiling.
-	UsefulPerSecondBusy float64 `json:"usefulWritesPerSecondBusy"`
-	SaturatedSeconds    float64 `json:"saturatedSeconds"`
-	RequestsPerStep float64       `json:"requestsPerClaimStep"`  // every write request, 409s and events included; reads are the cache's
-	RequestKinds    []string      `json:"requestKinds"`
-	Replay          *replayResult `json:"replay,omitempty"`
-	FairRatio       float64       `json:"fairRatio"` // useful writes/s (saturated) over the replay ceiling
-	FairRatioBusy   float64       `json:"fairRatioBusy"`
-	Loads           []loadResult  `json:"loads,omitempty"`
+	UsefulPerSecondBusy float64       `json:"usefulWritesPerSecondBusy"`
+	SaturatedSeconds    float64       `json:"saturatedSeconds"`
+	RequestsPerStep     float64       `json:"requestsPerClaimStep"` // every write request, 409s and events included; reads are the cache's
+	RequestKinds        []string      `json:"requestKinds"`
+	Replay              *replayResult `json:"replay,omitempty"`
+	FairRatio           float64       `json:"fairRatio"` // useful writes/s (saturated) over the replay ceiling
+	FairRatioBusy       float64       `json:"fairRatioBusy"`
+	Loads               []loadResult  `json:"loads,omitempty"`
 	// WatchCache is kube-apiserver's live heap per byte of stored objects,
 	// from the empty namespace to the end of the run (docs/scale.md).
 	WatchCache *watchCache `json:"watchCache,omitempty"`
