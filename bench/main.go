@@ -79,6 +79,13 @@ type config struct {
 }
 
 func main() {
+	if path := os.Getenv(restartProbeEnv); path != "" {
+		if err := restartProbe(path); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: restart probe:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	var c config
 	flag.IntVar(&c.claims, "claims", 5000, "claims to create")
 	flag.IntVar(&c.debtors, "debtors", 2000, "debtors to spread them over (half get one claim, the rest share the others)")
@@ -165,6 +172,7 @@ func main() {
 type counter struct {
 	mu     sync.Mutex
 	n      map[string]int
+	reads  map[string]int   // GETs of one object by name ("GET notices"), 2xx; informers' lists and watches are not counted
 	bytes  map[string]int64 // request body bytes by kind (2xx only), for the replay's body sizes
 	fields bool             // split PATCHes by the status fields they change, events by reason
 	dumped int              // request bodies printed for BENCH_DUMP
@@ -246,7 +254,16 @@ func (c *counter) wrap(rt http.RoundTripper) http.RoundTripper {
 			}
 		}
 		resp, err := rt.RoundTrip(r)
-		if r.Method != "GET" {
+		if r.Method == "GET" {
+			if res, named := namedResource(r.URL.Path); named && err == nil && resp.StatusCode < 300 {
+				c.mu.Lock()
+				if c.reads == nil {
+					c.reads = map[string]int{}
+				}
+				c.reads["GET "+res]++
+				c.mu.Unlock()
+			}
+		} else {
 			key := r.Method + " " + resourceOf(r.URL.Path) + fields
 			if err == nil && resp.StatusCode >= 400 {
 				key += fmt.Sprintf(" (%d)", resp.StatusCode)
@@ -301,6 +318,29 @@ func (c *counter) snapshot() map[string]int {
 	return out
 }
 
+// namedResource is the resource of a request for one named object in a
+// namespace (/apis/g/v/namespaces/ns/notices/x: notices, true); a list or
+// watch of a collection is not named.
+func namedResource(path string) (string, bool) {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	for i, p := range parts {
+		if p == "namespaces" && i+3 < len(parts) {
+			return parts[i+2], true
+		}
+	}
+	return "", false
+}
+
+func (c *counter) readSnapshot() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range c.reads {
+		out[k] = v
+	}
+	return out
+}
+
 // resourceOf turns /apis/g/v/namespaces/ns/claims/x/status into claims/status.
 func resourceOf(path string) string {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
@@ -340,6 +380,7 @@ type Result struct {
 	RunSeconds     float64            `json:"runSeconds"`
 	StepsPerSecond float64            `json:"claimStepsPerSecond"`
 	ManagerWrites  map[string]int     `json:"managerWrites"`
+	ManagerReads   map[string]int     `json:"managerReads"` // GETs by name (2xx): the API reads beside the cache
 	WritesTotal    int                `json:"managerWritesTotal"`
 	WritesPerStep  float64            `json:"writesPerClaimStep"`
 	Events         int                `json:"events"`
@@ -640,13 +681,16 @@ func run(c config) error {
 	case <-mgrDone:
 	case <-time.After(time.Minute):
 	}
-	restart, err := restartCache(ctx, cfg, c.claims)
+	restartHeap := ""
+	if c.profile != "" {
+		restartHeap = c.profile + ".restart.heap"
+	}
+	restart, err := restartCache(ctx, cfg, c.claims, restartHeap)
 	if err != nil {
 		return err
 	}
-	runtime.KeepAlive(mgr) // its cache is not garbage while the new one is measured
 
-	res := Result{Claims: c.claims, Debtors: c.debtors, RunSeconds: runSeconds, ManagerWrites: mw, Samples: samples,
+	res := Result{Claims: c.claims, Debtors: c.debtors, RunSeconds: runSeconds, ManagerWrites: mw, ManagerReads: writes.readSnapshot(), Samples: samples,
 		CacheSyncSeconds: cacheSync, Cached: cached, WatchCache: watch, WriteBytes: writes.meanBytes(), Restart: restart,
 		Machine: machine(), Config: map[string]any{"concurrency": c.concurrency, "scale": c.scale, "qps": c.qps, "policy": "kravia-11", "controlPlaneGOGC": c.gogc, "controlPlaneGOMEMLIMIT": c.memLimit},
 		FinalPhases: map[string]int{}}

@@ -88,3 +88,19 @@ func TestSaturatedSpan(t *testing.T) {
 		t.Errorf("saturated %v s with %d writes, want 3 s and 600", secs, n)
 	}
 }
+
+// TestNamedResource: a GET of one object counts as a read; a list or a
+// watch of the collection does not.
+func TestNamedResource(t *testing.T) {
+	for path, want := range map[string]string{
+		"/apis/collection.inkasso.dev/v1alpha1/namespaces/bench/notices/n-1": "notices",
+		"/apis/collection.inkasso.dev/v1alpha1/namespaces/bench/notices":     "",
+		"/api/v1/namespaces/bench/secrets/smtp":                              "secrets",
+		"/apis/collection.inkasso.dev/v1alpha1/claims":                       "",
+	} {
+		got, named := namedResource(path)
+		if got != want || named != (want != "") {
+			t.Errorf("%s: %q %v, want %q", path, got, named, want)
+		}
+	}
+}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,6 +41,7 @@ type replayLevel struct {
 	Conflicts int     `json:"conflicts"`
 	Seconds   float64 `json:"seconds"`
 	PerSecond float64 `json:"writesPerSecond"`
+	Reads     int     `json:"reads,omitempty"` // GETs made beside the writes, in the manager's proportion
 }
 
 type replayResult struct {
@@ -58,6 +61,9 @@ var replayKinds = map[string]bool{
 	"POST notices": true, "PATCH notices/status": true, "PATCH notices": true,
 	"POST events": true,
 }
+
+// replayReads are the GETs the replay knows how to make.
+var replayReads = map[string]bool{"GET notices": true, "GET claims": true, "GET debtors": true}
 
 // baseKind drops -patch-fields' " [fields]" from a counter key.
 func baseKind(k string) string {
@@ -86,6 +92,22 @@ func replayRun(ctx context.Context, c config, root string, res *Result, sample *
 	}
 	for k, n := range rr.Mix {
 		rr.Bodies[k] = int(bytes[k] / int64(n))
+	}
+	// The manager's GETs by name (a channel reads the whole notice from the
+	// API before it sends) are part of its mix: replayed in proportion,
+	// though only writes count toward the ceiling.
+	writesInMix := 0
+	for _, n := range rr.Mix {
+		writesInMix += n
+	}
+	readsInMix := 0
+	for k, n := range res.ManagerReads {
+		if !replayReads[k] {
+			rr.NotReplayed[k] += n
+			continue
+		}
+		rr.Mix[k] += n
+		readsInMix += n
 	}
 	env, cfg, k8s, err := startControlPlane(c, root)
 	if err != nil {
@@ -126,14 +148,14 @@ func replayRun(ctx context.Context, c config, root string, res *Result, sample *
 		st.debtors = append(st.debtors, debtors.Items[i].Name)
 		st.rv["debtors/"+debtors.Items[i].Name] = debtors.Items[i].ResourceVersion
 	}
-	ops := mixOps(rr.Mix, c.replayWrites)
+	ops := mixOps(rr.Mix, c.replayWrites*(writesInMix+readsInMix)/max(writesInMix, 1))
 	best := 0.0
 	for li, w := range c.replayWorkers {
 		lv, err := st.level(ctx, li, w, ops)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "bench: fair baseline: %d workers: %d writes in %.1fs: %.1f writes/s (%d conflicts)\n", w, lv.Writes, lv.Seconds, lv.PerSecond, lv.Conflicts)
+		fmt.Fprintf(os.Stderr, "bench: fair baseline: %d workers: %d writes (and %d reads) in %.1fs: %.1f writes/s (%d conflicts)\n", w, lv.Writes, lv.Reads, lv.Seconds, lv.PerSecond, lv.Conflicts)
 		rr.Levels = append(rr.Levels, lv)
 		gain := lv.PerSecond/best - 1
 		if lv.PerSecond > best {
@@ -208,7 +230,7 @@ func (s *replayState) level(ctx context.Context, li, w int, ops []string) (repla
 		pool[i] = []string{name}
 	}
 	var next atomic.Int64
-	var ok, conflicts atomic.Int64
+	var ok, conflicts, reads atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
 	t0 := time.Now()
@@ -253,8 +275,16 @@ func (s *replayState) level(ctx context.Context, li, w int, ops []string) (repla
 					err = s.patch(ctx, &inkassov1.Notice{}, "notices", name, op, j)
 				case "POST events":
 					err = s.event(ctx, s.claims[(i+j)%len(s.claims)], j)
+				case "GET notices":
+					err = s.k.Get(ctx, client.ObjectKey{Namespace: "bench", Name: notices[j%len(notices)]}, &inkassov1.Notice{})
+				case "GET claims":
+					err = s.k.Get(ctx, client.ObjectKey{Namespace: "bench", Name: s.claims[j%len(s.claims)]}, &inkassov1.Claim{})
+				case "GET debtors":
+					err = s.k.Get(ctx, client.ObjectKey{Namespace: "bench", Name: s.debtors[j%len(s.debtors)]}, &inkassov1.Debtor{})
 				}
 				switch {
+				case err == nil && strings.HasPrefix(ops[j], "GET "):
+					reads.Add(1)
 				case err == nil:
 					ok.Add(1)
 				case apierrors.IsConflict(err):
@@ -271,7 +301,7 @@ func (s *replayState) level(ctx context.Context, li, w int, ops []string) (repla
 	if err, isErr := firstErr.Load().(error); isErr {
 		return lv, err
 	}
-	lv.Writes, lv.Conflicts = int(ok.Load()), int(conflicts.Load())
+	lv.Writes, lv.Conflicts, lv.Reads = int(ok.Load()), int(conflicts.Load()), int(reads.Load())
 	lv.PerSecond = float64(lv.Writes) / lv.Seconds
 	return lv, nil
 }
@@ -382,14 +412,81 @@ func cachedSizes(ctx context.Context, c cache.Cache) (*cachedSize, error) {
 type restartResult struct {
 	SyncSeconds  float64 `json:"syncSeconds"`
 	HeapPerClaim float64 `json:"heapBytesPerClaim"`
+	HeapBytes    int64   `json:"heapBytes"`
 }
 
 // restartCache fills a new cache, as the manager configures it (its
 // transforms and indexes), with everything the run left, and measures how
-// long the list takes and the heap it holds per claim. The run's manager
-// must still be reachable (stopped, its cache not yet garbage) while this
-// measures, or its release would be subtracted from the new cache's heap.
-func restartCache(ctx context.Context, cfg *rest.Config, claims int) (*restartResult, error) {
+// long the list takes and the heap it holds per claim. It runs in a process
+// of its own (this binary again, restartProbeEnv set): in this one the
+// run's manager, stopping, gives back memory while the new cache fills,
+// and that was being subtracted from the new cache's heap.
+func restartCache(ctx context.Context, cfg *rest.Config, claims int, heapProfile string) (*restartResult, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := os.CreateTemp("", "bench-restart-*.json")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(conn.Name())
+	if err := json.NewEncoder(conn).Encode(probeConn{Host: cfg.Host, CAData: cfg.CAData, CertData: cfg.CertData,
+		KeyData: cfg.KeyData, BearerToken: cfg.BearerToken}); err != nil {
+		return nil, err
+	}
+	conn.Close()
+	cmd := exec.CommandContext(ctx, self)
+	cmd.Env = append(os.Environ(), restartProbeEnv+"="+conn.Name(), restartProbeHeapEnv+"="+heapProfile)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("the restart probe: %w", err)
+	}
+	var p probeResult
+	if err := json.Unmarshal(out, &p); err != nil {
+		return nil, fmt.Errorf("the restart probe's answer %q: %w", out, err)
+	}
+	return &restartResult{SyncSeconds: p.SyncSeconds, HeapPerClaim: float64(p.HeapBytes) / float64(claims), HeapBytes: p.HeapBytes}, nil
+}
+
+// restartProbeEnv names the connection file of a restart probe: set, this
+// binary is the probe (restartProbe), not the bench.
+const restartProbeEnv = "INKASSO_BENCH_RESTART_PROBE"
+
+// restartProbeHeapEnv, when not empty, is where the probe writes the heap
+// profile of its cache (-apiserver-profile's file with .restart.heap).
+const restartProbeHeapEnv = "INKASSO_BENCH_RESTART_PROBE_HEAP"
+
+type probeConn struct {
+	Host                      string
+	CAData, CertData, KeyData []byte
+	BearerToken               string
+}
+
+type probeResult struct {
+	SyncSeconds float64 `json:"syncSeconds"`
+	HeapBytes   int64   `json:"heapBytes"`
+}
+
+// restartProbe is the process restartCache starts: it fills the manager's
+// cache and prints how long that took and the live heap it added.
+func restartProbe(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var pc probeConn
+	if err := json.Unmarshal(b, &pc); err != nil {
+		return err
+	}
+	cfg := &rest.Config{Host: pc.Host, BearerToken: pc.BearerToken, QPS: 1000, Burst: 2000,
+		TLSClientConfig: rest.TLSClientConfig{CAData: pc.CAData, CertData: pc.CertData, KeyData: pc.KeyData}}
+	ctx := context.Background()
+	heapFile := os.Getenv(restartProbeHeapEnv)
+	if heapFile != "" {
+		runtime.MemProfileRate = 4096
+	}
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -397,30 +494,33 @@ func restartCache(ctx context.Context, cfg *rest.Config, claims int) (*restartRe
 	opts.Scheme = benchScheme
 	c, err := cache.New(cfg, opts)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// The manager's indexes too: they are part of what it caches.
 	if err := controllers.SetupIndexes(ctx, c); err != nil {
-		return nil, err
+		return err
 	}
 	for _, o := range []client.Object{&inkassov1.Claim{}, &inkassov1.Debtor{}, &inkassov1.Notice{}, &inkassov1.CollectionPolicy{}, &inkassov1.NoticeChannel{}} {
 		if _, err := c.GetInformer(ctx, o); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	cctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	t0 := time.Now()
-	go func() { _ = c.Start(cctx) }()
+	go func() { _ = c.Start(ctx) }()
 	if !c.WaitForCacheSync(ctx) {
-		return nil, fmt.Errorf("the restart cache did not sync")
+		return fmt.Errorf("the restart cache did not sync")
 	}
-	out := &restartResult{SyncSeconds: time.Since(t0).Seconds()}
+	sync := time.Since(t0).Seconds()
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	out.HeapPerClaim = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(claims)
+	if heapFile != "" {
+		if f, err := os.Create(heapFile); err == nil {
+			_ = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	runtime.KeepAlive(c)
-	return out, nil
+	return json.NewEncoder(os.Stdout).Encode(probeResult{SyncSeconds: sync, HeapBytes: int64(after.HeapAlloc) - int64(before.HeapAlloc)})
 }
 
 func intList(s string) ([]int, error) {

@@ -88,10 +88,17 @@ func report(c config, r Result) error {
 	}
 	row("old ratio (annotation patches, 8 workers)", fmt.Sprintf("%.2f (raw %.1f writes/s)", r.Ratio, r.RawPerSecond), "not like for like")
 	row("apiserver requests per claim step", fmt.Sprintf("%.2f (writes, 409s and events included; reads are the cache's)", r.RequestsPerStep), "")
+	reads := 0
+	for _, n := range r.ManagerReads {
+		reads += n
+	}
+	if r.ClaimSteps > 0 {
+		row("apiserver reads per claim step", fmt.Sprintf("%.2f (GETs by name, beside the cache: %v)", float64(reads)/float64(r.ClaimSteps), r.ManagerReads), "")
+	}
 	row("apiserver writes per claim step", fmt.Sprintf("%.2f (without events)", r.WritesPerStep), "")
 	row("writes over the floor", fmt.Sprintf("%.2f (%d writes, floor %d)", r.WriteOverhead, r.WritesTotal-r.Events, r.IdealWrites), "1.00: a status write per claim and case step, a create and a delivery per notice")
 	row("events per claim step", fmt.Sprintf("%.2f", r.EventsPerStep), "")
-	row("heap per cached claim", fmt.Sprintf("%.0f B (claim JSON %.0f B)", r.HeapPerClaim, r.ClaimJSONBytes), "")
+	row("heap per cached claim", fmt.Sprintf("%.0f B (claim JSON %.0f B): the manager's heap growth over the run, its fixed costs included", r.HeapPerClaim, r.ClaimJSONBytes), "")
 	row("RSS per cached claim", fmt.Sprintf("%.0f B", r.RSSPerClaim), "")
 	if cs := r.Cached; cs != nil && r.Claims > 0 {
 		row("cached JSON per claim", fmt.Sprintf("%.0f B (claims %.0f, notices %.0f, debtors %.0f)", float64(cs.Total)/float64(r.Claims),
@@ -99,7 +106,11 @@ func report(c config, r Result) error {
 	}
 	row("startup list (caches synced)", fmt.Sprintf("%.2f s at the start (claims and debtors only)", r.CacheSyncSeconds), "")
 	if rs := r.Restart; rs != nil {
-		row("restart list, every object present", fmt.Sprintf("%.2f s; the new cache's heap %.0f B per claim", rs.SyncSeconds, rs.HeapPerClaim), "")
+		ratio := ""
+		if cs := r.Cached; cs != nil && cs.Total > 0 {
+			ratio = fmt.Sprintf(", %.2f x the cached JSON", rs.HeapPerClaim*float64(r.Claims)/float64(cs.Total))
+		}
+		row("restart list, every object present", fmt.Sprintf("%.2f s; a fresh cache (the manager's transforms and indexes, a process of its own) holds %.0f B of heap per claim%s", rs.SyncSeconds, rs.HeapPerClaim, ratio), "<= 2 x the cached JSON")
 	}
 	if w := r.WatchCache; w != nil {
 		row("apiserver heap per stored byte (busy)", fmt.Sprintf("%.1f (RSS %.1f): heap %.0f -> %.0f MB after a forced GC, %.1f MB of stored JSON", w.HeapFactor, w.RSSFactor, w.Quiet.HeapInuse/1e6, w.Peak.HeapInuse/1e6, float64(w.PeakStored-w.QuietStored)/1e6), "docs/scale.md assumed 4")

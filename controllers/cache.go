@@ -54,6 +54,7 @@ func stripNotice(obj any) (any, error) {
 	slimMeta(n)
 	n.Spec.ClaimRefs = exact(n.Spec.ClaimRefs)
 	n.Status.Conditions = exact(n.Status.Conditions)
+	cacheWords.notice(n)
 	return n, nil
 }
 
@@ -106,6 +107,7 @@ func slimClaim(obj any) (any, error) {
 	st.Conditions = exact(st.Conditions)
 	st.CreditorNotices = exact(st.CreditorNotices)
 	c.Spec.Payments = exact(c.Spec.Payments)
+	cacheWords.claim(c)
 	return c, nil
 }
 
@@ -127,6 +129,7 @@ func slimDebtor(obj any) (any, error) {
 		st.Cases[i].Claims = exact(st.Cases[i].Claims)
 	}
 	st.Conditions = exact(st.Conditions)
+	cacheWords.debtor(d)
 	return d, nil
 }
 

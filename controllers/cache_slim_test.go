@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"unsafe"
 
 	"k8s.io/client-go/tools/cache"
 
@@ -77,5 +78,61 @@ func TestCacheTransformsSlimClaimsAndDebtors(t *testing.T) {
 	tomb := cache.DeletedFinalStateUnknown{Key: "ns/c"}
 	if got, err := claimT(tomb); err != nil || got != tomb {
 		t.Errorf("a tombstone: %v, %v", got, err)
+	}
+}
+
+// TestCacheVocabularyIsSharedAndBounded: two cached claims decoded apart
+// share one copy of their step and phase names; names stay their own; the
+// table takes no more words than its bound.
+func TestCacheVocabularyIsSharedAndBounded(t *testing.T) {
+	decode := func() *inkassov1.Claim {
+		var c inkassov1.Claim
+		raw := `{"metadata":{"name":"c","namespace":"tenant-a","labels":{"collection.inkasso.dev/debtor":"d"}},
+			"status":{"phase":"CollectionNotice","history":[{"step":"collection-notice","phase":"CollectionNotice","time":"2026-01-02T00:00:00Z","fee":"70.00"}]}}`
+		if err := json.Unmarshal([]byte(raw), &c); err != nil {
+			t.Fatal(err)
+		}
+		return &c
+	}
+	a, b := decode(), decode()
+	if unsafe.StringData(a.Status.History[0].Step) == unsafe.StringData(b.Status.History[0].Step) {
+		t.Fatal("the decoder shared a string: the test does not test interning")
+	}
+	for _, c := range []*inkassov1.Claim{a, b} {
+		if _, err := slimClaim(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	same := func(what, x, y string) {
+		t.Helper()
+		if x != y || unsafe.StringData(x) != unsafe.StringData(y) {
+			t.Errorf("%s: %q and %q are not one copy", what, x, y)
+		}
+	}
+	same("history step", a.Status.History[0].Step, b.Status.History[0].Step)
+	same("phase", string(a.Status.Phase), string(b.Status.Phase))
+	same("fee", a.Status.History[0].Fee, b.Status.History[0].Fee)
+	same("namespace", a.Namespace, b.Namespace)
+	for k := range a.Labels {
+		for k2 := range b.Labels {
+			same("label key", k, k2)
+		}
+	}
+	if a.Labels["collection.inkasso.dev/debtor"] != "d" {
+		t.Errorf("labels after interning: %v", a.Labels)
+	}
+
+	v := &vocabulary{words: map[string]string{}, max: 2}
+	for _, w := range []string{"a", "b", "c", "d"} {
+		v.word(w)
+	}
+	if len(v.words) != 2 {
+		t.Errorf("the vocabulary holds %d words, bound 2", len(v.words))
+	}
+	long := string(make([]byte, maxWord+1))
+	v2 := &vocabulary{words: map[string]string{}, max: 10}
+	v2.word(long)
+	if len(v2.words) != 0 {
+		t.Error("the vocabulary took a string longer than maxWord")
 	}
 }
