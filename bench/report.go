@@ -87,7 +87,7 @@ func report(c config, r Result) error {
 		row("ratio useful/ceiling", fmt.Sprintf("%.2f saturated, %.2f over the busy span", r.FairRatio, r.FairRatioBusy), ">= 0.8")
 	}
 	row("old ratio (annotation patches, 8 workers)", fmt.Sprintf("%.2f (raw %.1f writes/s)", r.Ratio, r.RawPerSecond), "not like for like")
-	row("apiserver requests per claim step", fmt.Sprintf("%.2f (writes, 409s and events included; reads are the cache's)", r.RequestsPerStep), "")
+	row("apiserver requests per claim step", fmt.Sprintf("%.2f (writes, 409s and events included)", r.RequestsPerStep), "")
 	reads := 0
 	for _, n := range r.ManagerReads {
 		reads += n
