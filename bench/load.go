@@ -151,9 +151,7 @@ func loadRun(ctx context.Context, c config, root string, f float64, res *Result)
 	}
 	lr.OfCeiling = lr.WritesPerSec / res.Replay.Ceiling
 	lr.WritesPerStep = float64(lr.Writes) / float64(lr.Steps)
-	sort.Float64s(lates)
-	n := len(lates)
-	lr.Lateness = map[string]float64{"p50": lates[n/2], "p99": lates[n*99/100], "max": lates[n-1]}
+	lr.Lateness = percentiles(lates)
 	fmt.Fprintf(os.Stderr, "bench: load %.2f: %d steps at %.1f/s, %.1f writes/s (%.2f of the ceiling), lateness p50 %.2f p99 %.2f max %.2f s\n",
 		f, lr.Steps, lr.StepsPerSecond, lr.WritesPerSec, lr.OfCeiling, lr.Lateness["p50"], lr.Lateness["p99"], lr.Lateness["max"])
 	return lr, nil
@@ -207,4 +205,15 @@ func loadOnly(ctx context.Context, c config, root string) error {
 	path := filepath.Join(c.out, fmt.Sprintf("%s-load-%dclaims.json", out.Machine["date"], c.loadClaims))
 	fmt.Fprintf(os.Stderr, "bench: load runs in %s\n", path)
 	return os.WriteFile(path, b, 0o644)
+}
+
+// percentiles sorts l and gives its count, p50, p99 and maximum; nil for
+// no values.
+func percentiles(l []float64) map[string]float64 {
+	n := len(l)
+	if n == 0 {
+		return nil
+	}
+	sort.Float64s(l)
+	return map[string]float64{"n": float64(n), "p50": l[n/2], "p99": l[n*99/100], "max": l[n-1]}
 }

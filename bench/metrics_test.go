@@ -104,3 +104,20 @@ func TestNamedResource(t *testing.T) {
 		}
 	}
 }
+
+func TestPercentiles(t *testing.T) {
+	if got := percentiles(nil); got != nil {
+		t.Fatalf("no values: got %v, want nil", got)
+	}
+	l := make([]float64, 200)
+	for i := range l {
+		l[i] = float64(200 - i) // 200 .. 1, unsorted
+	}
+	got := percentiles(l)
+	want := map[string]float64{"n": 200, "p50": 101, "p99": 199, "max": 200}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+}
