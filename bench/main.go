@@ -708,7 +708,7 @@ func run(c config) error {
 
 	res := Result{Claims: c.claims, Debtors: c.debtors, RunSeconds: runSeconds, ManagerWrites: mw, ManagerReads: writes.readSnapshot(), Samples: samples,
 		CacheSyncSeconds: cacheSync, Cached: cached, WatchCache: watch, WriteBytes: writes.meanBytes(), Restart: restart,
-		Machine: machine(), Config: map[string]any{"concurrency": c.concurrency, "scale": c.scale, "qps": c.qps, "policy": "kravia-11", "controlPlaneGOGC": c.gogc, "controlPlaneGOMEMLIMIT": c.memLimit},
+		Machine: machine(), Config: map[string]any{"concurrency": c.concurrency, "scale": c.scale, "qps": c.qps, "policy": "kravia-11", "controlPlaneGOGC": c.gogc, "controlPlaneGOMEMLIMIT": c.memLimit, "profiled": c.profile != ""},
 		FinalPhases: map[string]int{}}
 	var list inkassov1.ClaimList
 	if err := k8s.List(ctx, &list, client.InNamespace("bench")); err != nil {

@@ -84,7 +84,13 @@ func report(c config, r Result) error {
 	row("useful writes per second", fmt.Sprintf("%.1f while saturated (%.0f s with a backlog), %.1f over the busy span (2xx, events included: %d)", r.UsefulPerSecond, r.SaturatedSeconds, r.UsefulPerSecondBusy, r.UsefulWrites), "")
 	if rp := r.Replay; rp != nil {
 		row("replay ceiling (fair baseline)", fmt.Sprintf("%.1f writes/s at %d workers (%s)", rp.Ceiling, rp.BestWorkers, levels(rp.Levels)), "")
-		row("ratio useful/ceiling", fmt.Sprintf("%.2f saturated, %.2f over the busy span", r.FairRatio, r.FairRatioBusy), ">= 0.8")
+		ratio := fmt.Sprintf("%.2f saturated, %.2f over the busy span", r.FairRatio, r.FairRatioBusy)
+		if r.Config["profiled"] == true {
+			// The heap profile samples every 4 KB the manager allocates:
+			// about 15 % of its CPU, taken from the cores the apiserver needs.
+			ratio += " (profiled: the manager slowed by its heap profile; measure without -apiserver-profile)"
+		}
+		row("ratio useful/ceiling", ratio, ">= 0.8")
 	}
 	row("old ratio (annotation patches, 8 workers)", fmt.Sprintf("%.2f (raw %.1f writes/s)", r.Ratio, r.RawPerSecond), "not like for like")
 	row("apiserver requests per claim step", fmt.Sprintf("%.2f (writes, 409s and events included)", r.RequestsPerStep), "")
