@@ -67,6 +67,7 @@ type config struct {
 	replayWrites                 int
 	replayWorkers                []int
 	noReplay, replayNoWatch      bool
+	replayHistory                float64 // the fraction of the run's final lists the replay's objects carry (grow.go)
 	ceiling, ceilingPerStep      float64 // -load-ceiling: load runs only, against a ceiling measured before
 	loads                        []float64
 	loadClaims                   int
@@ -103,6 +104,7 @@ func main() {
 	flag.StringVar(&c.memLimit, "control-plane-memlimit", "6GiB", "GOMEMLIMIT of kube-apiserver and etcd: with GOGC=off they collect garbage only near this heap size")
 	flag.DurationVar(&c.timeout, "timeout", 30*time.Minute, "give up after this long (a safety net: the run time is a result, reported, not a limit)")
 	flag.IntVar(&c.replayWrites, "replay-writes", 3000, "writes of the fair baseline at each concurrency (it replays the manager's 2xx request mix on a fresh control plane)")
+	flag.Float64Var(&c.replayHistory, "replay-history", 0.5, "the fair baseline's claims and debtors carry the run's final statuses with their lists (history, ledger, cases) cut to this fraction, so its writes meet objects of the size the manager's met; 0: fresh objects (before 2026-12-01)")
 	flag.BoolVar(&c.replayNoWatch, "replay-no-watch", false, "the fair baseline without the manager's informers watching (before 2026-12-01 it had none)")
 	workers := flag.String("replay-workers", "4,8,16,32,64", "concurrency ramp of the fair baseline: it stops when a step gains less than 5 %")
 	flag.BoolVar(&c.noReplay, "no-replay", false, "skip the fair baseline (and the load runs, which need its ceiling)")
@@ -170,12 +172,16 @@ func main() {
 
 // counter counts the apiserver requests of one client by verb and resource.
 type counter struct {
-	mu     sync.Mutex
-	n      map[string]int
-	reads  map[string]int   // GETs of one object by name ("GET notices"), 2xx; informers' lists and watches are not counted
-	bytes  map[string]int64 // request body bytes by kind (2xx only), for the replay's body sizes
-	fields bool             // split PATCHes by the status fields they change, events by reason
-	dumped int              // request bodies printed for BENCH_DUMP
+	mu    sync.Mutex
+	n     map[string]int
+	reads map[string]int   // GETs of one object by name ("GET notices"), 2xx; informers' lists and watches are not counted
+	bytes map[string]int64 // request body bytes by kind (2xx only), for the replay's body sizes
+	// objBytes are the response bytes of 2xx writes by kind: the object as
+	// the apiserver stored it, which it decoded, patched, validated and
+	// encoded (its cost grows with the object, not with the patch).
+	objBytes map[string]int64
+	fields   bool // split PATCHes by the status fields they change, events by reason
+	dumped   int  // request bodies printed for BENCH_DUMP
 }
 
 var eventCodec = func() k8sruntime.Decoder {
@@ -277,9 +283,55 @@ func (c *counter) wrap(rt http.RoundTripper) http.RoundTripper {
 				c.bytes[key] += r.ContentLength
 			}
 			c.mu.Unlock()
+			if err == nil && resp.StatusCode < 300 {
+				resp.Body = &countingBody{ReadCloser: resp.Body, done: func(n int64) {
+					c.mu.Lock()
+					if c.objBytes == nil {
+						c.objBytes = map[string]int64{}
+					}
+					c.objBytes[key] += n
+					c.mu.Unlock()
+				}}
+			}
 		}
 		return resp, err
 	})
+}
+
+// countingBody counts a response body's bytes as they are read and reports
+// them once, when it is closed.
+type countingBody struct {
+	io.ReadCloser
+	n    int64
+	done func(int64)
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	return n, err
+}
+
+func (b *countingBody) Close() error {
+	if b.done != nil {
+		b.done(b.n)
+		b.done = nil
+	}
+	return b.ReadCloser.Close()
+}
+
+// meanObjectBytes is the mean response size of each kind of 2xx write: the
+// size of the object the write met.
+func (c *counter) meanObjectBytes() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int{}
+	for k, b := range c.objBytes {
+		if n := c.n[k]; n > 0 {
+			out[k] = int(b / int64(n))
+		}
+	}
+	return out
 }
 
 // meanBytes is the mean body size of each request kind's 2xx requests.
@@ -411,6 +463,9 @@ type Result struct {
 	Restart *restartResult `json:"restart,omitempty"`
 	// WriteBytes is the mean body size of each kind of the manager's 2xx writes.
 	WriteBytes map[string]int `json:"managerWriteBytes,omitempty"`
+	// ObjectBytes is the mean size of the object each kind of the manager's
+	// 2xx writes met (the response: the object as stored after the write).
+	ObjectBytes map[string]int `json:"managerObjectBytes,omitempty"`
 	// The fair figures (docs/performance.md).
 	UsefulWrites    int     `json:"usefulWrites"`          // the manager's 2xx writes, events included
 	UsefulPerSecond float64 `json:"usefulWritesPerSecond"` // while saturated (below), else over the busy part of the run
@@ -707,7 +762,7 @@ func run(c config) error {
 	}
 
 	res := Result{Claims: c.claims, Debtors: c.debtors, RunSeconds: runSeconds, ManagerWrites: mw, ManagerReads: writes.readSnapshot(), Samples: samples,
-		CacheSyncSeconds: cacheSync, Cached: cached, WatchCache: watch, WriteBytes: writes.meanBytes(), Restart: restart,
+		CacheSyncSeconds: cacheSync, Cached: cached, WatchCache: watch, WriteBytes: writes.meanBytes(), ObjectBytes: writes.meanObjectBytes(), Restart: restart,
 		Machine: machine(), Config: map[string]any{"concurrency": c.concurrency, "scale": c.scale, "qps": c.qps, "policy": "kravia-11", "controlPlaneGOGC": c.gogc, "controlPlaneGOMEMLIMIT": c.memLimit, "profiled": c.profile != ""},
 		FinalPhases: map[string]int{}}
 	var list inkassov1.ClaimList
@@ -800,7 +855,7 @@ func run(c config) error {
 			return fmt.Errorf("stopping the first control plane: %w", err)
 		}
 	}
-	if err := replayRun(ctx, c, root, &res, sample); err != nil {
+	if err := replayRun(ctx, c, root, &res, sample, grownFrom(list.Items, debtors.Items)); err != nil {
 		return fmt.Errorf("fair baseline: %w", err)
 	}
 	for _, f := range c.loads {

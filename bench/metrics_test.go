@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"strings"
 	"testing"
 )
@@ -119,5 +120,40 @@ func TestPercentiles(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s = %v, want %v", k, got[k], v)
 		}
+	}
+}
+
+func TestCutKeepsTheFirstFraction(t *testing.T) {
+	l := []int{1, 2, 3, 4, 5}
+	for _, tc := range []struct {
+		f    float64
+		want int
+	}{{0.5, 3}, {1, 5}, {0.01, 1}, {2, 5}} {
+		if got := cut(l, tc.f); len(got) != tc.want || got[0] != 1 {
+			t.Errorf("cut(%v) = %v, want the first %d", tc.f, got, tc.want)
+		}
+	}
+	if got := cut([]int(nil), 0.5); len(got) != 0 {
+		t.Errorf("cut(nil) = %v", got)
+	}
+}
+
+func TestCountingBodyReportsOnce(t *testing.T) {
+	var reports []int64
+	b := &countingBody{ReadCloser: io.NopCloser(strings.NewReader("0123456789")), done: func(n int64) { reports = append(reports, n) }}
+	if _, err := io.ReadAll(b); err != nil {
+		t.Fatal(err)
+	}
+	_ = b.Close()
+	_ = b.Close()
+	if len(reports) != 1 || reports[0] != 10 {
+		t.Fatalf("reports %v, want one of 10 bytes", reports)
+	}
+}
+
+func TestObjectSizes(t *testing.T) {
+	got := objectSizes(map[string]int{"PATCH claims/status": 9000, "POST events": 700}, map[string]int{"PATCH claims/status": 8500})
+	if want := "claims/status 9000 / 8500 B"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
 	}
 }

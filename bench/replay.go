@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"runtime"
@@ -52,6 +53,13 @@ type replayResult struct {
 	Levels      []replayLevel  `json:"levels"`
 	Ceiling     float64        `json:"ceilingWritesPerSecond"`
 	BestWorkers int            `json:"bestWorkers"`
+	// Grown objects carry the run's statuses cut (-replay-history); refused
+	// ones stayed fresh.
+	Grown       int `json:"grown,omitempty"`
+	GrowRefused int `json:"growRefused,omitempty"`
+	// ObjectBytes is the mean size of the object each kind of the replay's
+	// writes met, beside the manager's (Result.ObjectBytes).
+	ObjectBytes map[string]int `json:"objectBytes,omitempty"`
 }
 
 // replayKinds are the writes the replay knows how to make.
@@ -73,7 +81,7 @@ func baseKind(k string) string {
 	return k
 }
 
-func replayRun(ctx context.Context, c config, root string, res *Result, sample *inkassov1.Notice) error {
+func replayRun(ctx context.Context, c config, root string, res *Result, sample *inkassov1.Notice, g grownStatuses) error {
 	rr := &replayResult{Setup: "a fresh control plane started after the manager's run (the first one stopped), with the same namespace, policy, channels, debtors and claims",
 		Mix: map[string]int{}, Bodies: map[string]int{}, NotReplayed: map[string]int{}}
 	res.Replay = rr
@@ -118,6 +126,18 @@ func replayRun(ctx context.Context, c config, root string, res *Result, sample *
 	if err := populate(ctx, k8s, root, c, false); err != nil {
 		return err
 	}
+	if c.replayHistory > 0 {
+		grown, refused, first, err := grow(ctx, k8s, g, c.replayHistory)
+		if err != nil {
+			return fmt.Errorf("growing the replay's objects: %w", err)
+		}
+		rr.Grown, rr.GrowRefused = grown, refused
+		rr.Setup += fmt.Sprintf("; claims and debtors carrying the run's final statuses with their lists cut to %.2f (%d grown, %d refused)", c.replayHistory, grown, refused)
+		fmt.Fprintf(os.Stderr, "bench: fair baseline: %d claims and debtors grown to the run's statuses cut to %.2f, %d refused\n", grown, c.replayHistory, refused)
+		if first != nil {
+			fmt.Fprintf(os.Stderr, "bench: fair baseline: first refusal: %v\n", first)
+		}
+	}
 	if !c.replayNoWatch {
 		// The manager's watches are part of its request mix: every write it
 		// makes is also encoded and sent to its informers (and decoded there,
@@ -139,7 +159,18 @@ func replayRun(ctx context.Context, c config, root string, res *Result, sample *
 	if err := k8s.List(ctx, &debtors, client.InNamespace("bench")); err != nil {
 		return err
 	}
-	st := &replayState{k: k8s, sample: sample, bodies: rr.Bodies, rv: map[string]string{}}
+	// The replay's own client counts the size of the objects its writes
+	// meet, to set beside the manager's.
+	measured := &counter{n: map[string]int{}}
+	rcfg := rest.CopyConfig(cfg)
+	rcfg.QPS, rcfg.Burst = float32(c.qps), int(2*c.qps)
+	rcfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return measured.wrap(rt) })
+	rk8s, err := client.New(rcfg, client.Options{Scheme: benchScheme})
+	if err != nil {
+		return err
+	}
+	defer func() { rr.ObjectBytes = measured.meanObjectBytes() }()
+	st := &replayState{k: rk8s, sample: sample, bodies: rr.Bodies, rv: map[string]string{}}
 	for i := range claims.Items {
 		st.claims = append(st.claims, claims.Items[i].Name)
 		st.rv["claims/"+claims.Items[i].Name] = claims.Items[i].ResourceVersion

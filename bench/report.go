@@ -84,6 +84,9 @@ func report(c config, r Result) error {
 	row("useful writes per second", fmt.Sprintf("%.1f while saturated (%.0f s with a backlog), %.1f over the busy span (2xx, events included: %d)", r.UsefulPerSecond, r.SaturatedSeconds, r.UsefulPerSecondBusy, r.UsefulWrites), "")
 	if rp := r.Replay; rp != nil {
 		row("replay ceiling (fair baseline)", fmt.Sprintf("%.1f writes/s at %d workers (%s)", rp.Ceiling, rp.BestWorkers, levels(rp.Levels)), "")
+		if len(rp.ObjectBytes) > 0 {
+			row("object size a write met (manager / replay)", objectSizes(r.ObjectBytes, rp.ObjectBytes), "alike")
+		}
 		ratio := fmt.Sprintf("%.2f saturated, %.2f over the busy span", r.FairRatio, r.FairRatioBusy)
 		if r.Config["profiled"] == true {
 			// The heap profile samples every 4 KB the manager allocates:
@@ -227,6 +230,19 @@ func levels(ls []replayLevel) string {
 	var parts []string
 	for _, l := range ls {
 		parts = append(parts, fmt.Sprintf("%d: %.1f", l.Workers, l.PerSecond))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// objectSizes sets the mean object size each status write met in the
+// manager's run beside the replay's, for the kinds whose cost grows with
+// the object.
+func objectSizes(manager, replay map[string]int) string {
+	var parts []string
+	for _, k := range []string{"PATCH claims/status", "PATCH debtors/status", "PATCH notices/status"} {
+		if manager[k] > 0 || replay[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d / %d B", strings.TrimPrefix(k, "PATCH "), manager[k], replay[k]))
+		}
 	}
 	return strings.Join(parts, ", ")
 }
