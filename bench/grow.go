@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 
@@ -59,14 +60,76 @@ func cutDebtorStatus(st inkassov1.DebtorStatus, f float64) inkassov1.DebtorStatu
 	return st
 }
 
-// grow writes the cut statuses to the replay's claims and debtors (a
-// status update each, before the replay's informers start and its clock
-// runs). A status the apiserver refuses leaves its object fresh and is
-// counted, never hidden.
-func grow(ctx context.Context, k client.Client, g grownStatuses, f float64) (grown, refused int, firstRefusal error, err error) {
-	if f <= 0 {
-		return 0, 0, nil, nil
+// sizer predicts the mean JSON size of a kind's objects (managed fields
+// included, as the apiserver returns them) were their lists cut to f.
+type sizer func(f float64) float64
+
+// claimSizer predicts from the replay's fresh claims given the cut
+// statuses (the status update adds a managed-fields entry this leaves out).
+func claimSizer(fresh []inkassov1.Claim, g grownStatuses) sizer {
+	return func(f float64) float64 {
+		return meanSize(len(fresh), func(i int) int {
+			o := fresh[i].DeepCopy()
+			if st, ok := g.claims[o.Name]; ok {
+				o.Status = cutClaimStatus(st, f)
+			}
+			return jsonLen(o)
+		})
 	}
+}
+
+func debtorSizer(fresh []inkassov1.Debtor, g grownStatuses) sizer {
+	return func(f float64) float64 {
+		return meanSize(len(fresh), func(i int) int {
+			o := fresh[i].DeepCopy()
+			if st, ok := g.debtors[o.Name]; ok {
+				o.Status = cutDebtorStatus(st, f)
+			}
+			return jsonLen(o)
+		})
+	}
+}
+
+func meanSize(n int, size func(int) int) float64 {
+	if n == 0 {
+		return 0
+	}
+	total := 0
+	for i := range n {
+		total += size(i)
+	}
+	return float64(total) / float64(n)
+}
+
+func jsonLen(o any) int {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return 0
+	}
+	return len(b)
+}
+
+// matchFraction is the fraction (in twentieths, 0.05 to 1) whose predicted
+// mean size is nearest the size the manager's writes met; half where that
+// is unknown.
+func matchFraction(size sizer, target int) float64 {
+	if target <= 0 {
+		return 0.5
+	}
+	best, bestDiff := 0.5, math.Inf(1)
+	for i := 1; i <= 20; i++ {
+		f := float64(i) / 20
+		if d := math.Abs(size(f) - float64(target)); d < bestDiff {
+			best, bestDiff = f, d
+		}
+	}
+	return best
+}
+
+// grow writes the cut statuses to the replay's claims and debtors, a status
+// update each, and hands the replay the new resourceVersions. A status the
+// apiserver refuses leaves its object fresh and is counted, never hidden.
+func grow(ctx context.Context, k client.Client, g grownStatuses, fc, fd float64, st *replayState) (grown, refused int, firstRefusal error, err error) {
 	var claims inkassov1.ClaimList
 	if err := k.List(ctx, &claims, client.InNamespace("bench")); err != nil {
 		return 0, 0, nil, err
@@ -75,30 +138,37 @@ func grow(ctx context.Context, k client.Client, g grownStatuses, f float64) (gro
 	if err := k.List(ctx, &debtors, client.InNamespace("bench")); err != nil {
 		return 0, 0, nil, err
 	}
-	var objs []client.Object
+	type target struct {
+		obj client.Object
+		key string
+	}
+	var objs []target
 	for i := range claims.Items {
-		if st, ok := g.claims[claims.Items[i].Name]; ok {
-			claims.Items[i].Status = cutClaimStatus(st, f)
-			objs = append(objs, &claims.Items[i])
+		if s, ok := g.claims[claims.Items[i].Name]; ok && fc > 0 {
+			claims.Items[i].Status = cutClaimStatus(s, fc)
+			objs = append(objs, target{&claims.Items[i], "claims/" + claims.Items[i].Name})
 		}
 	}
 	for i := range debtors.Items {
-		if st, ok := g.debtors[debtors.Items[i].Name]; ok {
-			debtors.Items[i].Status = cutDebtorStatus(st, f)
-			objs = append(objs, &debtors.Items[i])
+		if s, ok := g.debtors[debtors.Items[i].Name]; ok && fd > 0 {
+			debtors.Items[i].Status = cutDebtorStatus(s, fd)
+			objs = append(objs, target{&debtors.Items[i], "debtors/" + debtors.Items[i].Name})
 		}
 	}
-	for _, o := range objs {
+	for _, t := range objs {
 		if ctx.Err() != nil {
 			return grown, refused, firstRefusal, ctx.Err()
 		}
-		if e := k.Status().Update(ctx, o); e != nil {
+		// The replay's own patches moved the resourceVersion since the list.
+		t.obj.SetResourceVersion(st.getRV(t.key))
+		if e := k.Status().Update(ctx, t.obj); e != nil {
 			refused++
 			if firstRefusal == nil {
-				firstRefusal = fmt.Errorf("%T %s: %w", o, o.GetName(), e)
+				firstRefusal = fmt.Errorf("%T %s: %w", t.obj, t.obj.GetName(), e)
 			}
 			continue
 		}
+		st.setRV(t.key, t.obj.GetResourceVersion())
 		grown++
 	}
 	return grown, refused, firstRefusal, nil

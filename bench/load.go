@@ -46,11 +46,11 @@ type loadResult struct {
 
 func loadRun(ctx context.Context, c config, root string, f float64, res *Result) (loadResult, error) {
 	lr := loadResult{Fraction: f, Claims: c.loadClaims}
-	if res.Replay == nil || res.Replay.Ceiling <= 0 || res.ClaimSteps == 0 {
+	if res.Replay == nil || res.Replay.loadCeiling() <= 0 || res.ClaimSteps == 0 {
 		return lr, fmt.Errorf("no replay ceiling to load against")
 	}
 	writesPerStep := float64(res.UsefulWrites) / float64(res.ClaimSteps)
-	lr.TargetSteps = f * res.Replay.Ceiling / writesPerStep
+	lr.TargetSteps = f * res.Replay.loadCeiling() / writesPerStep
 	const window = 12 * time.Hour
 	lr.Scale = lr.TargetSteps * window.Seconds() / float64(c.loadClaims)
 	lr.WindowSeconds = window.Seconds() / lr.Scale
@@ -149,7 +149,7 @@ func loadRun(ctx context.Context, c config, root string, f float64, res *Result)
 		lr.StepsPerSecond = float64(lr.Steps) / wall
 		lr.WritesPerSec = float64(lr.Writes) / wall
 	}
-	lr.OfCeiling = lr.WritesPerSec / res.Replay.Ceiling
+	lr.OfCeiling = lr.WritesPerSec / res.Replay.loadCeiling()
 	lr.WritesPerStep = float64(lr.Writes) / float64(lr.Steps)
 	lr.Lateness = percentiles(lates)
 	fmt.Fprintf(os.Stderr, "bench: load %.2f: %d steps at %.1f/s, %.1f writes/s (%.2f of the ceiling), lateness p50 %.2f p99 %.2f max %.2f s\n",

@@ -104,7 +104,7 @@ func main() {
 	flag.StringVar(&c.memLimit, "control-plane-memlimit", "6GiB", "GOMEMLIMIT of kube-apiserver and etcd: with GOGC=off they collect garbage only near this heap size")
 	flag.DurationVar(&c.timeout, "timeout", 30*time.Minute, "give up after this long (a safety net: the run time is a result, reported, not a limit)")
 	flag.IntVar(&c.replayWrites, "replay-writes", 3000, "writes of the fair baseline at each concurrency (it replays the manager's 2xx request mix on a fresh control plane)")
-	flag.Float64Var(&c.replayHistory, "replay-history", 0.5, "the fair baseline's claims and debtors carry the run's final statuses with their lists (history, ledger, cases) cut to this fraction, so its writes meet objects of the size the manager's met; 0: fresh objects (before 2026-12-01)")
+	flag.Float64Var(&c.replayHistory, "replay-history", -1, "after a ramp on fresh objects (the load runs' ceiling), the fair baseline's claims and debtors take the run's final statuses with their lists (history, ledger, cases) cut to this fraction and ramp again (the saturated run's ceiling); -1: the fraction whose objects are nearest the mean size the manager's status writes met; 0: fresh objects only (before 2026-12-01)")
 	flag.BoolVar(&c.replayNoWatch, "replay-no-watch", false, "the fair baseline without the manager's informers watching (before 2026-12-01 it had none)")
 	workers := flag.String("replay-workers", "4,8,16,32,64", "concurrency ramp of the fair baseline: it stops when a step gains less than 5 %")
 	flag.BoolVar(&c.noReplay, "no-replay", false, "skip the fair baseline (and the load runs, which need its ceiling)")
@@ -345,6 +345,13 @@ func (c *counter) meanBytes() map[string]int {
 		}
 	}
 	return out
+}
+
+// reset forgets what was counted, to measure a new phase with the same client.
+func (c *counter) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n, c.reads, c.bytes, c.objBytes = map[string]int{}, nil, nil, nil
 }
 
 // useful is the count of 2xx writes so far.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"math"
 	"strings"
 	"testing"
 )
@@ -155,5 +156,20 @@ func TestObjectSizes(t *testing.T) {
 	got := objectSizes(map[string]int{"PATCH claims/status": 9000, "POST events": 700}, map[string]int{"PATCH claims/status": 8500})
 	if want := "claims/status 9000 / 8500 B"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+func TestMatchFractionFindsTheManagersSize(t *testing.T) {
+	linear := func(f float64) float64 { return 1000 + 4000*f } // fresh 1,000 B, full lists 5,000 B
+	for _, tc := range []struct {
+		target int
+		want   float64
+	}{{3000, 0.5}, {4900, 0.95}, {500, 0.05}, {9000, 1}, {0, 0.5}} {
+		if got := matchFraction(linear, tc.target); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("target %d: got %v, want %v", tc.target, got, tc.want)
+		}
+	}
+	if got := objectSizes(nil, map[string]int{"PATCH debtors/status": 1200}); got != "debtors/status 1200 B" {
+		t.Errorf("one-sided sizes: %q", got)
 	}
 }

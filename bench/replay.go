@@ -53,13 +53,55 @@ type replayResult struct {
 	Levels      []replayLevel  `json:"levels"`
 	Ceiling     float64        `json:"ceilingWritesPerSecond"`
 	BestWorkers int            `json:"bestWorkers"`
-	// Grown objects carry the run's statuses cut (-replay-history); refused
-	// ones stayed fresh.
-	Grown       int `json:"grown,omitempty"`
-	GrowRefused int `json:"growRefused,omitempty"`
 	// ObjectBytes is the mean size of the object each kind of the replay's
 	// writes met, beside the manager's (Result.ObjectBytes).
 	ObjectBytes map[string]int `json:"objectBytes,omitempty"`
+	// The same replay on fresh objects first: the ceiling of the load runs
+	// (their writes are first steps of fresh claims). Without growth
+	// (-replay-history 0) it is the only one, and Ceiling too.
+	FreshLevels      []replayLevel  `json:"freshLevels,omitempty"`
+	FreshCeiling     float64        `json:"freshCeilingWritesPerSecond,omitempty"`
+	FreshWorkers     int            `json:"freshBestWorkers,omitempty"`
+	FreshObjectBytes map[string]int `json:"freshObjectBytes,omitempty"`
+	// Grown objects carry the run's final statuses with their lists cut to
+	// these fractions (-replay-history); refused ones stayed fresh.
+	ClaimHistory  float64 `json:"claimHistory,omitempty"`
+	DebtorHistory float64 `json:"debtorHistory,omitempty"`
+	Grown         int     `json:"grown,omitempty"`
+	GrowRefused   int     `json:"growRefused,omitempty"`
+}
+
+// loadCeiling is the ceiling the load runs are set against: the replay on
+// fresh objects where there was one.
+func (r *replayResult) loadCeiling() float64 {
+	if r.FreshCeiling > 0 {
+		return r.FreshCeiling
+	}
+	return r.Ceiling
+}
+
+// ramp runs the replay at each concurrency until the throughput stops
+// rising (a step gains less than 5 %), and gives the levels, the best rate
+// and its concurrency. first numbers the levels (their notices' names).
+func (s *replayState) ramp(ctx context.Context, ops []string, workers []int, first int, what string) ([]replayLevel, float64, int, error) {
+	var levels []replayLevel
+	best, bestWorkers := 0.0, 0
+	for i, w := range workers {
+		lv, err := s.level(ctx, first+i, w, ops)
+		if err != nil {
+			return levels, best, bestWorkers, err
+		}
+		fmt.Fprintf(os.Stderr, "bench: fair baseline (%s): %d workers: %d writes (and %d reads) in %.1fs: %.1f writes/s (%d conflicts)\n", what, w, lv.Writes, lv.Reads, lv.Seconds, lv.PerSecond, lv.Conflicts)
+		levels = append(levels, lv)
+		gain := lv.PerSecond/best - 1
+		if lv.PerSecond > best {
+			best, bestWorkers = lv.PerSecond, w
+		}
+		if i > 0 && gain < 0.05 {
+			break
+		}
+	}
+	return levels, best, bestWorkers, nil
 }
 
 // replayKinds are the writes the replay knows how to make.
@@ -126,18 +168,6 @@ func replayRun(ctx context.Context, c config, root string, res *Result, sample *
 	if err := populate(ctx, k8s, root, c, false); err != nil {
 		return err
 	}
-	if c.replayHistory > 0 {
-		grown, refused, first, err := grow(ctx, k8s, g, c.replayHistory)
-		if err != nil {
-			return fmt.Errorf("growing the replay's objects: %w", err)
-		}
-		rr.Grown, rr.GrowRefused = grown, refused
-		rr.Setup += fmt.Sprintf("; claims and debtors carrying the run's final statuses with their lists cut to %.2f (%d grown, %d refused)", c.replayHistory, grown, refused)
-		fmt.Fprintf(os.Stderr, "bench: fair baseline: %d claims and debtors grown to the run's statuses cut to %.2f, %d refused\n", grown, c.replayHistory, refused)
-		if first != nil {
-			fmt.Fprintf(os.Stderr, "bench: fair baseline: first refusal: %v\n", first)
-		}
-	}
 	if !c.replayNoWatch {
 		// The manager's watches are part of its request mix: every write it
 		// makes is also encoded and sent to its informers (and decoded there,
@@ -169,7 +199,6 @@ func replayRun(ctx context.Context, c config, root string, res *Result, sample *
 	if err != nil {
 		return err
 	}
-	defer func() { rr.ObjectBytes = measured.meanObjectBytes() }()
 	st := &replayState{k: rk8s, sample: sample, bodies: rr.Bodies, rv: map[string]string{}}
 	for i := range claims.Items {
 		st.claims = append(st.claims, claims.Items[i].Name)
@@ -180,21 +209,38 @@ func replayRun(ctx context.Context, c config, root string, res *Result, sample *
 		st.rv["debtors/"+debtors.Items[i].Name] = debtors.Items[i].ResourceVersion
 	}
 	ops := mixOps(rr.Mix, c.replayWrites*(writesInMix+readsInMix)/max(writesInMix, 1))
-	best := 0.0
-	for li, w := range c.replayWorkers {
-		lv, err := st.level(ctx, li, w, ops)
+
+	// First on fresh objects: the ceiling of the load runs, whose writes
+	// are first steps of fresh claims.
+	if rr.FreshLevels, rr.FreshCeiling, rr.FreshWorkers, err = st.ramp(ctx, ops, c.replayWorkers, 0, "fresh objects"); err != nil {
+		return err
+	}
+	rr.FreshObjectBytes = measured.meanObjectBytes()
+	best := rr.FreshCeiling
+	rr.Levels, rr.BestWorkers, rr.ObjectBytes = rr.FreshLevels, rr.FreshWorkers, rr.FreshObjectBytes
+	if c.replayHistory != 0 {
+		// Then on objects of the size the manager's writes met: the
+		// ceiling of the saturated run.
+		fc, fd := c.replayHistory, c.replayHistory
+		if c.replayHistory < 0 {
+			fc = matchFraction(claimSizer(claims.Items, g), res.ObjectBytes["PATCH claims/status"])
+			fd = matchFraction(debtorSizer(debtors.Items, g), res.ObjectBytes["PATCH debtors/status"])
+		}
+		grown, refused, first, err := grow(ctx, k8s, g, fc, fd, st)
 		if err != nil {
+			return fmt.Errorf("growing the replay's objects: %w", err)
+		}
+		rr.ClaimHistory, rr.DebtorHistory, rr.Grown, rr.GrowRefused = fc, fd, grown, refused
+		rr.Setup += fmt.Sprintf("; then the claims and debtors given the run's final statuses with their lists cut to %.2f and %.2f (%d grown, %d refused)", fc, fd, grown, refused)
+		fmt.Fprintf(os.Stderr, "bench: fair baseline: %d claims and debtors grown to the run's statuses, lists cut to %.2f (claims) and %.2f (debtors), %d refused\n", grown, fc, fd, refused)
+		if first != nil {
+			fmt.Fprintf(os.Stderr, "bench: fair baseline: first refusal: %v\n", first)
+		}
+		measured.reset()
+		if rr.Levels, best, rr.BestWorkers, err = st.ramp(ctx, ops, c.replayWorkers, len(c.replayWorkers), "grown objects"); err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "bench: fair baseline: %d workers: %d writes (and %d reads) in %.1fs: %.1f writes/s (%d conflicts)\n", w, lv.Writes, lv.Reads, lv.Seconds, lv.PerSecond, lv.Conflicts)
-		rr.Levels = append(rr.Levels, lv)
-		gain := lv.PerSecond/best - 1
-		if lv.PerSecond > best {
-			best, rr.BestWorkers = lv.PerSecond, w
-		}
-		if li > 0 && gain < 0.05 {
-			break // throughput stopped rising
-		}
+		rr.ObjectBytes = measured.meanObjectBytes()
 	}
 	rr.Ceiling = best
 	if best > 0 {

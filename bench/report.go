@@ -83,7 +83,12 @@ func report(c config, r Result) error {
 	row("manager writes per second", fmt.Sprintf("%.1f", r.WritesPerSec), "")
 	row("useful writes per second", fmt.Sprintf("%.1f while saturated (%.0f s with a backlog), %.1f over the busy span (2xx, events included: %d)", r.UsefulPerSecond, r.SaturatedSeconds, r.UsefulPerSecondBusy, r.UsefulWrites), "")
 	if rp := r.Replay; rp != nil {
-		row("replay ceiling (fair baseline)", fmt.Sprintf("%.1f writes/s at %d workers (%s)", rp.Ceiling, rp.BestWorkers, levels(rp.Levels)), "")
+		if rp.FreshCeiling > 0 && rp.Grown > 0 {
+			row("replay ceiling, fresh objects (load runs)", fmt.Sprintf("%.1f writes/s at %d workers (%s); objects met: %s", rp.FreshCeiling, rp.FreshWorkers, levels(rp.FreshLevels), objectSizes(nil, rp.FreshObjectBytes)), "")
+			row("replay ceiling (fair baseline)", fmt.Sprintf("%.1f writes/s at %d workers (%s), lists cut to %.2f (claims) and %.2f (debtors)", rp.Ceiling, rp.BestWorkers, levels(rp.Levels), rp.ClaimHistory, rp.DebtorHistory), "")
+		} else {
+			row("replay ceiling (fair baseline)", fmt.Sprintf("%.1f writes/s at %d workers (%s)", rp.Ceiling, rp.BestWorkers, levels(rp.Levels)), "")
+		}
 		if len(rp.ObjectBytes) > 0 {
 			row("object size a write met (manager / replay)", objectSizes(r.ObjectBytes, rp.ObjectBytes), "alike")
 		}
@@ -129,7 +134,7 @@ func report(c config, r Result) error {
 	}
 	row("step lateness p50/p99/max", fmt.Sprintf("%.1f / %.1f / %.1f s", r.Lateness["p50"], r.Lateness["p99"], r.Lateness["max"]), "")
 	for _, l := range r.Loads {
-		row(fmt.Sprintf("load %.2f: lateness p50/p99/max", l.Fraction), fmt.Sprintf("%.2f / %.2f / %.2f s (%d first steps at %.1f/s, %.1f writes/s = %.2f of the ceiling, x%.0f)",
+		row(fmt.Sprintf("load %.2f: lateness p50/p99/max", l.Fraction), fmt.Sprintf("%.2f / %.2f / %.2f s (%d first steps at %.1f/s, %.1f writes/s = %.2f of the fresh ceiling, x%.0f)",
 			l.Lateness["p50"], l.Lateness["p99"], l.Lateness["max"], l.Steps, l.StepsPerSecond, l.WritesPerSec, l.OfCeiling, l.Scale), "p99 < 1 s")
 	}
 	row("run", fmt.Sprintf("%.0f s", r.RunSeconds), "")
@@ -240,7 +245,10 @@ func levels(ls []replayLevel) string {
 func objectSizes(manager, replay map[string]int) string {
 	var parts []string
 	for _, k := range []string{"PATCH claims/status", "PATCH debtors/status", "PATCH notices/status"} {
-		if manager[k] > 0 || replay[k] > 0 {
+		switch {
+		case manager == nil && replay[k] > 0:
+			parts = append(parts, fmt.Sprintf("%s %d B", strings.TrimPrefix(k, "PATCH "), replay[k]))
+		case manager[k] > 0 || replay[k] > 0:
 			parts = append(parts, fmt.Sprintf("%s %d / %d B", strings.TrimPrefix(k, "PATCH "), manager[k], replay[k]))
 		}
 	}
