@@ -60,32 +60,39 @@ func cutDebtorStatus(st inkassov1.DebtorStatus, f float64) inkassov1.DebtorStatu
 	return st
 }
 
-// sizer predicts the mean JSON size of a kind's objects (managed fields
-// included, as the apiserver returns them) were their lists cut to f.
+// sizer predicts the mean size of a kind's objects, as the replay's
+// writes meet them, were their lists cut to f.
 type sizer func(f float64) float64
 
-// claimSizer predicts from the replay's fresh claims given the cut
-// statuses (the status update adds a managed-fields entry this leaves out).
-func claimSizer(fresh []inkassov1.Claim, g grownStatuses) sizer {
+// claimSizer starts from the size the replay's writes met on the fresh
+// claims (measured, managed fields and the replay's own condition
+// included) and adds what each cut status adds to the JSON of the fresh
+// one. Conditions are left out of both: the replay's merge patches replace
+// them with their own.
+func claimSizer(fresh []inkassov1.Claim, g grownStatuses, measured int) sizer {
 	return func(f float64) float64 {
-		return meanSize(len(fresh), func(i int) int {
-			o := fresh[i].DeepCopy()
-			if st, ok := g.claims[o.Name]; ok {
-				o.Status = cutClaimStatus(st, f)
+		return float64(measured) + meanSize(len(fresh), func(i int) int {
+			st, ok := g.claims[fresh[i].Name]
+			if !ok {
+				return 0
 			}
-			return jsonLen(o)
+			grown, was := cutClaimStatus(st, f), fresh[i].Status
+			grown.Conditions, was.Conditions = nil, nil
+			return jsonLen(grown) - jsonLen(was)
 		})
 	}
 }
 
-func debtorSizer(fresh []inkassov1.Debtor, g grownStatuses) sizer {
+func debtorSizer(fresh []inkassov1.Debtor, g grownStatuses, measured int) sizer {
 	return func(f float64) float64 {
-		return meanSize(len(fresh), func(i int) int {
-			o := fresh[i].DeepCopy()
-			if st, ok := g.debtors[o.Name]; ok {
-				o.Status = cutDebtorStatus(st, f)
+		return float64(measured) + meanSize(len(fresh), func(i int) int {
+			st, ok := g.debtors[fresh[i].Name]
+			if !ok {
+				return 0
 			}
-			return jsonLen(o)
+			grown, was := cutDebtorStatus(st, f), fresh[i].Status
+			grown.Conditions, was.Conditions = nil, nil
+			return jsonLen(grown) - jsonLen(was)
 		})
 	}
 }

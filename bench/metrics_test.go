@@ -5,6 +5,10 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 )
 
 // An excerpt of etcd's and kube-apiserver's /metrics as they expose them.
@@ -171,5 +175,27 @@ func TestMatchFractionFindsTheManagersSize(t *testing.T) {
 	}
 	if got := objectSizes(nil, map[string]int{"PATCH debtors/status": 1200}); got != "debtors/status 1200 B" {
 		t.Errorf("one-sided sizes: %q", got)
+	}
+}
+
+func TestClaimSizerAddsTheCutListsToTheMeasuredSize(t *testing.T) {
+	fresh := []inkassov1.Claim{{}}
+	fresh[0].Name = "c1"
+	var full inkassov1.ClaimStatus
+	for _, step := range []string{"reminder", "collection-notice", "payment-demand", "handover"} {
+		full.History = append(full.History, inkassov1.HistoryEntry{Step: step})
+	}
+	full.Conditions = []metav1.Condition{{Type: "Ready", Message: strings.Repeat("x", 5000)}}
+	g := grownStatuses{claims: map[string]inkassov1.ClaimStatus{"c1": full}}
+	size := claimSizer(fresh, g, 3000)
+	quarter, half, all := size(0.25), size(0.5), size(1)
+	if !(3000 < quarter && quarter < half && half < all) {
+		t.Fatalf("sizes %v, %v, %v: want growing from the measured 3000 B", quarter, half, all)
+	}
+	if all > 3000+1000 {
+		t.Fatalf("size %v: the run's conditions (5,000 B) were counted; the replay's patches replace them", all)
+	}
+	if other := claimSizer(fresh, grownStatuses{}, 3000)(1); other != 3000 {
+		t.Fatalf("a claim the run did not have: %v, want the measured 3000 B", other)
 	}
 }

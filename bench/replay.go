@@ -223,8 +223,8 @@ func replayRun(ctx context.Context, c config, root string, res *Result, sample *
 		// ceiling of the saturated run.
 		fc, fd := c.replayHistory, c.replayHistory
 		if c.replayHistory < 0 {
-			fc = matchFraction(claimSizer(claims.Items, g), res.ObjectBytes["PATCH claims/status"])
-			fd = matchFraction(debtorSizer(debtors.Items, g), res.ObjectBytes["PATCH debtors/status"])
+			fc = matchFraction(claimSizer(claims.Items, g, rr.FreshObjectBytes["PATCH claims/status"]), res.ObjectBytes["PATCH claims/status"])
+			fd = matchFraction(debtorSizer(debtors.Items, g, rr.FreshObjectBytes["PATCH debtors/status"]), res.ObjectBytes["PATCH debtors/status"])
 		}
 		grown, refused, first, err := grow(ctx, k8s, g, fc, fd, st)
 		if err != nil {
