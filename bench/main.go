@@ -106,7 +106,7 @@ func main() {
 	flag.IntVar(&c.replayWrites, "replay-writes", 3000, "writes of the fair baseline at each concurrency (it replays the manager's 2xx request mix on a fresh control plane)")
 	flag.Float64Var(&c.replayHistory, "replay-history", -1, "after a ramp on fresh objects (the load runs' ceiling), the fair baseline's claims and debtors take the run's final statuses with their lists (history, ledger, cases) cut to this fraction and ramp again (the saturated run's ceiling); -1: the fraction whose objects are nearest the mean size the manager's status writes met; 0: fresh objects only (before 2026-12-01)")
 	flag.BoolVar(&c.replayNoWatch, "replay-no-watch", false, "the fair baseline without the manager's informers watching (before 2026-12-01 it had none)")
-	workers := flag.String("replay-workers", "4,8,16,32,64", "concurrency ramp of the fair baseline: it stops when a step gains less than 5 %")
+	workers := flag.String("replay-workers", "4,8,16,32,64", "concurrency ramp of the fair baseline: it stops when two levels in a row gain less than 5 % on the best")
 	flag.BoolVar(&c.noReplay, "no-replay", false, "skip the fair baseline (and the load runs, which need its ceiling)")
 	loads := flag.String("load", "", "fractions of the replay ceiling (e.g. 0.25,0.5,0.8): for each, a fresh control plane where the claims' first step falls due spread over a 12 h stepWindow at that rate; reports step lateness below saturation")
 	flag.Float64Var(&c.ceiling, "load-ceiling", 0, "run only the -load runs, against this replay ceiling (writes/s) measured by an earlier run, instead of the saturated run and the replay")

@@ -199,3 +199,29 @@ func TestClaimSizerAddsTheCutListsToTheMeasuredSize(t *testing.T) {
 		t.Fatalf("a claim the run did not have: %v, want the measured 3000 B", other)
 	}
 }
+
+func TestRampStopsAfterTwoFlatLevels(t *testing.T) {
+	for _, tc := range []struct {
+		rates     []float64
+		levels    int // levels run before it stops
+		best      float64
+		bestAtIdx int
+	}{
+		// A noisy dip at 8 workers does not end the ramp.
+		{[]float64{260, 243, 365, 376, 370}, 5, 376, 3},
+		{[]float64{300, 301, 299, 400}, 3, 301, 1},
+		{[]float64{100, 200, 300}, 3, 300, 2},
+	} {
+		var tr rampTracker
+		n := 0
+		for _, r := range tc.rates {
+			n++
+			if tr.add(r) {
+				break
+			}
+		}
+		if n != tc.levels || tr.best != tc.best || tr.bestAt != tc.bestAtIdx {
+			t.Errorf("%v: stopped after %d levels, best %v at %d; want %d, %v at %d", tc.rates, n, tr.best, tr.bestAt, tc.levels, tc.best, tc.bestAtIdx)
+		}
+	}
+}

@@ -81,27 +81,50 @@ func (r *replayResult) loadCeiling() float64 {
 }
 
 // ramp runs the replay at each concurrency until the throughput stops
-// rising (a step gains less than 5 %), and gives the levels, the best rate
-// and its concurrency. first numbers the levels (their notices' names).
+// rising: two levels in a row gain less than 5 % on the best so far (one
+// was not enough on a shared machine: a noisy level ended ramps at 8
+// workers that reached 376 writes/s at 32). It gives the levels, the best
+// rate and its concurrency. first numbers the levels (their notices' names).
 func (s *replayState) ramp(ctx context.Context, ops []string, workers []int, first int, what string) ([]replayLevel, float64, int, error) {
 	var levels []replayLevel
-	best, bestWorkers := 0.0, 0
+	var t rampTracker
 	for i, w := range workers {
 		lv, err := s.level(ctx, first+i, w, ops)
 		if err != nil {
-			return levels, best, bestWorkers, err
+			return levels, 0, 0, err
 		}
 		fmt.Fprintf(os.Stderr, "bench: fair baseline (%s): %d workers: %d writes (and %d reads) in %.1fs: %.1f writes/s (%d conflicts)\n", what, w, lv.Writes, lv.Reads, lv.Seconds, lv.PerSecond, lv.Conflicts)
 		levels = append(levels, lv)
-		gain := lv.PerSecond/best - 1
-		if lv.PerSecond > best {
-			best, bestWorkers = lv.PerSecond, w
-		}
-		if i > 0 && gain < 0.05 {
+		if t.add(lv.PerSecond) {
 			break
 		}
 	}
-	return levels, best, bestWorkers, nil
+	if len(levels) == 0 {
+		return levels, 0, 0, nil
+	}
+	return levels, t.best, levels[t.bestAt].Workers, nil
+}
+
+// rampTracker keeps a ramp's best rate and says when it has stopped rising.
+type rampTracker struct {
+	best         float64
+	bestAt, flat int
+	n            int
+}
+
+// add takes the next level's rate and says whether the ramp is done: two
+// levels in a row less than 5 % above the best before them.
+func (t *rampTracker) add(rate float64) bool {
+	if t.n > 0 && rate < t.best*1.05 {
+		t.flat++
+	} else {
+		t.flat = 0
+	}
+	if rate > t.best {
+		t.best, t.bestAt = rate, t.n
+	}
+	t.n++
+	return t.flat == 2
 }
 
 // replayKinds are the writes the replay knows how to make.
