@@ -70,42 +70,41 @@ type sizer func(f float64) float64
 // one. Conditions are left out of both: the replay's merge patches replace
 // them with their own.
 func claimSizer(fresh []inkassov1.Claim, g grownStatuses, measured int) sizer {
-	return func(f float64) float64 {
-		return float64(measured) + meanSize(len(fresh), func(i int) int {
-			st, ok := g.claims[fresh[i].Name]
-			if !ok {
-				return 0
-			}
-			grown, was := cutClaimStatus(st, f), fresh[i].Status
-			grown.Conditions, was.Conditions = nil, nil
-			return jsonLen(grown) - jsonLen(was)
-		})
-	}
+	return growthSizer(measured, len(fresh), func(i int, f float64) int {
+		st, ok := g.claims[fresh[i].Name]
+		if !ok {
+			return 0
+		}
+		grown, was := cutClaimStatus(st, f), fresh[i].Status
+		grown.Conditions, was.Conditions = nil, nil
+		return jsonLen(grown) - jsonLen(was)
+	})
 }
 
 func debtorSizer(fresh []inkassov1.Debtor, g grownStatuses, measured int) sizer {
-	return func(f float64) float64 {
-		return float64(measured) + meanSize(len(fresh), func(i int) int {
-			st, ok := g.debtors[fresh[i].Name]
-			if !ok {
-				return 0
-			}
-			grown, was := cutDebtorStatus(st, f), fresh[i].Status
-			grown.Conditions, was.Conditions = nil, nil
-			return jsonLen(grown) - jsonLen(was)
-		})
-	}
+	return growthSizer(measured, len(fresh), func(i int, f float64) int {
+		st, ok := g.debtors[fresh[i].Name]
+		if !ok {
+			return 0
+		}
+		grown, was := cutDebtorStatus(st, f), fresh[i].Status
+		grown.Conditions, was.Conditions = nil, nil
+		return jsonLen(grown) - jsonLen(was)
+	})
 }
 
-func meanSize(n int, size func(int) int) float64 {
-	if n == 0 {
-		return 0
+// growthSizer is the measured size plus the mean growth of n objects.
+func growthSizer(measured, n int, growth func(i int, f float64) int) sizer {
+	return func(f float64) float64 {
+		if n == 0 {
+			return float64(measured)
+		}
+		total := 0
+		for i := range n {
+			total += growth(i, f)
+		}
+		return float64(measured) + float64(total)/float64(n)
 	}
-	total := 0
-	for i := range n {
-		total += size(i)
-	}
-	return float64(total) / float64(n)
 }
 
 func jsonLen(o any) int {

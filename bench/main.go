@@ -322,24 +322,18 @@ func (b *countingBody) Close() error {
 
 // meanObjectBytes is the mean response size of each kind of 2xx write: the
 // size of the object the write met.
-func (c *counter) meanObjectBytes() map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := map[string]int{}
-	for k, b := range c.objBytes {
-		if n := c.n[k]; n > 0 {
-			out[k] = int(b / int64(n))
-		}
-	}
-	return out
-}
+func (c *counter) meanObjectBytes() map[string]int { return c.mean(func() map[string]int64 { return c.objBytes }) }
 
 // meanBytes is the mean body size of each request kind's 2xx requests.
-func (c *counter) meanBytes() map[string]int {
+func (c *counter) meanBytes() map[string]int { return c.mean(func() map[string]int64 { return c.bytes }) }
+
+// mean divides the byte totals of the map which reads (under the lock) by
+// the count of each kind.
+func (c *counter) mean(which func() map[string]int64) map[string]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := map[string]int{}
-	for k, b := range c.bytes {
+	for k, b := range which() {
 		if n := c.n[k]; n > 0 {
 			out[k] = int(b / int64(n))
 		}
