@@ -322,10 +322,14 @@ func (b *countingBody) Close() error {
 
 // meanObjectBytes is the mean response size of each kind of 2xx write: the
 // size of the object the write met.
-func (c *counter) meanObjectBytes() map[string]int { return c.mean(func() map[string]int64 { return c.objBytes }) }
+func (c *counter) meanObjectBytes() map[string]int {
+	return c.mean(func() map[string]int64 { return c.objBytes })
+}
 
 // meanBytes is the mean body size of each request kind's 2xx requests.
-func (c *counter) meanBytes() map[string]int { return c.mean(func() map[string]int64 { return c.bytes }) }
+func (c *counter) meanBytes() map[string]int {
+	return c.mean(func() map[string]int64 { return c.bytes })
+}
 
 // mean divides the byte totals of the map which reads (under the lock) by
 // the count of each kind.
