@@ -106,10 +106,10 @@ func main() {
 	flag.IntVar(&c.replayWrites, "replay-writes", 3000, "writes of the fair baseline at each concurrency (it replays the manager's 2xx request mix on a fresh control plane)")
 	flag.Float64Var(&c.replayHistory, "replay-history", -1, "after a ramp on fresh objects (the load runs' ceiling), the fair baseline's claims and debtors take the run's final statuses with their lists (history, ledger, cases) cut to this fraction and ramp again (the saturated run's ceiling); -1: the fraction whose objects are nearest the mean size the manager's status writes met; 0: fresh objects only (before 2026-12-01)")
 	flag.BoolVar(&c.replayNoWatch, "replay-no-watch", false, "the fair baseline without the manager's informers watching (before 2026-12-01 it had none)")
-	workers := flag.String("replay-workers", "4,8,16,32,64", "concurrency ramp of the fair baseline: it stops when two levels in a row gain less than 5 % on the best")
+	workers := flag.String("replay-workers", "4,8,16,32,64", "concurrency levels of the fair baseline, every one run; the best is the ceiling, flagged as a lower bound when the last level was still 5 % above the one before")
 	flag.BoolVar(&c.noReplay, "no-replay", false, "skip the fair baseline (and the load runs, which need its ceiling)")
 	loads := flag.String("load", "", "fractions of the replay ceiling (e.g. 0.25,0.5,0.8): for each, a fresh control plane where the claims' first step falls due spread over a 12 h stepWindow at that rate; reports step lateness below saturation")
-	flag.Float64Var(&c.ceiling, "load-ceiling", 0, "run only the -load runs, against this replay ceiling (writes/s) measured by an earlier run, instead of the saturated run and the replay")
+	flag.Float64Var(&c.ceiling, "load-ceiling", 0, "run only the -load runs, against this replay ceiling (writes/s) measured by an earlier run, instead of the saturated run and the replay: its replay.freshCeilingWritesPerSecond (the load runs' claims are fresh), not the grown ceilingWritesPerSecond")
 	flag.Float64Var(&c.ceilingPerStep, "load-writes-per-step", 4.0, "with -load-ceiling: the useful writes per claim step (events included) of that earlier run, which turn the ceiling into steps/s")
 	flag.IntVar(&c.loadClaims, "load-claims", 0, "claims of each load run (default: -claims)")
 	flag.DurationVar(&c.stall, "stall", 3*time.Minute, "give up when no further claim has finished the policy for this long (a notice that missed its delivery deadline on a slow machine stalls its claim); lists the unfinished claims")
@@ -176,10 +176,13 @@ type counter struct {
 	n     map[string]int
 	reads map[string]int   // GETs of one object by name ("GET notices"), 2xx; informers' lists and watches are not counted
 	bytes map[string]int64 // request body bytes by kind (2xx only), for the replay's body sizes
-	// objBytes are the response bytes of 2xx writes by kind: the object as
-	// the apiserver stored it, which it decoded, patched, validated and
-	// encoded (its cost grows with the object, not with the patch).
+	// objBytes are the response bytes of 2xx writes by kind (without
+	// -patch-fields' split) and objN the responses they were read from: the
+	// object as the apiserver stored it, which it decoded, patched,
+	// validated and encoded (its cost grows with the object, not with the
+	// patch).
 	objBytes map[string]int64
+	objN     map[string]int
 	fields   bool // split PATCHes by the status fields they change, events by reason
 	dumped   int  // request bodies printed for BENCH_DUMP
 }
@@ -287,9 +290,10 @@ func (c *counter) wrap(rt http.RoundTripper) http.RoundTripper {
 				resp.Body = &countingBody{ReadCloser: resp.Body, done: func(n int64) {
 					c.mu.Lock()
 					if c.objBytes == nil {
-						c.objBytes = map[string]int64{}
+						c.objBytes, c.objN = map[string]int64{}, map[string]int{}
 					}
-					c.objBytes[key] += n
+					c.objBytes[baseKind(key)] += n
+					c.objN[baseKind(key)]++
 					c.mu.Unlock()
 				}}
 			}
@@ -323,23 +327,24 @@ func (b *countingBody) Close() error {
 // meanObjectBytes is the mean response size of each kind of 2xx write: the
 // size of the object the write met.
 func (c *counter) meanObjectBytes() map[string]int {
-	return c.mean(func() map[string]int64 { return c.objBytes })
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return meanOf(c.objBytes, c.objN)
 }
 
 // meanBytes is the mean body size of each request kind's 2xx requests.
 func (c *counter) meanBytes() map[string]int {
-	return c.mean(func() map[string]int64 { return c.bytes })
-}
-
-// mean divides the byte totals of the map which reads (under the lock) by
-// the count of each kind.
-func (c *counter) mean(which func() map[string]int64) map[string]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return meanOf(c.bytes, c.n)
+}
+
+// meanOf divides each kind's byte total by its count.
+func meanOf(bytes map[string]int64, n map[string]int) map[string]int {
 	out := map[string]int{}
-	for k, b := range which() {
-		if n := c.n[k]; n > 0 {
-			out[k] = int(b / int64(n))
+	for k, b := range bytes {
+		if n[k] > 0 {
+			out[k] = int(b / int64(n[k]))
 		}
 	}
 	return out
@@ -349,7 +354,7 @@ func (c *counter) mean(which func() map[string]int64) map[string]int {
 func (c *counter) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.n, c.reads, c.bytes, c.objBytes = map[string]int{}, nil, nil, nil
+	c.n, c.reads, c.bytes, c.objBytes, c.objN = map[string]int{}, nil, nil, nil, nil
 }
 
 // useful is the count of 2xx writes so far.

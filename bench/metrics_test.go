@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -128,18 +130,27 @@ func TestPercentiles(t *testing.T) {
 	}
 }
 
-func TestCutKeepsTheFirstFraction(t *testing.T) {
+func TestCutKeepsTheFirstFractionRoundedByTheDraw(t *testing.T) {
 	l := []int{1, 2, 3, 4, 5}
 	for _, tc := range []struct {
-		f    float64
+		f, u float64
 		want int
-	}{{0.5, 3}, {1, 5}, {0.01, 1}, {2, 5}} {
-		if got := cut(l, tc.f); len(got) != tc.want || got[0] != 1 {
-			t.Errorf("cut(%v) = %v, want the first %d", tc.f, got, tc.want)
+	}{{0.5, 0, 2}, {0.5, 0.6, 3}, {1, 0.99, 5}, {0.01, 0.5, 0}, {2, 0, 5}} {
+		if got := cut(l, tc.f, tc.u); len(got) != tc.want || (tc.want > 0 && got[0] != 1) {
+			t.Errorf("cut(%v, %v) = %v, want the first %d", tc.f, tc.u, got, tc.want)
 		}
 	}
-	if got := cut([]int(nil), 0.5); len(got) != 0 {
+	if got := cut([]int(nil), 0.5, 0.9); len(got) != 0 {
 		t.Errorf("cut(nil) = %v", got)
+	}
+	// Lists of two cut to a quarter: half an entry on average, so about
+	// half of 1,000 objects keep one (rounding up or down alone: all or none).
+	total := 0
+	for i := range 1000 {
+		total += len(cut([]int{1, 2}, 0.25, roundingOf(fmt.Sprintf("debtor-%d", i))))
+	}
+	if total < 430 || total > 570 {
+		t.Errorf("1,000 lists of two cut to a quarter kept %d entries, want about 500", total)
 	}
 }
 
@@ -200,28 +211,51 @@ func TestClaimSizerAddsTheCutListsToTheMeasuredSize(t *testing.T) {
 	}
 }
 
-func TestRampStopsAfterTwoFlatLevels(t *testing.T) {
+func TestBestRateSaysWhenTheRampWasStillRising(t *testing.T) {
 	for _, tc := range []struct {
-		rates     []float64
-		levels    int // levels run before it stops
-		best      float64
-		bestAtIdx int
+		rates  []float64
+		best   float64
+		at     int
+		rising bool
 	}{
-		// A noisy dip at 8 workers does not end the ramp.
-		{[]float64{260, 243, 365, 376, 370}, 5, 376, 3},
-		{[]float64{300, 301, 299, 400}, 3, 301, 1},
-		{[]float64{100, 200, 300}, 3, 300, 2},
+		{[]float64{260, 243, 365, 376, 400}, 400, 4, true}, // +6 % at the last level
+		{[]float64{284.6, 288.8, 301.9, 310, 312}, 312, 4, false},
+		{[]float64{300, 320, 310}, 320, 1, false},
+		{[]float64{300}, 300, 0, false},
 	} {
-		var tr rampTracker
-		n := 0
-		for _, r := range tc.rates {
-			n++
-			if tr.add(r) {
-				break
-			}
+		best, at, rising := bestRate(tc.rates)
+		if best != tc.best || at != tc.at || rising != tc.rising {
+			t.Errorf("%v: best %v at %d, rising %v; want %v at %d, %v", tc.rates, best, at, rising, tc.best, tc.at, tc.rising)
 		}
-		if n != tc.levels || tr.best != tc.best || tr.bestAt != tc.bestAtIdx {
-			t.Errorf("%v: stopped after %d levels, best %v at %d; want %d, %v at %d", tc.rates, n, tr.best, tr.bestAt, tc.levels, tc.best, tc.bestAtIdx)
+	}
+}
+
+func TestSizeWarningNamesKindsMoreThanATenthOff(t *testing.T) {
+	manager := map[string]int{"PATCH claims/status": 4825, "PATCH debtors/status": 2768}
+	if got := sizeWarning(manager, map[string]int{"PATCH claims/status": 5250, "PATCH debtors/status": 2700}); got != "" {
+		t.Errorf("within a tenth: %q", got)
+	}
+	got := sizeWarning(manager, map[string]int{"PATCH claims/status": 5250, "PATCH debtors/status": 2163})
+	if !strings.Contains(got, "debtors/status -22 %") || strings.Contains(got, "claims") {
+		t.Errorf("debtors 22 %% small: %q", got)
+	}
+}
+
+func TestObjectSizesAreCountedByKindWithoutTheFieldSplit(t *testing.T) {
+	c := &counter{n: map[string]int{}, fields: true}
+	rt := c.wrap(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(strings.Repeat("x", 1000)))}, nil
+	}))
+	for _, body := range []string{`{"status":{"history":[]}}`, `{"status":{"phase":"X"}}`} {
+		req, _ := http.NewRequest("PATCH", "https://apiserver/apis/collection.inkasso.dev/v1alpha1/namespaces/bench/claims/c1/status", strings.NewReader(body))
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
 		}
+		_, _ = io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+	}
+	if got := c.meanObjectBytes()["PATCH claims/status"]; got != 1000 {
+		t.Fatalf("mean object size %d, want 1000 (by kind, the -patch-fields split left out): %v", got, c.meanObjectBytes())
 	}
 }

@@ -63,12 +63,16 @@ type replayResult struct {
 	FreshCeiling     float64        `json:"freshCeilingWritesPerSecond,omitempty"`
 	FreshWorkers     int            `json:"freshBestWorkers,omitempty"`
 	FreshObjectBytes map[string]int `json:"freshObjectBytes,omitempty"`
+	// Rising: the best rate was the last level's and 5 % above the one
+	// before, so the ceiling is a lower bound (add a level to -replay-workers).
+	Rising      bool `json:"stillRising"`
+	FreshRising bool `json:"freshStillRising"`
 	// Grown objects carry the run's final statuses with their lists cut to
 	// these fractions (-replay-history); refused ones stayed fresh.
 	ClaimHistory  float64 `json:"claimHistory,omitempty"`
 	DebtorHistory float64 `json:"debtorHistory,omitempty"`
 	Grown         int     `json:"grown,omitempty"`
-	GrowRefused   int     `json:"growRefused,omitempty"`
+	GrowRefused   int     `json:"growRefused"`
 }
 
 // loadCeiling is the ceiling the load runs are set against: the replay on
@@ -80,51 +84,43 @@ func (r *replayResult) loadCeiling() float64 {
 	return r.Ceiling
 }
 
-// ramp runs the replay at each concurrency until the throughput stops
-// rising: two levels in a row gain less than 5 % on the best so far (one
-// was not enough on a shared machine: a noisy level ended ramps at 8
-// workers that reached 376 writes/s at 32). It gives the levels, the best
-// rate and its concurrency. first numbers the levels (their notices' names).
-func (s *replayState) ramp(ctx context.Context, ops []string, workers []int, first int, what string) ([]replayLevel, float64, int, error) {
+// ramp runs the replay at every concurrency of -replay-workers and gives
+// the levels, the best rate, its concurrency, and whether the rate was
+// still rising at the last level (then the ceiling is a lower bound: add
+// a level). Until 2026-12-01 a ramp stopped at the first level that gained
+// less than 5 %; on a shared machine one noisy level ended ramps at 8
+// workers whose apiserver took 376 writes/s at 32, and a rate climbing 2 to
+// 4 % a level looked flat. first numbers the levels (their notices' names).
+func (s *replayState) ramp(ctx context.Context, ops []string, workers []int, first int, what string) ([]replayLevel, float64, int, bool, error) {
 	var levels []replayLevel
-	var t rampTracker
+	var rates []float64
 	for i, w := range workers {
 		lv, err := s.level(ctx, first+i, w, ops)
 		if err != nil {
-			return levels, 0, 0, err
+			return levels, 0, 0, false, err
 		}
 		fmt.Fprintf(os.Stderr, "bench: fair baseline (%s): %d workers: %d writes (and %d reads) in %.1fs: %.1f writes/s (%d conflicts)\n", what, w, lv.Writes, lv.Reads, lv.Seconds, lv.PerSecond, lv.Conflicts)
 		levels = append(levels, lv)
-		if t.add(lv.PerSecond) {
-			break
-		}
+		rates = append(rates, lv.PerSecond)
 	}
 	if len(levels) == 0 {
-		return levels, 0, 0, nil
+		return levels, 0, 0, false, nil
 	}
-	return levels, t.best, levels[t.bestAt].Workers, nil
+	best, at, rising := bestRate(rates)
+	return levels, best, levels[at].Workers, rising, nil
 }
 
-// rampTracker keeps a ramp's best rate and says when it has stopped rising.
-type rampTracker struct {
-	best         float64
-	bestAt, flat int
-	n            int
-}
-
-// add takes the next level's rate and says whether the ramp is done: two
-// levels in a row less than 5 % above the best before them.
-func (t *rampTracker) add(rate float64) bool {
-	if t.n > 0 && rate < t.best*1.05 {
-		t.flat++
-	} else {
-		t.flat = 0
+// bestRate is the highest rate, its index, and whether it is the last one
+// and at least 5 % above the one before (the ramp had not stopped rising).
+func bestRate(rates []float64) (best float64, at int, rising bool) {
+	for i, r := range rates {
+		if r > best {
+			best, at = r, i
+		}
 	}
-	if rate > t.best {
-		t.best, t.bestAt = rate, t.n
-	}
-	t.n++
-	return t.flat == 2
+	n := len(rates)
+	rising = n > 1 && at == n-1 && rates[n-1] >= 1.05*rates[n-2]
+	return best, at, rising
 }
 
 // replayKinds are the writes the replay knows how to make.
@@ -235,12 +231,12 @@ func replayRun(ctx context.Context, c config, root string, res *Result, sample *
 
 	// First on fresh objects: the ceiling of the load runs, whose writes
 	// are first steps of fresh claims.
-	if rr.FreshLevels, rr.FreshCeiling, rr.FreshWorkers, err = st.ramp(ctx, ops, c.replayWorkers, 0, "fresh objects"); err != nil {
+	if rr.FreshLevels, rr.FreshCeiling, rr.FreshWorkers, rr.FreshRising, err = st.ramp(ctx, ops, c.replayWorkers, 0, "fresh objects"); err != nil {
 		return err
 	}
 	rr.FreshObjectBytes = measured.meanObjectBytes()
 	best := rr.FreshCeiling
-	rr.Levels, rr.BestWorkers, rr.ObjectBytes = rr.FreshLevels, rr.FreshWorkers, rr.FreshObjectBytes
+	rr.Levels, rr.BestWorkers, rr.ObjectBytes, rr.Rising = rr.FreshLevels, rr.FreshWorkers, rr.FreshObjectBytes, rr.FreshRising
 	if c.replayHistory != 0 {
 		// Then on objects of the size the manager's writes met: the
 		// ceiling of the saturated run.
@@ -259,8 +255,12 @@ func replayRun(ctx context.Context, c config, root string, res *Result, sample *
 		if first != nil {
 			fmt.Fprintf(os.Stderr, "bench: fair baseline: first refusal: %v\n", first)
 		}
+		if grown == 0 {
+			// A second ramp on fresh objects would pass for the grown one.
+			return fmt.Errorf("growing the replay's objects: none grew (%d refused; first: %v)", refused, first)
+		}
 		measured.reset()
-		if rr.Levels, best, rr.BestWorkers, err = st.ramp(ctx, ops, c.replayWorkers, len(c.replayWorkers), "grown objects"); err != nil {
+		if rr.Levels, best, rr.BestWorkers, rr.Rising, err = st.ramp(ctx, ops, c.replayWorkers, len(c.replayWorkers), "grown objects"); err != nil {
 			return err
 		}
 		rr.ObjectBytes = measured.meanObjectBytes()

@@ -84,13 +84,13 @@ func report(c config, r Result) error {
 	row("useful writes per second", fmt.Sprintf("%.1f while saturated (%.0f s with a backlog), %.1f over the busy span (2xx, events included: %d)", r.UsefulPerSecond, r.SaturatedSeconds, r.UsefulPerSecondBusy, r.UsefulWrites), "")
 	if rp := r.Replay; rp != nil {
 		if rp.FreshCeiling > 0 && rp.Grown > 0 {
-			row("replay ceiling, fresh objects (load runs)", fmt.Sprintf("%.1f writes/s at %d workers (%s); objects met: %s", rp.FreshCeiling, rp.FreshWorkers, levels(rp.FreshLevels), objectSizes(nil, rp.FreshObjectBytes)), "")
-			row("replay ceiling (fair baseline)", fmt.Sprintf("%.1f writes/s at %d workers (%s), lists cut to %.2f (claims) and %.2f (debtors)", rp.Ceiling, rp.BestWorkers, levels(rp.Levels), rp.ClaimHistory, rp.DebtorHistory), "")
+			row("replay ceiling, fresh objects (load runs)", fmt.Sprintf("%.1f writes/s at %d workers (%s)%s; objects met: %s", rp.FreshCeiling, rp.FreshWorkers, levels(rp.FreshLevels), stillRising(rp.FreshRising), objectSizes(nil, rp.FreshObjectBytes)), "")
+			row("replay ceiling (fair baseline)", fmt.Sprintf("%.1f writes/s at %d workers (%s)%s, lists cut to %.2f (claims) and %.2f (debtors), %d objects grown, %d refused", rp.Ceiling, rp.BestWorkers, levels(rp.Levels), stillRising(rp.Rising), rp.ClaimHistory, rp.DebtorHistory, rp.Grown, rp.GrowRefused), "")
 		} else {
-			row("replay ceiling (fair baseline)", fmt.Sprintf("%.1f writes/s at %d workers (%s)", rp.Ceiling, rp.BestWorkers, levels(rp.Levels)), "")
+			row("replay ceiling (fair baseline)", fmt.Sprintf("%.1f writes/s at %d workers (%s)%s", rp.Ceiling, rp.BestWorkers, levels(rp.Levels), stillRising(rp.Rising)), "")
 		}
 		if len(rp.ObjectBytes) > 0 {
-			row("object size a write met (manager / replay)", objectSizes(r.ObjectBytes, rp.ObjectBytes), "alike")
+			row("object size a write met (manager / replay)", objectSizes(r.ObjectBytes, rp.ObjectBytes)+sizeWarning(r.ObjectBytes, rp.ObjectBytes), "alike")
 		}
 		ratio := fmt.Sprintf("%.2f saturated, %.2f over the busy span", r.FairRatio, r.FairRatioBusy)
 		if r.Config["profiled"] == true {
@@ -253,4 +253,28 @@ func objectSizes(manager, replay map[string]int) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+func stillRising(rising bool) string {
+	if rising {
+		return " (still rising at the last level: a lower bound)"
+	}
+	return ""
+}
+
+// sizeWarning names the status kinds whose replayed objects are more than
+// a tenth off the manager's: the ceiling is then not for objects like the
+// manager's.
+func sizeWarning(manager, replay map[string]int) string {
+	var off []string
+	for _, k := range []string{"PATCH claims/status", "PATCH debtors/status"} {
+		m, r := manager[k], replay[k]
+		if m > 0 && r > 0 && (float64(r) > 1.1*float64(m) || float64(r) < 0.9*float64(m)) {
+			off = append(off, fmt.Sprintf("%s %+.0f %%", strings.TrimPrefix(k, "PATCH "), 100*(float64(r)/float64(m)-1)))
+		}
+	}
+	if len(off) == 0 {
+		return ""
+	}
+	return " (more than a tenth off: " + strings.Join(off, ", ") + ")"
 }
