@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"hash/fnv"
 	"fmt"
+	"hash/fnv"
 	"math"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
