@@ -165,6 +165,9 @@ func (r *DebtorReconciler) persist(ctx context.Context, d, orig *inkassov1.Debto
 	return nil
 }
 
+// createdKey names a case step whose notices this process created.
+type createdKey struct{ namespace, caseID, step string }
+
 // createCaseNotices creates a recorded case step's notices (one per
 // channel listing every claim it covers), idempotently: the names derive
 // from case, step and channel, so creating one again finds it.
@@ -172,7 +175,10 @@ func (r *DebtorReconciler) createCaseNotices(ctx context.Context, d *inkassov1.D
 	if !w.Step.Action.Sends() || len(w.Members) == 0 {
 		return nil
 	}
-	key := w.Case.ID + "/" + w.Record.Step
+	// Case IDs repeat across namespaces (debtor and opening claim names
+	// are the tenant's to choose): the key must name the namespace, or one
+	// tenant's case step would hold back another's notices.
+	key := createdKey{namespace: d.Namespace, caseID: w.Case.ID, step: w.Record.Step}
 	if at, ok := r.created.Load(key); ok && time.Since(at.(time.Time)) < createdFresh {
 		return nil
 	}

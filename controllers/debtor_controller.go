@@ -56,7 +56,7 @@ type DebtorReconciler struct {
 	MaxRetryDelay time.Duration
 
 	// created remembers the case steps whose notices this process created
-	// (key: case/step, value: wall time), so a reconcile that still sees a
+	// (key: createdKey, value: wall time), so a reconcile that still sees a
 	// member without the step (its write not in the cache yet) does not
 	// create them again only to be told they exist. A restart forgets it:
 	// the creates are idempotent.

@@ -110,19 +110,26 @@ func TestFreeCancellationRunsFromTheTransfer(t *testing.T) {
 	}
 	transfer := historyEntry(getClaim(t, ns, "free"), "reminder").Time.Time.In(oslo)
 	lastFree := transfer.AddDate(0, 0, 9).Format(time.DateOnly)
-	var notices inkassov1.NoticeList
-	if err := k8s.List(ctx, &notices, client.InNamespace(ns)); err != nil {
-		t.Fatal(err)
-	}
-	found := false
-	for _, n := range notices.Items {
-		if n.Spec.Step == "creditor-transferred" && strings.Contains(n.Spec.Body, lastFree) {
-			found = true
+	// The claim tells the creditor in the write that takes its case's
+	// transfer step; wait for that write to be visible.
+	eventually(t, 10*time.Second, func() error {
+		var notices inkassov1.NoticeList
+		if err := k8s.List(ctx, &notices, client.InNamespace(ns)); err != nil {
+			return err
 		}
-	}
-	if !found {
-		t.Fatalf("no Transferred notice to the creditor names %s (transfer %s + 10 days, that day included)", lastFree, transfer.Format(time.DateOnly))
-	}
+		var bodies []string
+		for _, n := range notices.Items {
+			if n.Spec.Step != "creditor-transferred" {
+				continue
+			}
+			if strings.Contains(n.Spec.Body, lastFree) {
+				return nil
+			}
+			bodies = append(bodies, n.Name+": "+n.Spec.Body)
+		}
+		return fmt.Errorf("no Transferred notice to the creditor names %s (transfer %s + 10 days, that day included); creditor-transferred notices: %q",
+			lastFree, transfer.Format(time.DateOnly), bodies)
+	})
 	last, _ := time.ParseInLocation(time.DateOnly, lastFree, oslo)
 	fclock.SetTime(last.Add(22 * time.Hour))
 	mustPatchClaim(t, ns, "free", `{"spec":{"withdraw":true}}`)

@@ -387,6 +387,12 @@ func (x *decider) collect() {
 	// 14. The debtor's case.
 	if p.Consolidation {
 		if handled := x.caseMember(pl); handled {
+			// The case's transfer step, taken just now, starts the
+			// free-cancellation window: the creditor hears of it in the
+			// same write, not at the claim's next wake (days later).
+			if x.d.Stalled == nil && !st.Phase.Terminal() {
+				x.notifyTransferred()
+			}
 			return
 		}
 		if x.d.Stalled != nil {

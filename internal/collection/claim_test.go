@@ -902,6 +902,33 @@ func TestDecideClaimCreditorNotices(t *testing.T) {
 				t.Errorf("told twice: %+v", again.Creditor)
 			}
 		}},
+		{"a case member taking its case's transfer step tells the creditor in the same decision", func() ClaimFacts {
+			c := kClaim()
+			c.State.CreditorNotices[CreditorOverdueWarning] = warnedAt
+			at := local(oslo, 2025, 3, 26, 9, 0)
+			f := facts(collectorsPolicy(), consumer("ola", "NO"), c, at.Add(5*time.Second))
+			f.Case = &Case{ID: CaseID("ola", "inv-1"), Policy: "collectors", Currency: "NOK", DueDate: kDue, Claims: []string{"inv-1"}, OpenedAt: at,
+				History: []CaseStep{{Step: "reminder", Time: at, DueAt: at.UTC(), Claims: []string{"inv-1"}, Shares: []money.Money{nok("0.00")}, Fee: nok("0.00"), FeeKind: fees.Reminder}},
+				Step:    "reminder", NextStep: "collection-notice", NextStepAt: at.AddDate(0, 0, 14).UTC()}
+			f.Notice = allNotices
+			return f
+		}, func(t *testing.T, f ClaimFacts, dec Decision) {
+			if e := record(t, dec); e.Step != "reminder" {
+				t.Errorf("step %s, want the case's reminder", e.Step)
+			}
+			if len(dec.Creditor) != 1 || dec.Creditor[0].Event != CreditorTransferred {
+				t.Fatalf("creditor intents %+v, want the Transferred notice with the step", dec.Creditor)
+			}
+			// Transferred 2025-03-26: ten days, that day included (seed 004).
+			if got := dec.Creditor[0].Data.FreeUntil; got != "2025-04-04" {
+				t.Errorf("FreeUntil %s, want 2025-04-04", got)
+			}
+			applyDecision(f.Claim, dec)
+			f.Now = f.Now.Add(time.Hour)
+			if again := DecideClaim(f); len(again.Creditor) != 0 {
+				t.Errorf("told twice: %+v", again.Creditor)
+			}
+		}},
 		{"a missing creditor channel stalls", func() ClaimFacts {
 			f := facts(collectorsPolicy(), consumer("ola", "NO"), kClaim(), warnedAt)
 			f.ChannelExists = func(string) bool { return false }
