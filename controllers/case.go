@@ -41,7 +41,7 @@ func (r *DebtorReconciler) reconcileCases(ctx context.Context, d, orig *inkassov
 			return time.Time{}, err
 		}
 		for _, o := range dec.Observe {
-			observeStep(o.Policy, o.Step, o.Due, now)
+			observeStep(d.Namespace, o.Policy, o.Step, o.Due, now)
 		}
 	}
 	for _, w := range dec.Work {

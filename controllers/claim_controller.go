@@ -360,7 +360,7 @@ func (r *ClaimReconciler) apply(ctx context.Context, claim *inkassov1.Claim, deb
 		buf.Eventf(claim, nil, kind, e.Reason, e.Action, "%s", e.Message)
 	}
 	if o := dec.Observe; o != nil {
-		afterWrite(buf, func() { observeStep(o.Policy, o.Step, o.Due, now) })
+		afterWrite(buf, func() { observeStep(claim.Namespace, o.Policy, o.Step, o.Due, now) })
 		log.FromContext(ctx).V(1).Info("step done", "step", o.Step, "phase", claim.Status.Phase)
 	}
 	return nil

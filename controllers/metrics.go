@@ -24,13 +24,13 @@ import (
 var (
 	stepLateness = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "inkasso_step_lateness_seconds",
-		Help:    "Time between when a collection step was due and when it fired, by policy and step.",
+		Help:    "Time between when a collection step was due and when it fired, by namespace, policy and step.",
 		Buckets: []float64{1, 10, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600},
-	}, []string{"policy", "step"})
+	}, []string{"namespace", "policy", "step"})
 	stepsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "inkasso_steps_total",
-		Help: "Collection steps fired, by policy and step.",
-	}, []string{"policy", "step"})
+		Help: "Collection steps fired, by namespace, policy and step.",
+	}, []string{"namespace", "policy", "step"})
 )
 
 // The claim archive (archive_controller.go): records committed, commit
@@ -59,10 +59,14 @@ var (
 	})
 )
 
-func observeStep(policy, step string, due, at time.Time) {
-	stepsTotal.WithLabelValues(policy, step).Inc()
+// observeStep counts a fired step. The namespace is a label because policy
+// and step names are each tenant's to choose: without it two creditors'
+// "collectors" policies would share one series, each hiding the other's
+// lateness.
+func observeStep(namespace, policy, step string, due, at time.Time) {
+	stepsTotal.WithLabelValues(namespace, policy, step).Inc()
 	if !due.IsZero() {
-		stepLateness.WithLabelValues(policy, step).Observe(max(at.Sub(due).Seconds(), 0))
+		stepLateness.WithLabelValues(namespace, policy, step).Observe(max(at.Sub(due).Seconds(), 0))
 	}
 }
 

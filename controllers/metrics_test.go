@@ -62,10 +62,10 @@ func TestMetricsDescribeClaimsNoticesAndSteps(t *testing.T) {
 		}
 		return nil
 	})
-	if m := metric(t, "inkasso_steps_total", map[string]string{"policy": "kravia-11", "step": "reminder"}); m.GetCounter().GetValue() < 1 {
+	if m := metric(t, "inkasso_steps_total", map[string]string{"namespace": ns, "policy": "kravia-11", "step": "reminder"}); m.GetCounter().GetValue() < 1 {
 		t.Errorf("inkasso_steps_total{reminder} = %v", m.GetCounter().GetValue())
 	}
-	if m := metric(t, "inkasso_step_lateness_seconds", map[string]string{"policy": "kravia-11", "step": "reminder"}); m.GetHistogram().GetSampleCount() < 1 {
+	if m := metric(t, "inkasso_step_lateness_seconds", map[string]string{"namespace": ns, "policy": "kravia-11", "step": "reminder"}); m.GetHistogram().GetSampleCount() < 1 {
 		t.Errorf("no step lateness observed for the reminder")
 	}
 }

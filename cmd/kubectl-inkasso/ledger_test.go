@@ -30,3 +30,21 @@ func TestLedgerCSVShowsFormulasAsText(t *testing.T) {
 		t.Errorf("row %q: want the invoice number and ref as text, the amount as a number", row)
 	}
 }
+
+// TestLedgerCountsNamesNotMatches: with -A a claim name may match in two
+// namespaces; a second name that matches nowhere must still be reported
+// missing, not hidden by the double match.
+func TestLedgerCountsNamesNotMatches(t *testing.T) {
+	claims := []inkassov1.Claim{
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: "inv-1"}},
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "globex", Name: "inv-1"}},
+	}
+	var buf bytes.Buffer
+	found, err := writeLedger(&buf, claims, map[string]bool{"inv-1": true, "inv-404": true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found != 1 {
+		t.Errorf("found %d of the 2 names, want 1 (inv-1, in two namespaces; inv-404 nowhere)", found)
+	}
+}

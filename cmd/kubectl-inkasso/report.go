@@ -243,12 +243,13 @@ that settled it to the creditor (empty: not settled yet).`,
 // payment id) go through csvsafe, so a formula is shown as text.
 func writeLedger(out io.Writer, claims []inkassov1.Claim, want map[string]bool, settledBy map[string]string) (found int, err error) {
 	w := csvsafe.NewWriter(out)
+	named := map[string]bool{} // names found: with -A one name may match in several namespaces
 	_ = w.Write([]string{"namespace", "claim", "invoice", "currency", "date", "kind", "ref", "amount", "to_fees", "to_interest", "to_principal", "overpaid", "creditor", "agency", "settlement"})
 	for _, cl := range claims {
 		if len(want) > 0 && !want[cl.Name] {
 			continue
 		}
-		found++
+		named[cl.Name] = true
 		for _, e := range cl.Status.Ledger {
 			settlement := ""
 			if e.Kind == "Payment" {
@@ -259,5 +260,5 @@ func writeLedger(out io.Writer, claims []inkassov1.Claim, want map[string]bool, 
 		}
 	}
 	w.Flush()
-	return found, w.Error()
+	return len(named), w.Error()
 }

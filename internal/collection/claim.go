@@ -386,16 +386,20 @@ func (x *decider) collect() {
 	}
 	// 14. The debtor's case.
 	if p.Consolidation {
-		if handled := x.caseMember(pl); handled {
-			// The case's transfer step, taken just now, starts the
-			// free-cancellation window: the creditor hears of it in the
-			// same write, not at the claim's next wake (days later).
-			if x.d.Stalled == nil && !st.Phase.Terminal() {
-				x.notifyTransferred()
-			}
+		handled := x.caseMember(pl)
+		if x.d.Stalled != nil {
 			return
 		}
-		if x.d.Stalled != nil {
+		// Steps taken from the case just now count as the claim's own
+		// would, in the same write: a Forward step ends collection (and
+		// tells the creditor how), the transfer starts the
+		// free-cancellation window (and tells the creditor its last day),
+		// whether or not the case has steps left.
+		if st.Phase.Terminal() {
+			x.end(st.Phase, string(st.Phase), "collection has ended: "+string(st.Phase))
+			return
+		}
+		if !x.notifyTransferred() || handled {
 			return
 		}
 		// The case may have completed: its last steps are in the history now.

@@ -929,6 +929,48 @@ func TestDecideClaimCreditorNotices(t *testing.T) {
 				t.Errorf("told twice: %+v", again.Creditor)
 			}
 		}},
+		{"the transfer step that completes its case tells the creditor in the same decision", func() ClaimFacts {
+			c := kClaim()
+			c.State.CreditorNotices[CreditorOverdueWarning] = warnedAt
+			at := local(oslo, 2025, 3, 26, 9, 0)
+			f := facts(collectorsPolicy(), consumer("ola", "NO"), c, at.Add(5*time.Second))
+			f.Case = &Case{ID: CaseID("ola", "inv-1"), Policy: "collectors", Currency: "NOK", DueDate: kDue, Claims: []string{"inv-1"}, OpenedAt: at,
+				History: []CaseStep{{Step: "reminder", Time: at, DueAt: at.UTC(), Claims: []string{"inv-1"}, Shares: []money.Money{nok("0.00")}, Fee: nok("0.00"), FeeKind: fees.Reminder}},
+				Step:    "reminder"} // no next step: the case is complete
+			f.Notice = allNotices
+			return f
+		}, func(t *testing.T, f ClaimFacts, dec Decision) {
+			if e := record(t, dec); e.Step != "reminder" {
+				t.Errorf("step %s, want the case's reminder", e.Step)
+			}
+			if len(dec.Creditor) != 1 || dec.Creditor[0].Event != CreditorTransferred || dec.Creditor[0].Data.FreeUntil != "2025-04-04" {
+				t.Fatalf("creditor intents %+v, want Transferred, free until 2025-04-04, with the step", dec.Creditor)
+			}
+		}},
+		{"a case step that forwards the claim ends it and tells the creditor in the same decision", func() ClaimFacts {
+			p := collectorsPolicy()
+			p.Steps[0].Action = ActionForward
+			c := kClaim()
+			c.State.CreditorNotices[CreditorOverdueWarning] = warnedAt
+			at := local(oslo, 2025, 3, 26, 9, 0)
+			f := facts(p, consumer("ola", "NO"), c, at.Add(5*time.Second))
+			f.Case = &Case{ID: CaseID("ola", "inv-1"), Policy: "collectors", Currency: "NOK", DueDate: kDue, Claims: []string{"inv-1"}, OpenedAt: at,
+				History: []CaseStep{{Step: "reminder", Time: at, DueAt: at.UTC(), Claims: []string{"inv-1"}, Shares: []money.Money{nok("0.00")}, Fee: nok("0.00")}},
+				Step:    "reminder", NextStep: "collection-notice", NextStepAt: at.AddDate(0, 0, 14).UTC()}
+			f.Notice = allNotices
+			return f
+		}, func(t *testing.T, f ClaimFacts, dec Decision) {
+			if e := record(t, dec); e.Phase != PhaseForwarded {
+				t.Errorf("recorded %+v, want the case's step in phase Forwarded", e)
+			}
+			if dec.State.Phase != PhaseForwarded || dec.State.NextStep != "" {
+				t.Errorf("phase %s next %q, want Forwarded and no next step", dec.State.Phase, dec.State.NextStep)
+			}
+			wantReady(t, dec, "Forwarded", "collection has ended")
+			if len(dec.Creditor) != 1 || dec.Creditor[0].Event != CreditorClosed {
+				t.Fatalf("creditor intents %+v, want the Closed notice with the step", dec.Creditor)
+			}
+		}},
 		{"a missing creditor channel stalls", func() ClaimFacts {
 			f := facts(collectorsPolicy(), consumer("ola", "NO"), kClaim(), warnedAt)
 			f.ChannelExists = func(string) bool { return false }
