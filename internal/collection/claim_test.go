@@ -35,6 +35,24 @@ func kReminded(p *Policy) *Claim {
 	return c
 }
 
+// caseTookTransfer is kClaim, warned at warnedAt, seconds after its
+// debtor's case recorded policy p's first step past the reminders for it
+// (2025-03-26 09:00, the transfer); hasNext: the case has steps left.
+func caseTookTransfer(p *Policy, warnedAt time.Time, hasNext bool) ClaimFacts {
+	c := kClaim()
+	c.State.CreditorNotices[CreditorOverdueWarning] = warnedAt
+	at := local(oslo, 2025, 3, 26, 9, 0)
+	f := facts(p, consumer("ola", "NO"), c, at.Add(5*time.Second))
+	f.Case = &Case{ID: CaseID("ola", "inv-1"), Policy: p.Name, Currency: "NOK", DueDate: kDue, Claims: []string{"inv-1"}, OpenedAt: at,
+		History: []CaseStep{{Step: p.Steps[0].Name, Time: at, DueAt: at.UTC(), Claims: []string{"inv-1"}, Shares: []money.Money{nok("0.00")}, Fee: nok("0.00"), FeeKind: fees.Reminder}},
+		Step:    p.Steps[0].Name}
+	if hasNext {
+		f.Case.NextStep, f.Case.NextStepAt = p.Steps[1].Name, at.AddDate(0, 0, 14).UTC()
+	}
+	f.Notice = allNotices
+	return f
+}
+
 func record(t *testing.T, dec Decision) *Entry {
 	t.Helper()
 	if dec.Stalled != nil {
@@ -903,15 +921,7 @@ func TestDecideClaimCreditorNotices(t *testing.T) {
 			}
 		}},
 		{"a case member taking its case's transfer step tells the creditor in the same decision", func() ClaimFacts {
-			c := kClaim()
-			c.State.CreditorNotices[CreditorOverdueWarning] = warnedAt
-			at := local(oslo, 2025, 3, 26, 9, 0)
-			f := facts(collectorsPolicy(), consumer("ola", "NO"), c, at.Add(5*time.Second))
-			f.Case = &Case{ID: CaseID("ola", "inv-1"), Policy: "collectors", Currency: "NOK", DueDate: kDue, Claims: []string{"inv-1"}, OpenedAt: at,
-				History: []CaseStep{{Step: "reminder", Time: at, DueAt: at.UTC(), Claims: []string{"inv-1"}, Shares: []money.Money{nok("0.00")}, Fee: nok("0.00"), FeeKind: fees.Reminder}},
-				Step:    "reminder", NextStep: "collection-notice", NextStepAt: at.AddDate(0, 0, 14).UTC()}
-			f.Notice = allNotices
-			return f
+			return caseTookTransfer(collectorsPolicy(), warnedAt, true)
 		}, func(t *testing.T, f ClaimFacts, dec Decision) {
 			if e := record(t, dec); e.Step != "reminder" {
 				t.Errorf("step %s, want the case's reminder", e.Step)
@@ -930,15 +940,7 @@ func TestDecideClaimCreditorNotices(t *testing.T) {
 			}
 		}},
 		{"the transfer step that completes its case tells the creditor in the same decision", func() ClaimFacts {
-			c := kClaim()
-			c.State.CreditorNotices[CreditorOverdueWarning] = warnedAt
-			at := local(oslo, 2025, 3, 26, 9, 0)
-			f := facts(collectorsPolicy(), consumer("ola", "NO"), c, at.Add(5*time.Second))
-			f.Case = &Case{ID: CaseID("ola", "inv-1"), Policy: "collectors", Currency: "NOK", DueDate: kDue, Claims: []string{"inv-1"}, OpenedAt: at,
-				History: []CaseStep{{Step: "reminder", Time: at, DueAt: at.UTC(), Claims: []string{"inv-1"}, Shares: []money.Money{nok("0.00")}, Fee: nok("0.00"), FeeKind: fees.Reminder}},
-				Step:    "reminder"} // no next step: the case is complete
-			f.Notice = allNotices
-			return f
+			return caseTookTransfer(collectorsPolicy(), warnedAt, false) // the case is complete
 		}, func(t *testing.T, f ClaimFacts, dec Decision) {
 			if e := record(t, dec); e.Step != "reminder" {
 				t.Errorf("step %s, want the case's reminder", e.Step)
@@ -950,15 +952,7 @@ func TestDecideClaimCreditorNotices(t *testing.T) {
 		{"a case step that forwards the claim ends it and tells the creditor in the same decision", func() ClaimFacts {
 			p := collectorsPolicy()
 			p.Steps[0].Action = ActionForward
-			c := kClaim()
-			c.State.CreditorNotices[CreditorOverdueWarning] = warnedAt
-			at := local(oslo, 2025, 3, 26, 9, 0)
-			f := facts(p, consumer("ola", "NO"), c, at.Add(5*time.Second))
-			f.Case = &Case{ID: CaseID("ola", "inv-1"), Policy: "collectors", Currency: "NOK", DueDate: kDue, Claims: []string{"inv-1"}, OpenedAt: at,
-				History: []CaseStep{{Step: "reminder", Time: at, DueAt: at.UTC(), Claims: []string{"inv-1"}, Shares: []money.Money{nok("0.00")}, Fee: nok("0.00")}},
-				Step:    "reminder", NextStep: "collection-notice", NextStepAt: at.AddDate(0, 0, 14).UTC()}
-			f.Notice = allNotices
-			return f
+			return caseTookTransfer(p, warnedAt, true)
 		}, func(t *testing.T, f ClaimFacts, dec Decision) {
 			if e := record(t, dec); e.Phase != PhaseForwarded {
 				t.Errorf("recorded %+v, want the case's step in phase Forwarded", e)
