@@ -18,29 +18,24 @@ import (
 // object, managed fields included), not to the patch: a replay on fresh
 // claims, a fifth of the size the manager's claims reach, sets a ceiling the
 // manager's own objects never allow. Each replay claim and debtor takes the
-// run's final status of the same name (a debtor: the largest status its
-// writes met, since closed cases leave status.cases) with its lists cut to
-// a fraction of their length, found by matching the manager's mean size,
-// and the report sets the replay's mean object size beside the manager's.
+// run's final status of the same name with its lists cut to a fraction of
+// their length (half by default: the mean over a life whose lists grow by
+// one entry a step), and the report sets the replay's mean object size
+// beside the manager's.
 
-// grownStatuses are the statuses to grow from, by object name.
+// grownStatuses are the run's final statuses by object name.
 type grownStatuses struct {
 	claims  map[string]inkassov1.ClaimStatus
 	debtors map[string]inkassov1.DebtorStatus
 }
 
-// grownFrom takes the claims' final statuses and, for each debtor, its
-// peak status where one was kept (else its final one).
-func grownFrom(claims []inkassov1.Claim, debtors []inkassov1.Debtor, peaks map[string]inkassov1.DebtorStatus) grownStatuses {
+func grownFrom(claims []inkassov1.Claim, debtors []inkassov1.Debtor) grownStatuses {
 	g := grownStatuses{claims: map[string]inkassov1.ClaimStatus{}, debtors: map[string]inkassov1.DebtorStatus{}}
 	for i := range claims {
 		g.claims[claims[i].Name] = claims[i].Status
 	}
 	for i := range debtors {
 		g.debtors[debtors[i].Name] = debtors[i].Status
-		if st, ok := peaks[debtors[i].Name]; ok {
-			g.debtors[debtors[i].Name] = st
-		}
 	}
 	return g
 }

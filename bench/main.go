@@ -8,7 +8,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -185,9 +184,7 @@ type counter struct {
 	objBytes map[string]int64
 	objN     map[string]int
 	fields   bool // split PATCHes by the status fields they change, events by reason
-	// peaks, when set, keeps each debtor's largest status-write response.
-	peaks  *peakBodies
-	dumped int // request bodies printed for BENCH_DUMP
+	dumped   int  // request bodies printed for BENCH_DUMP
 }
 
 var eventCodec = func() k8sruntime.Decoder {
@@ -290,12 +287,7 @@ func (c *counter) wrap(rt http.RoundTripper) http.RoundTripper {
 			}
 			c.mu.Unlock()
 			if err == nil && resp.StatusCode < 300 {
-				body := &countingBody{ReadCloser: resp.Body}
-				name, isDebtor := debtorStatusName(r.URL.Path)
-				if c.peaks != nil && isDebtor {
-					body.keep = new(bytes.Buffer)
-				}
-				body.done = func(n int64) {
+				resp.Body = &countingBody{ReadCloser: resp.Body, done: func(n int64) {
 					c.mu.Lock()
 					if c.objBytes == nil {
 						c.objBytes, c.objN = map[string]int64{}, map[string]int{}
@@ -303,11 +295,7 @@ func (c *counter) wrap(rt http.RoundTripper) http.RoundTripper {
 					c.objBytes[baseKind(key)] += n
 					c.objN[baseKind(key)]++
 					c.mu.Unlock()
-					if body.keep != nil {
-						c.peaks.offer(name, body.keep.Bytes())
-					}
-				}
-				resp.Body = body
+				}}
 			}
 		}
 		return resp, err
@@ -320,15 +308,11 @@ type countingBody struct {
 	io.ReadCloser
 	n    int64
 	done func(int64)
-	keep *bytes.Buffer // when set, a copy of what was read
 }
 
 func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.n += int64(n)
-	if b.keep != nil {
-		b.keep.Write(p[:n])
-	}
 	return n, err
 }
 
@@ -633,7 +617,7 @@ func run(c config) error {
 	rssBefore := rss()
 
 	// The manager, in process, its writes counted.
-	writes := &counter{n: map[string]int{}, fields: c.patchFields, peaks: &peakBodies{}}
+	writes := &counter{n: map[string]int{}, fields: c.patchFields}
 	mcfg := rest.CopyConfig(cfg)
 	mcfg.QPS, mcfg.Burst = float32(c.qps), int(2*c.qps)
 	mcfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return writes.wrap(rt) })
@@ -881,11 +865,7 @@ func run(c config) error {
 			return fmt.Errorf("stopping the first control plane: %w", err)
 		}
 	}
-	peaks, err := writes.peaks.debtorStatuses()
-	if err != nil {
-		return err
-	}
-	if err := replayRun(ctx, c, root, &res, sample, grownFrom(list.Items, debtors.Items, peaks)); err != nil {
+	if err := replayRun(ctx, c, root, &res, sample, grownFrom(list.Items, debtors.Items)); err != nil {
 		return fmt.Errorf("fair baseline: %w", err)
 	}
 	for _, f := range c.loads {

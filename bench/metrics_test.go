@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -258,82 +257,5 @@ func TestObjectSizesAreCountedByKindWithoutTheFieldSplit(t *testing.T) {
 	}
 	if got := c.meanObjectBytes()["PATCH claims/status"]; got != 1000 {
 		t.Fatalf("mean object size %d, want 1000 (by kind, the -patch-fields split left out): %v", got, c.meanObjectBytes())
-	}
-}
-
-// TestCounterKeepsEachDebtorsLargestStatusWrite: the replay grows its
-// debtors from the largest status the manager's writes met, not the final
-// one (whose closed cases are gone); claim writes are not kept.
-func TestCounterKeepsEachDebtorsLargestStatusWrite(t *testing.T) {
-	debtorJSON := func(name string, cases int) string {
-		d := inkassov1.Debtor{}
-		d.Name = name
-		for i := range cases {
-			d.Status.Cases = append(d.Status.Cases, inkassov1.CollectionCase{ID: fmt.Sprintf("%s-case-%d", name, i)})
-		}
-		b, err := json.Marshal(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
-	c := &counter{n: map[string]int{}, peaks: &peakBodies{}}
-	var answer string
-	rt := c.wrap(roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(answer))}, nil
-	}))
-	for _, w := range []struct{ path, answer string }{
-		{"debtors/d1/status", debtorJSON("d1", 1)},
-		{"debtors/d1/status", debtorJSON("d1", 3)}, // the peak: three open cases
-		{"debtors/d1/status", debtorJSON("d1", 0)}, // every case closed
-		{"debtors/d2/status", debtorJSON("d2", 2)},
-		{"claims/c1/status", `{"metadata":{"name":"c1"},"status":{"phase":"Collection","history":[{"step":"a"},{"step":"b"},{"step":"c"}]}}`},
-	} {
-		answer = w.answer
-		req, _ := http.NewRequest("PATCH", "https://apiserver/apis/collection.inkasso.dev/v1alpha1/namespaces/bench/"+w.path, strings.NewReader(`{}`))
-		resp, err := rt.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
-	}
-	peaks, err := c.peaks.debtorStatuses()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(peaks) != 2 || len(peaks["d1"].Cases) != 3 || len(peaks["d2"].Cases) != 2 {
-		t.Fatalf("peaks %+v, want d1 with 3 cases and d2 with 2, and no claim", peaks)
-	}
-	final := []inkassov1.Debtor{{}, {}}
-	final[0].Name, final[1].Name = "d1", "d3"
-	g := grownFrom(nil, final, peaks)
-	if len(g.debtors["d1"].Cases) != 3 {
-		t.Errorf("d1 grows from %d cases, want its peak of 3", len(g.debtors["d1"].Cases))
-	}
-	if _, ok := g.debtors["d3"]; !ok {
-		t.Errorf("d3, with no status write seen, should grow from its final status")
-	}
-}
-
-func TestDebtorStatusName(t *testing.T) {
-	for path, want := range map[string]string{
-		"/apis/collection.inkasso.dev/v1alpha1/namespaces/bench/debtors/ola/status": "ola",
-		"/apis/collection.inkasso.dev/v1alpha1/namespaces/bench/debtors/ola":        "",
-		"/apis/collection.inkasso.dev/v1alpha1/namespaces/bench/claims/c1/status":   "",
-		"/apis/collection.inkasso.dev/v1alpha1/namespaces/bench/debtors":            "",
-	} {
-		got, ok := debtorStatusName(path)
-		if got != want || ok != (want != "") {
-			t.Errorf("%s: got %q %v, want %q", path, got, ok, want)
-		}
-	}
-}
-
-func TestPeakBodiesNameWhatTheyCannotRead(t *testing.T) {
-	p := &peakBodies{}
-	p.offer("d1", []byte("not json"))
-	if _, err := p.debtorStatuses(); err == nil || !strings.Contains(err.Error(), "debtor d1") {
-		t.Fatalf("err %v, want one naming debtor d1", err)
 	}
 }
