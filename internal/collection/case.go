@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inkasso-operator/inkasso-operator/internal/civil"
 	"github.com/inkasso-operator/inkasso-operator/internal/fees"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
 	"github.com/inkasso-operator/inkasso-operator/internal/money"
@@ -244,6 +245,22 @@ func HeldFromCase(c *Claim) bool {
 		(c.HasPlan && (c.State.Plan == nil || c.State.Plan.State == plan.OnTrack))
 }
 
+// timeBarred reports a claim past its limitation date (outside Legal,
+// where the court case interrupts it): the case collects it no more, even
+// before the claim's own write says TimeBarred.
+func timeBarred(f CaseFacts, cl *Claim) bool {
+	if cl.State.Phase == PhaseLegal || f.PolicyOf == nil {
+		return false
+	}
+	p, prob := f.PolicyOf(cl)
+	if prob != nil || p == nil {
+		return false
+	}
+	x := decider{f: ClaimFacts{Debtor: f.Debtor}, c: cl, p: p, st: &cl.State, now: f.Now}
+	from, _, err := x.limitation()
+	return err == nil && !f.Now.Before(from.Midnight(p.Timing.Location))
+}
+
 // CaseFacts is everything a debtor's cases depend on.
 type CaseFacts struct {
 	Debtor    *Debtor
@@ -341,7 +358,7 @@ func decideCase(f CaseFacts, cur string, c *Case, claims []*Claim, out *CasesDec
 	now := f.Now
 	var active []*Claim
 	for _, cl := range claims {
-		if !HeldFromCase(cl) {
+		if !HeldFromCase(cl) && !timeBarred(f, cl) {
 			active = append(active, cl)
 		}
 	}
@@ -416,6 +433,12 @@ func decideCase(f CaseFacts, cur string, c *Case, claims []*Claim, out *CasesDec
 			_, at, ok := nextCaseStep(cl, f.Debtor, policy, now)
 			switch {
 			case !ok:
+			case c != nil && transfersEarly(policy, cl, c, at, now):
+				// The case would transfer it before its own transfer day:
+				// the case does not bring that forward (its reminder's
+				// deadline, minDaysAfterDue and seed 004's notice period
+				// run as they would alone); the debtor looks again then.
+				joinAt = Earliest(joinAt, at.Add(policy.Timing.SkewAllowance))
 			case c != nil:
 				// Joins the open case as soon as it may without skipping a
 				// step the law requires; until then collected alone.
@@ -562,6 +585,9 @@ func nextCaseStep(cl *Claim, d *Debtor, p *Policy, now time.Time) (string, time.
 	if !(cl.AutoCollection && d.AutoCollection) && len(cl.State.History) == 0 {
 		return "", time.Time{}, false
 	}
+	if _, closed := closedBefore(cl, d); closed {
+		return "", time.Time{}, false // stalls AlreadyClosed on its own (rule 8b)
+	}
 	if !transferred(p, cl.State.History) && d.Country != p.Jurisdiction {
 		return "", time.Time{}, false
 	}
@@ -577,6 +603,23 @@ func nextCaseStep(cl *Claim, d *Debtor, p *Policy, now time.Time) (string, time.
 		return "", time.Time{}, false
 	}
 	return p.Steps[pl.Next].Name, pl.NextAt, true
+}
+
+// transfersEarly reports a claim not yet transferred whose own transfer
+// day (at: its first case step, alone) comes after the day the case's next
+// step would take it: the case's step is due, or held past due, before the
+// claim may be transferred. Days, not moments: a step window's offsets
+// spread claims due the same day within it, and they still go together.
+func transfersEarly(p *Policy, cl *Claim, c *Case, at, now time.Time) bool {
+	if transferred(p, cl.State.History) || cl.State.AwaitingCase {
+		return false
+	}
+	step := c.NextStepAt
+	if step.Before(now) {
+		step = now // a held step goes out when the hold lifts
+	}
+	loc := location(p)
+	return civil.Of(step, loc).Before(civil.Of(at, loc))
 }
 
 // caseTiming is the policy's timing for case steps: those after the

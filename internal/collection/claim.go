@@ -313,13 +313,21 @@ func (x *decider) decide() {
 	// 8b. A claim that has taken no step, for an invoice whose collection
 	// already ended (its claim was deleted, the manifest applied again), is
 	// not collected a second time.
-	if ci, ok := x.f.Debtor.Closed[x.c.InvoiceNumber]; ok && len(st.History) == 0 {
+	if ci, ok := closedBefore(x.c, x.f.Debtor); ok {
 		x.stall(ReasonAlreadyClosed, "collection of invoice %s of debtor %s already ended (%s on %s): it is not collected again. "+
 			"Delete this claim; to collect the invoice anew, give it a new invoice number", x.c.InvoiceNumber, x.f.Debtor.Name,
 			ci.Phase, ci.ClosedAt.UTC().Format(time.DateOnly))
 		return
 	}
 	x.collect()
+}
+
+// closedBefore is the earlier collection of a claim's invoice, for a claim
+// that has taken no step: such a claim is not collected again, alone or in
+// its debtor's case.
+func closedBefore(c *Claim, d *Debtor) (ClosedInvoice, bool) {
+	ci, ok := d.Closed[c.InvoiceNumber]
+	return ci, ok && len(c.State.History) == 0
 }
 
 // collect runs a claim that is due for collection by time: rules 9 to 16.
@@ -399,7 +407,13 @@ func (x *decider) collect() {
 			x.end(st.Phase, string(st.Phase), "collection has ended: "+string(st.Phase))
 			return
 		}
-		if !x.notifyTransferred() || handled {
+		if !x.notifyTransferred() {
+			return
+		}
+		if handled {
+			// The case's timers do not end a member at its limitation
+			// date: its own wake does (rule 9).
+			x.d.Wake = Earliest(x.d.Wake, barredAt)
 			return
 		}
 		// The case may have completed: its last steps are in the history now.

@@ -121,7 +121,11 @@ func Allowance(p *Policy, d *Debtor, c *Claim, step Step, principal money.Money,
 	}
 	in.Charged = Charged(p, d, c)
 	kind := fees.CountedAs(in)
-	if why := reminderFeeRefused(p, d, c, kind, on); why != "" {
+	why := reminderFeeRefused(p, d, c, kind, on)
+	if why == "" && step.FixedFee == "" {
+		why = heavySalaryRefused(p, c, kind, on)
+	}
+	if why != "" {
 		return Fee{Amount: money.Zero(c.Currency), Kind: kind, Basis: why}, nil
 	}
 	amt, err := fees.Compute(in)
@@ -165,6 +169,36 @@ func reminderFeeRefused(p *Policy, d *Debtor, c *Claim, kind fees.Kind, on time.
 		if !agreed {
 			return "no reminder fee: not agreed when the debt arose (spec.reminderFeeAgreed of the claim or debtor)"
 		}
+	}
+	return ""
+}
+
+// heavySalaryRefused says why the law allows no heavy salær for the claim
+// on day on ("": it allows it): only once the deadline of the claim's own
+// payment demand is overrun by more than 28 days (inkassoforskriften
+// § 2-3). A claim collected alone has it by its policy's timing (checked
+// when the policy is admitted); one that joined a case after its own
+// demand follows the case's timing, which may come sooner.
+func heavySalaryRefused(p *Policy, c *Claim, kind fees.Kind, on time.Time) string {
+	m := MinimumsOn(p.Jurisdiction, on)
+	if kind != fees.HeavySalary || m.HeavyAfterDemandDeadlineDays <= 0 {
+		return ""
+	}
+	var demandAt time.Time
+	deadline := 0
+	for _, h := range c.State.History {
+		if s, ok := p.StepNamed(h.Step); ok && s.Fee == fees.LightSalary && s.FixedFee == "" {
+			demandAt, deadline = h.Time, s.PaymentDeadlineDays
+		}
+	}
+	if demandAt.IsZero() {
+		return "no heavy salær: the claim has had no payment demand of its own"
+	}
+	loc := location(p)
+	from := civil.Of(demandAt, loc).AddDays(deadline + m.HeavyAfterDemandDeadlineDays + 1)
+	if sent := civil.Of(on, loc); sent.Before(from) {
+		return fmt.Sprintf("no heavy salær: %s is not more than %d days after the deadline of the claim's payment demand of %s (from %s)",
+			sent, m.HeavyAfterDemandDeadlineDays, civil.Of(demandAt, loc), from)
 	}
 	return ""
 }

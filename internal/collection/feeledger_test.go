@@ -26,6 +26,12 @@ func entry(step string, fee money.Money, kind fees.Kind) Entry {
 	return Entry{Step: step, Time: on2025, Fee: fee, HasFee: true, FeeKind: kind}
 }
 
+// demandedDaysBefore is the kravia policy's payment demand (light salær,
+// 14-day deadline) sent days before on.
+func demandedDaysBefore(on time.Time, days int, fee money.Money) Entry {
+	return Entry{Step: "payment-demand", Time: on.AddDate(0, 0, -days), Fee: fee, HasFee: true, FeeKind: fees.LightSalary}
+}
+
 // Charged is the debt's fee ledger: own steps and case shares alike.
 func TestChargedCountsTheWholeHistory(t *testing.T) {
 	p := threeReminderPolicy()
@@ -89,13 +95,22 @@ func TestAllowance(t *testing.T) {
 		{"NO light salær above 250,000: 5,040", kr, ola, "NOK", "250000.01", "payment-demand", on2025, nil, "5040.00", fees.LightSalary},
 		{"NO business light salær <= 2,500: 420", kr, olaAS, "NOK", "2500", "payment-demand", on2025, nil, "420.00", fees.LightSalary},
 		{"NO heavy salær after the light one: 560 - 280", kr, ola, "NOK", "2500", "handover", on2025,
-			[]Entry{entry("payment-demand", nok("280"), fees.LightSalary)}, "280.00", fees.HeavySalary},
+			[]Entry{demandedDaysBefore(on2025, 60, nok("280"))}, "280.00", fees.HeavySalary},
+		// Heavy salær only once the demand's deadline (14 days) is overrun by
+		// more than 28 days (inkassoforskriften § 2-3): from day 43 after it.
+		{"NO heavy salær: none on day 42 after the demand", kr, ola, "NOK", "2500", "handover", on2025,
+			[]Entry{demandedDaysBefore(on2025, 42, nok("280"))}, "0.00", fees.HeavySalary},
+		{"NO heavy salær: day 43 after the demand", kr, ola, "NOK", "2500", "handover", on2025,
+			[]Entry{demandedDaysBefore(on2025, 43, nok("280"))}, "280.00", fees.HeavySalary},
+		{"NO heavy salær: none without a payment demand of the claim's own", kr, ola, "NOK", "2500", "handover", on2025,
+			nil, "0.00", fees.HeavySalary},
 		{"NO business heavy salær <= 50,000 after light: 3,360 - 1,680", kr, olaAS, "NOK", "50000", "handover", on2025,
-			[]Entry{entry("payment-demand", nok("1680"), fees.LightSalary)}, "1680.00", fees.HeavySalary},
+			[]Entry{demandedDaysBefore(on2025, 60, nok("1680"))}, "1680.00", fees.HeavySalary},
 		{"NO heavy salær never exceeds the maximum already charged", kr, ola, "NOK", "1000", "handover", on2025,
-			[]Entry{entry("payment-demand", nok("245"), fees.LightSalary), entry("handover", nok("245"), fees.HeavySalary)}, "0.00", fees.HeavySalary},
+			[]Entry{demandedDaysBefore(on2025, 60, nok("245")), entry("handover", nok("245"), fees.HeavySalary)}, "0.00", fees.HeavySalary},
 		{"NO 2026 light salær <= 1,000: 0.35 x 750 = 262.50", kr, ola, "NOK", "1000", "payment-demand", on2026, nil, "262.50", fees.LightSalary},
-		{"NO 2026 business heavy salær <= 1,000: 2 x 1.5 x 262.50 = 787.50", kr, olaAS, "NOK", "1000", "handover", on2026, nil, "787.50", fees.HeavySalary},
+		{"NO 2026 business heavy salær <= 1,000: 2 x 1.5 x 262.50 = 787.50", kr, olaAS, "NOK", "1000", "handover", on2026,
+			[]Entry{demandedDaysBefore(on2026, 60, nok("0"))}, "787.50", fees.HeavySalary},
 		// Norway: standardkompensasjon, business debtors, once, deducted from later salær.
 		{"NO standard compensation 2025: 470", withCompensation(kraviaPolicy()), olaAS, "NOK", "2500", "compensation", on2025, nil, "470.00", fees.Compensation},
 		{"NO standard compensation 2026: 460", withCompensation(kraviaPolicy()), olaAS, "NOK", "2500", "compensation", on2026, nil, "460.00", fees.Compensation},
@@ -105,7 +120,7 @@ func TestAllowance(t *testing.T) {
 		{"NO compensation deducted from the light salær: 420 - 470", withCompensation(kraviaPolicy()), olaAS, "NOK", "2500", "payment-demand", on2025,
 			[]Entry{entry("compensation", nok("470"), fees.Compensation)}, "0.00", fees.LightSalary},
 		{"NO compensation deducted from the heavy salær: 840 - 470", withCompensation(kraviaPolicy()), olaAS, "NOK", "2500", "handover", on2025,
-			[]Entry{entry("compensation", nok("470"), fees.Compensation)}, "370.00", fees.HeavySalary},
+			[]Entry{entry("compensation", nok("470"), fees.Compensation), demandedDaysBefore(on2025, 60, nok("0"))}, "370.00", fees.HeavySalary},
 		// Sweden.
 		{"SE reminder fee: 60", se, sven, "SEK", "5000", "reminder", on2025, nil, "60.00", fees.Reminder},
 		{"SE reminder fee once per claim", se, sven, "SEK", "5000", "reminder", on2025,
