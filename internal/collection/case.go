@@ -183,7 +183,7 @@ func MayJoin(p *Policy, cl *Claim, next string, at time.Time) bool {
 		}
 	}
 	if s := p.Steps[idx]; s.Fee == fees.HeavySalary && s.FixedFee == "" {
-		m := MinimumsOn(p.Jurisdiction, at)
+		m := MinimumsOn(p.Jurisdiction, legalDay(p, at))
 		if demandAt.IsZero() || !at.After(demandAt.AddDate(0, 0, demandDays+m.HeavyAfterDemandDeadlineDays)) {
 			return false
 		}

@@ -481,7 +481,7 @@ func (x *decider) limitation() (civil.Date, string, error) {
 		judgment = dp.JudgmentDate
 	}
 	return schedule.TimeBarredFrom(x.p.Jurisdiction, x.f.Debtor.Business, x.c.DueDate, acks, judgment,
-		MinimumsOn(x.p.Jurisdiction, x.now).PostJudgmentYears)
+		MinimumsOn(x.p.Jurisdiction, legalDay(x.p, x.now)).PostJudgmentYears)
 }
 
 // unsupportedEnd tells why the claim's terminal phase is not supported by
@@ -1139,7 +1139,7 @@ func (x *decider) planFee() (money.Money, error) {
 	if x.p.PlanFee == "" || x.p.PlanFee == PlanFeeNone || !transferred(x.p, x.st.History) {
 		return money.Zero(cur), nil
 	}
-	in := fees.Input{Jurisdiction: x.p.Jurisdiction, Currency: cur, Principal: x.bal.Principal, On: x.now,
+	in := fees.Input{Jurisdiction: x.p.Jurisdiction, Currency: cur, Principal: x.bal.Principal, On: legalDay(x.p, x.now),
 		Business: x.f.Debtor != nil && x.f.Debtor.Business, Charged: Charged(x.p, x.f.Debtor, x.c)}
 	if x.p.PlanFee == PlanFeeStatutory {
 		in.Kind = fees.PaymentPlan

@@ -93,7 +93,7 @@ func Charged(p *Policy, d *Debtor, c *Claim) fees.Charged {
 // feeInput is the fee tables' input for a step on a principal.
 func feeInput(p *Policy, d *Debtor, step Step, currency string, principal money.Money, on time.Time) (fees.Input, error) {
 	in := fees.Input{Jurisdiction: p.Jurisdiction, Currency: currency, Principal: principal,
-		Business: d != nil && d.Business, On: on, Kind: step.Fee, Fixed: step.FixedFee, NoVAT: p.Fees.NoVAT}
+		Business: d != nil && d.Business, On: legalDay(p, on), Kind: step.Fee, Fixed: step.FixedFee, NoVAT: p.Fees.NoVAT}
 	if p.Fees.Sats != "" {
 		m, err := money.Parse(p.Fees.Sats, currency)
 		if err != nil {
@@ -145,7 +145,7 @@ func reminderFeeRefused(p *Policy, d *Debtor, c *Claim, kind fees.Kind, on time.
 	if kind != fees.Reminder {
 		return ""
 	}
-	m := MinimumsOn(p.Jurisdiction, on)
+	m := MinimumsOn(p.Jurisdiction, legalDay(p, on))
 	sent := civil.Of(on, location(p))
 	business := d != nil && d.Business
 	consumerRule := p.Jurisdiction != "FI" || !business
@@ -180,7 +180,7 @@ func reminderFeeRefused(p *Policy, d *Debtor, c *Claim, kind fees.Kind, on time.
 // when the policy is admitted); one that joined a case after its own
 // demand follows the case's timing, which may come sooner.
 func heavySalaryRefused(p *Policy, c *Claim, kind fees.Kind, on time.Time) string {
-	m := MinimumsOn(p.Jurisdiction, on)
+	m := MinimumsOn(p.Jurisdiction, legalDay(p, on))
 	if kind != fees.HeavySalary || m.HeavyAfterDemandDeadlineDays <= 0 {
 		return ""
 	}
@@ -201,6 +201,13 @@ func heavySalaryRefused(p *Policy, c *Claim, kind fees.Kind, on time.Time) strin
 			sent, m.HeavyAfterDemandDeadlineDays, civil.Of(demandAt, loc), from)
 	}
 	return ""
+}
+
+// legalDay is the day on falls on where the policy collects, as the dated
+// tables (fees, minimums) name their days at midnight UTC: a figure in
+// force from 1 January applies from midnight in Oslo, not from 01:00.
+func legalDay(p *Policy, on time.Time) time.Time {
+	return civil.Of(on, location(p)).Midnight(time.UTC)
 }
 
 // caseCharged is what the case's own records charged, by kind.

@@ -111,6 +111,11 @@ func TestAllowance(t *testing.T) {
 		{"NO 2026 light salær <= 1,000: 0.35 x 750 = 262.50", kr, ola, "NOK", "1000", "payment-demand", on2026, nil, "262.50", fees.LightSalary},
 		{"NO 2026 business heavy salær <= 1,000: 2 x 1.5 x 262.50 = 787.50", kr, olaAS, "NOK", "1000", "handover", on2026,
 			[]Entry{demandedDaysBefore(on2026, 60, nok("0"))}, "787.50", fees.HeavySalary},
+		// A figure in force from 1 January applies from midnight where the
+		// policy collects (Oslo), not from midnight UTC (01:00 in Oslo).
+		{"NO 2026 reminder-type fee from midnight in Oslo: 37.50 at 00:30", no, ola, "NOK", "1000", "reminder", local(oslo, 2026, 1, 1, 0, 30), nil, "37.50", fees.Reminder},
+		{"NO 2026 standard compensation from midnight in Oslo: 460 at 00:30", withCompensation(kraviaPolicy()), olaAS, "NOK", "2500", "compensation", local(oslo, 2026, 1, 1, 0, 30), nil, "460.00", fees.Compensation},
+		{"NO 2025 figures until midnight in Oslo: 35 at 23:30 on 31 December", no, ola, "NOK", "1000", "reminder", local(oslo, 2025, 12, 31, 23, 30), nil, "35.00", fees.Reminder},
 		// Norway: standardkompensasjon, business debtors, once, deducted from later salær.
 		{"NO standard compensation 2025: 470", withCompensation(kraviaPolicy()), olaAS, "NOK", "2500", "compensation", on2025, nil, "470.00", fees.Compensation},
 		{"NO standard compensation 2026: 460", withCompensation(kraviaPolicy()), olaAS, "NOK", "2500", "compensation", on2026, nil, "460.00", fees.Compensation},

@@ -31,7 +31,7 @@ func PayBy(jurisdiction string, s Step, stepAt, release time.Time, loc *time.Loc
 	}
 	from = from.Add(max(skew, 0))
 	if !s.Reminder() {
-		m := MinimumsOn(jurisdiction, from)
+		m := MinimumsOn(jurisdiction, civil.Of(from, loc).Midnight(time.UTC)) // the local day, as the table names days
 		days = max(days, m.NoticeDeadlineDays)
 		if s.Fee == fees.LightSalary && s.FixedFee == "" {
 			days = max(days, m.DemandDeadlineDays)
