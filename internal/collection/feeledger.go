@@ -49,8 +49,13 @@ func kindOf(p *Policy, d *Debtor, step string, recorded fees.Kind) fees.Kind {
 	if recorded != "" {
 		return fees.CountedAs(fees.Input{Jurisdiction: p.Jurisdiction, Kind: recorded, Business: d != nil && d.Business})
 	}
-	if s, ok := p.StepNamed(step); ok && s.FixedFee == "" {
+	s, ok := p.StepNamed(step)
+	switch {
+	case ok && s.FixedFee == "":
 		return fees.CountedAs(fees.Input{Jurisdiction: p.Jurisdiction, Kind: s.Fee, Business: d != nil && d.Business})
+	case ok && s.Reminder():
+		// A fixed amount on a reminder step is a reminder fee (fixedReminderFee).
+		return fees.CountedAs(fees.Input{Jurisdiction: p.Jurisdiction, Kind: fees.Reminder, Business: d != nil && d.Business})
 	}
 	return ""
 }
@@ -115,6 +120,9 @@ func feeInput(p *Policy, d *Debtor, step Step, currency string, principal money.
 // its whole history charged (its principal after credit notes selects the
 // band).
 func Allowance(p *Policy, d *Debtor, c *Claim, step Step, principal money.Money, on time.Time) (Fee, error) {
+	if step.FixedFee != "" && step.Reminder() {
+		return fixedReminderFee(p, d, c, step, principal, on)
+	}
 	in, err := feeInput(p, d, step, c.Currency, principal, on)
 	if err != nil {
 		return Fee{}, err
@@ -171,6 +179,32 @@ func reminderFeeRefused(p *Policy, d *Debtor, c *Claim, kind fees.Kind, on time.
 		}
 	}
 	return ""
+}
+
+// fixedReminderFee is a policy's fixed amount on a Reminder-phase step:
+// still a reminder fee in law, so never more than the reminder fee the law
+// (or the policy's reminderFee override) allows the claim that day, under
+// the same conditions (Norway: 14 days after the due date, two per claim;
+// Sweden: agreed when the debt arose, once; Finland: the gaps and caps).
+func fixedReminderFee(p *Policy, d *Debtor, c *Claim, step Step, principal money.Money, on time.Time) (Fee, error) {
+	fixed, err := money.Parse(step.FixedFee, c.Currency)
+	if err != nil {
+		return Fee{}, fmt.Errorf("fixed fee of step %q: %w", step.Name, err)
+	}
+	statutory := step
+	statutory.FixedFee, statutory.Fee = "", fees.Reminder
+	a, err := Allowance(p, d, c, statutory, principal, on)
+	if err != nil {
+		return Fee{}, err
+	}
+	switch {
+	case !a.Amount.IsPositive():
+		return a, nil // the law allows no reminder fee now: a.Basis says why
+	case fixed.Cmp(a.Amount) > 0:
+		a.Basis = fmt.Sprintf("the step's fixed fee %s %s, capped at the reminder fee the law allows: %s", fixed, c.Currency, a.Basis)
+		return a, nil
+	}
+	return Fee{Amount: fixed, Kind: a.Kind, Basis: "fixed fee of the policy step, within the reminder fee the law allows"}, nil
 }
 
 // heavySalaryRefused says why the law allows no heavy salær for the claim

@@ -592,3 +592,59 @@ func TestReminderFeeConditions(t *testing.T) {
 		})
 	}
 }
+
+// A fixed amount on a Reminder-phase step is still a reminder fee in law:
+// the conditions and the maximum of the reminder fee apply to it (Norway:
+// inkassoforskriften § 1-2; Sweden: lag om ersättning för
+// inkassokostnader m.m. 2 §, 60 SEK, agreed when the debt arose).
+func TestFixedReminderFeeIsStillAReminderFee(t *testing.T) {
+	fixed := func(p *Policy, amount string) *Policy {
+		p.Steps[0].Fee, p.Steps[0].FixedFee = "", amount // the reminder
+		return p
+	}
+	agreed, plain := ptrTo(true), ptrTo(false)
+	due := ymd(2025, 3, 1)
+	for _, r := range []struct {
+		name   string
+		p      *Policy
+		d      *Debtor
+		agreed *bool
+		on     time.Time
+		prior  []Entry
+		want   string
+	}{
+		{"SE fixed 400, not agreed: none", fixed(swedenPolicy(), "400"), consumer("sven", "SE"), plain, on2025, nil, "0.00"},
+		{"SE fixed 400, agreed: the law's 60", fixed(swedenPolicy(), "400"), consumer("sven", "SE"), agreed, on2025, nil, "60.00"},
+		{"SE fixed 50, agreed: 50", fixed(swedenPolicy(), "50"), consumer("sven", "SE"), agreed, on2025, nil, "50.00"},
+		{"NO fixed 35 a day after the due date: none", fixed(threeReminderPolicy(), "35"), consumer("ola", "NO"), nil, local(oslo, 2025, 3, 2, 9, 0), nil, "0.00"},
+		{"NO fixed 35 after two reminder-type fees: none", fixed(threeReminderPolicy(), "35"), consumer("ola", "NO"), nil, on2025,
+			[]Entry{entry("second-reminder", nok("35"), fees.Reminder), entry("collection-notice", nok("35"), fees.Reminder)}, "0.00"},
+		{"NO fixed 35 on time: 35", fixed(threeReminderPolicy(), "35"), consumer("ola", "NO"), nil, on2025, nil, "35.00"},
+	} {
+		t.Run(r.name, func(t *testing.T) {
+			cur := "NOK"
+			if r.p.Jurisdiction == "SE" {
+				cur = "SEK"
+			}
+			c := newClaim("inv-1", cur, "5000.00", due)
+			c.ReminderFeeAgreed = r.agreed
+			c.State.History = r.prior
+			got, err := Allowance(r.p, r.d, c, r.p.Steps[0], c.Amount, r.on)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantMoney(t, "allowance", got.Amount, r.want)
+			if got.Basis == "" {
+				t.Errorf("no basis")
+			}
+		})
+	}
+	// Counted as a reminder fee: after two fixed ones, a third reminder-type fee is refused.
+	p := fixed(threeReminderPolicy(), "35")
+	c := newClaim("inv-1", "NOK", "5000.00", due)
+	c.State.History = []Entry{{Step: "reminder", Time: on2025, Fee: nok("35"), HasFee: true}, {Step: "reminder", Time: on2025, Fee: nok("35"), HasFee: true}}
+	step, _ := p.StepNamed("collection-notice")
+	if got, err := Allowance(p, consumer("ola", "NO"), c, step, c.Amount, on2025.AddDate(0, 1, 0)); err != nil || got.Amount.IsPositive() {
+		t.Errorf("a third reminder-type fee after two fixed ones: %v %v, want none", got.Amount, err)
+	}
+}
