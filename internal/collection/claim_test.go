@@ -1,6 +1,7 @@
 package collection
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -340,6 +341,24 @@ func TestDecideClaimBalanceAndEnding(t *testing.T) {
 			}
 			if ev == nil || !ev.Warning || !strings.Contains(ev.Message, "200.00 NOK") {
 				t.Errorf("Overpaid event %+v, want a Warning naming 200.00 NOK", ev)
+			}
+		}},
+		{"paid in part, then credited to zero: Credited, the payment reported for refund", func() ClaimFacts {
+			pc := p()
+			pc.Money.Interest = nil
+			c := kReminded(pc)
+			c.Payments = []Payment{{ID: "p1", Amount: nok("400.00"), Date: ymd(2025, 3, 17)}}
+			c.Credits = []Credit{{ID: "cn1", Amount: nok("1000.00"), Date: ymd(2025, 3, 18)}}
+			return facts(pc, consumer("ola", "NO"), c, at)
+		}, func(t *testing.T, f ClaimFacts, dec Decision) {
+			if dec.State.Phase != PhaseCredited {
+				t.Errorf("phase %s, want Credited", dec.State.Phase)
+			}
+			if dec.Balance.Overpaid.String() != "400.00" {
+				t.Errorf("overpaid %s, want the 400.00 paid before the credit note", dec.Balance.Overpaid)
+			}
+			if !slices.ContainsFunc(dec.Events, func(e Event) bool { return e.Reason == "Overpaid" && strings.Contains(e.Message, "400.00 NOK") }) {
+				t.Errorf("events %+v, want an Overpaid warning naming 400.00 NOK", dec.Events)
 			}
 		}},
 		{"outstanding: Settled off", func() ClaimFacts { return facts(p(), consumer("ola", "NO"), kReminded(p()), at) },

@@ -176,10 +176,19 @@ func Compute(in Input) (Result, error) {
 			ToFees: zero, ToInterest: zero, ToPrincipal: zero, Overpaid: zero, Creditor: zero, Agency: zero}
 		switch e.Kind {
 		case KindCredit:
-			c := minMoney(e.Amount, r.PrincipalDue)
+			// A credit note takes the invoice down, paid or not: what it
+			// cancels of principal already paid goes to what else is due
+			// and the rest back to the debtor (Overpaid), in whichever
+			// order payment and credit note came.
+			c := minMoney(e.Amount, r.Principal)
+			fromDue := minMoney(c, r.PrincipalDue)
 			r.Principal = r.Principal.Sub(c)
-			r.PrincipalDue = r.PrincipalDue.Sub(c)
-			entry.Creditor = zero.Sub(c)
+			r.PrincipalDue = r.PrincipalDue.Sub(fromDue)
+			if freed := c.Sub(fromDue); freed.IsPositive() {
+				allocate(&r, &entry, freed, in.Order)
+				entry.ToPrincipal = zero // allocate found none due
+			}
+			entry.Creditor = entry.ToInterest.Sub(c)
 		case KindFee:
 			r.Fees = r.Fees.Add(e.Amount)
 			r.FeesDue = r.FeesDue.Add(e.Amount)

@@ -214,3 +214,50 @@ func TestInterestIndependentOfFeeBookings(t *testing.T) {
 		}
 	}
 }
+
+// A credit note counts the same before or after the payment it meets: the
+// invoice is taken down either way, and what it cancels of principal
+// already paid goes to the debtor as Overpaid (to be refunded), never kept
+// silently.
+func TestCreditAfterPaymentIsReportedLikeBefore(t *testing.T) {
+	for _, tc := range []struct{ credit, principal, overpaid string }{
+		{"1000", "0.00", "1000.00"}, {"400", "600.00", "400.00"}, {"1500", "0.00", "1000.00"},
+	} {
+		run := func(creditFirst bool) Result {
+			credit, pay := day("2026-02-01"), day("2026-02-02")
+			if !creditFirst {
+				credit, pay = pay, credit
+			}
+			r, err := Compute(Input{Currency: "NOK", Amount: nok("1000"), DueDate: day("2026-01-31"), AsOf: day("2026-02-28"),
+				Events: []Event{
+					{Date: credit, Kind: KindCredit, Ref: "cn", Amount: nok(tc.credit)},
+					{Date: pay, Kind: KindPayment, Ref: "p", Amount: nok("1000")},
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		for _, creditFirst := range []bool{true, false} {
+			r := run(creditFirst)
+			if r.Principal.String() != tc.principal || r.Overpaid.String() != tc.overpaid || r.Outstanding.String() != "-"+tc.overpaid {
+				t.Errorf("credit %s, credit first %v: principal %s overpaid %s outstanding %s; want principal %s, overpaid %s, outstanding -%s",
+					tc.credit, creditFirst, r.Principal, r.Overpaid, r.Outstanding, tc.principal, tc.overpaid, tc.overpaid)
+			}
+		}
+	}
+	// With a fee still due (paid principal first), the cancelled principal
+	// pays it before anything goes back: 1000 paid, 35 fee, credit 1000.
+	r, err := Compute(Input{Currency: "NOK", Amount: nok("1000"), DueDate: day("2026-01-31"), AsOf: day("2026-02-28"), Order: PrincipalInterestCosts,
+		Events: []Event{
+			{Date: day("2026-02-01"), Kind: KindFee, Ref: "f", Amount: nok("35")},
+			{Date: day("2026-02-02"), Kind: KindPayment, Ref: "p", Amount: nok("1000")},
+			{Date: day("2026-02-03"), Kind: KindCredit, Ref: "cn", Amount: nok("1000")},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.FeesDue.String() != "0.00" || r.Overpaid.String() != "965.00" || r.Outstanding.String() != "-965.00" {
+		t.Errorf("fees due %s overpaid %s outstanding %s; want 0.00, 965.00, -965.00", r.FeesDue, r.Overpaid, r.Outstanding)
+	}
+}
