@@ -162,8 +162,6 @@ func MayJoin(p *Policy, cl *Claim, next string, at time.Time) bool {
 			return false // ahead of the case
 		}
 	}
-	var demandAt time.Time
-	demandDays := 0
 	for _, s := range p.Steps[:idx] {
 		demand := s.Fee == fees.LightSalary && s.FixedFee == ""
 		if s.Reminder() || !(s.PaymentDeadlineDays > 0 || demand) {
@@ -178,15 +176,9 @@ func MayJoin(p *Policy, cl *Claim, next string, at time.Time) bool {
 		if done == nil || at.Before(done.Time.AddDate(0, 0, s.PaymentDeadlineDays)) {
 			return false
 		}
-		if demand {
-			demandAt, demandDays = done.Time, s.PaymentDeadlineDays
-		}
 	}
-	if s := p.Steps[idx]; s.Fee == fees.HeavySalary && s.FixedFee == "" {
-		m := MinimumsOn(p.Jurisdiction, legalDay(p, at))
-		if demandAt.IsZero() || !at.After(demandAt.AddDate(0, 0, demandDays+m.HeavyAfterDemandDeadlineDays)) {
-			return false
-		}
+	if s := p.Steps[idx]; s.Fee == fees.HeavySalary && s.FixedFee == "" && heavySalaryRefused(p, cl, fees.HeavySalary, at) != "" {
+		return false // the same rule Allowance charges by
 	}
 	return true
 }
