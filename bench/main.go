@@ -72,6 +72,10 @@ type config struct {
 	loads                        []float64
 	loadClaims                   int
 	stall                        time.Duration
+	exact                        bool   // -replay-exact (exact.go)
+	exactWorkers                 []int
+	untilSteps                   int    // end the run when every claim has this many steps (0: the whole policy)
+	memoryLimit                  string // run the manager under this memory limit, as the chart's pod (memlimit.go)
 	// -archive (archive.go)
 	archive, watchCache                bool
 	arrival, archiveGrace, archiveTail time.Duration
@@ -107,6 +111,8 @@ func main() {
 	flag.Float64Var(&c.replayHistory, "replay-history", -1, "after a ramp on fresh objects (the load runs' ceiling), the fair baseline's claims and debtors take the run's final statuses with their lists (history, ledger, cases) cut to this fraction and ramp again (the saturated run's ceiling); -1: the fraction whose objects are nearest the mean size the manager's status writes met; 0: fresh objects only (before 2026-12-01)")
 	flag.BoolVar(&c.replayNoWatch, "replay-no-watch", false, "the fair baseline without the manager's informers watching (before 2026-12-01 it had none)")
 	workers := flag.String("replay-workers", "4,8,16,32,64", "concurrency levels of the fair baseline, every one run; the best is the ceiling, flagged as a lower bound when the last level was still 5 % above the one before")
+	flag.BoolVar(&c.exact, "replay-exact", true, "the fair baseline replays the manager's own recorded requests, bodies as sent, in order per object, on a fresh control plane per level (its ceiling is the fair ratio's); false: the synthetic mix alone (before 2026-12-01)")
+	exactWorkers := flag.String("exact-workers", "8,16,32,64", "concurrency levels of the exact replay, each on a fresh control plane")
 	flag.BoolVar(&c.noReplay, "no-replay", false, "skip the fair baseline (and the load runs, which need its ceiling)")
 	loads := flag.String("load", "", "fractions of the replay ceiling (e.g. 0.25,0.5,0.8): for each, a fresh control plane where the claims' first step falls due spread over a 12 h stepWindow at that rate; reports step lateness below saturation")
 	flag.Float64Var(&c.ceiling, "load-ceiling", 0, "run only the -load runs, against this replay ceiling (writes/s) measured by an earlier run, instead of the saturated run and the replay: its replay.freshCeilingWritesPerSecond (the load runs' claims are fresh), not the grown ceilingWritesPerSecond")
@@ -120,6 +126,8 @@ func main() {
 	flag.DurationVar(&c.compaction, "etcd-compaction-interval", 0, "kube-apiserver's --etcd-compaction-interval (its default 5m when 0; -archive: 30s unless set)")
 	flag.DurationVar(&c.eventTTL, "event-ttl", 0, "kube-apiserver's --event-ttl (its default 1h when 0; -archive: 1m unless set, the run being minutes of wall time)")
 	flag.DurationVar(&c.sampleEvery, "sample", 5*time.Second, "-archive: how often etcd, the cluster, the archive and kube-apiserver's memory are sampled")
+	flag.IntVar(&c.untilSteps, "until-steps", 0, "end the run when every claim has taken this many steps (0: when every claim has finished the policy); with a -scale low enough that no claim's next step falls due within the run, every claim is then at the same step")
+	flag.StringVar(&c.memoryLimit, "memory-limit", "", "run the manager under this memory limit (a quantity, e.g. 3Gi), as the chart's pod: a memory cgroup of its own where the bench may make one, and Go's soft limit at 0.9 of it; the run fails if the kernel kills it")
 	flag.BoolVar(&c.watchCache, "watch-cache", false, "after the run, copy its claims, notices and debtors into a fresh control plane and measure kube-apiserver's live heap per stored byte there, idle (docs/scale.md)")
 	flag.Parse()
 	if c.profile != "" {
@@ -156,6 +164,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: -replay-workers:", err)
 		os.Exit(2)
 	}
+	if c.exactWorkers, err = intList(*exactWorkers); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: -exact-workers:", err)
+		os.Exit(2)
+	}
 	if c.loads, err = floatList(*loads); err != nil {
 		fmt.Fprintln(os.Stderr, "bench: -load:", err)
 		os.Exit(2)
@@ -184,6 +196,7 @@ type counter struct {
 	objBytes map[string]int64
 	objN     map[string]int
 	fields   bool // split PATCHes by the status fields they change, events by reason
+	rec      *recorder // -replay-exact: every 2xx write and GET by name, as sent (exact.go)
 	dumped   int  // request bodies printed for BENCH_DUMP
 }
 
@@ -262,7 +275,20 @@ func (c *counter) wrap(rt http.RoundTripper) http.RoundTripper {
 				c.mu.Unlock()
 			}
 		}
+		var recBody []byte
+		_, named := namedResource(r.URL.Path)
+		recording := c.rec != nil && (r.Method != "GET" || named)
+		if recording {
+			recBody = requestBody(r)
+		}
 		resp, err := rt.RoundTrip(r)
+		if recording && err == nil && resp.StatusCode < 300 {
+			rec := record{method: r.Method, path: r.URL.RequestURI(), contentType: r.Header.Get("Content-Type"), body: recBody}
+			resp.Body = &rvBody{ReadCloser: resp.Body, done: func(rv uint64) {
+				rec.rv = rv
+				c.rec.add(rec)
+			}}
+		}
 		if r.Method == "GET" {
 			if res, named := namedResource(r.URL.Path); named && err == nil && resp.StatusCode < 300 {
 				c.mu.Lock()
@@ -459,6 +485,11 @@ type Result struct {
 	HeapPerClaim   float64                       `json:"heapBytesPerClaim"`
 	RSSPerClaim    float64                       `json:"rssBytesPerClaim"`
 	ClaimJSONBytes float64                       `json:"claimJSONBytes"`
+	// UntilSteps is -until-steps: the run ended when every claim had this
+	// many steps (0: the whole policy).
+	UntilSteps int `json:"untilSteps,omitempty"`
+	// Memory is -memory-limit's outcome: the manager under a pod's limit.
+	Memory *memoryResult `json:"memory,omitempty"`
 	Samples        []sample                      `json:"samples"`
 
 	// The startup list: seconds from the manager's start to its caches'
@@ -491,6 +522,12 @@ type Result struct {
 	Replay              *replayResult `json:"replay,omitempty"`
 	FairRatio           float64       `json:"fairRatio"` // useful writes/s (saturated) over the replay ceiling
 	FairRatioBusy       float64       `json:"fairRatioBusy"`
+	// Exact is the replay of the manager's own recorded requests; when it
+	// ran, FairRatio is against its ceiling and the synthetic replay's
+	// ratios move here.
+	Exact                  *exactResult `json:"exact,omitempty"`
+	FairRatioSynthetic     float64      `json:"fairRatioSynthetic,omitempty"`
+	FairRatioSyntheticBusy float64      `json:"fairRatioSyntheticBusy,omitempty"`
 	Loads               []loadResult  `json:"loads,omitempty"`
 	// WatchCache is kube-apiserver's live heap per byte of stored objects,
 	// from the empty namespace to the end of the run (docs/scale.md).
@@ -611,6 +648,20 @@ func run(c config) error {
 		fmt.Printf("raw client: %d writes with %d workers in %.1fs: %.1f writes/s\n", c.rawWrites, c.rawWorkers, secs, float64(c.rawWrites)/secs)
 		return nil
 	}
+	var fence *memoryFence
+	var memory memoryResult
+	if c.memoryLimit != "" {
+		limit, err := parseBytes(c.memoryLimit)
+		if err != nil {
+			return err
+		}
+		fence, memory.Before = enterMemoryFence(limit)
+		if fence.dir != "" {
+			fmt.Fprintf(os.Stderr, "bench: the manager runs in memory cgroup %s, limit %s less the bench's %d MB before it\n", fence.dir, c.memoryLimit, memory.Before>>20)
+		} else {
+			fmt.Fprintf(os.Stderr, "bench: %s\n", fence.reason)
+		}
+	}
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -618,6 +669,12 @@ func run(c config) error {
 
 	// The manager, in process, its writes counted.
 	writes := &counter{n: map[string]int{}, fields: c.patchFields}
+	if c.exact && !c.noReplay {
+		if writes.rec, err = newRecorder(os.TempDir()); err != nil {
+			return fmt.Errorf("recording the manager's requests: %w", err)
+		}
+		defer writes.rec.remove()
+	}
 	mcfg := rest.CopyConfig(cfg)
 	mcfg.QPS, mcfg.Burst = float32(c.qps), int(2*c.qps)
 	mcfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return writes.wrap(rt) })
@@ -682,6 +739,7 @@ func run(c config) error {
 		if err := mgr.GetCache().List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 			return err
 		}
+		memory.PeakRSS = max(memory.PeakRSS, rss())
 		done, steps := 0, 0
 		var interval []float64
 		for i := range list.Items {
@@ -697,7 +755,7 @@ func run(c config) error {
 			}
 			seen[cl.Name] = len(h)
 			steps += len(h)
-			if cl.Status.PolicyDone() {
+			if cl.Status.PolicyDone() || (c.untilSteps > 0 && len(h) >= c.untilSteps) {
 				done++
 			}
 		}
@@ -739,6 +797,10 @@ func run(c config) error {
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	rssAfter := rss()
+	if fence != nil {
+		memory.PeakRSS = max(memory.PeakRSS, rssAfter)
+		fence.leave(&memory)
+	}
 	if c.profile != "" {
 		// What the cache holds: the live heap by allocation site.
 		if f, err := os.Create(c.profile + ".heap"); err == nil {
@@ -822,6 +884,10 @@ func run(c config) error {
 	res.HeapPerClaim = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(c.claims)
 	res.RSSPerClaim = float64(rssAfter-rssBefore) / float64(c.claims)
 	res.Lateness, res.LatenessByStep = lateness, latenessByStep
+	res.UntilSteps = c.untilSteps
+	if fence != nil {
+		res.Memory = &memory
+	}
 
 	// The baseline: the same kind of writes by a raw client, same concurrency.
 	n := min(c.rawWrites, res.WritesTotal)
@@ -867,6 +933,23 @@ func run(c config) error {
 	}
 	if err := replayRun(ctx, c, root, &res, sample, grownFrom(list.Items, debtors.Items)); err != nil {
 		return fmt.Errorf("fair baseline: %w", err)
+	}
+	if writes.rec != nil {
+		recs, err := writes.rec.records()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "bench: exact replay: %d recorded requests, each level on a fresh control plane...\n", len(recs))
+		ex, err := exactReplay(ctx, c, root, recs)
+		if err != nil {
+			return fmt.Errorf("exact replay: %w", err)
+		}
+		res.Exact = ex
+		res.FairRatioSynthetic, res.FairRatioSyntheticBusy = res.FairRatio, res.FairRatioBusy
+		if ex.Ceiling > 0 {
+			res.FairRatio = res.UsefulPerSecond / ex.Ceiling
+			res.FairRatioBusy = res.UsefulPerSecondBusy / ex.Ceiling
+		}
 	}
 	for _, f := range c.loads {
 		lr, err := loadRun(ctx, c, root, f, &res)

@@ -92,6 +92,15 @@ func report(c config, r Result) error {
 		if len(rp.ObjectBytes) > 0 {
 			row("object size a write met (manager / replay)", objectSizes(r.ObjectBytes, rp.ObjectBytes)+sizeWarning(r.ObjectBytes, rp.ObjectBytes), "alike")
 		}
+		if ex := r.Exact; ex != nil {
+			var lv []string
+			for _, l := range ex.Levels {
+				lv = append(lv, fmt.Sprintf("%d: %.1f", l.Workers, l.PerSecond))
+			}
+			row("exact replay ceiling (fair baseline)", fmt.Sprintf("%.1f writes/s at %d workers (%s)%s: the manager's %d recorded requests about %d objects, bodies as sent", ex.Ceiling, ex.Best, strings.Join(lv, ", "), stillRising(ex.Rising), ex.Requests, ex.Objects), "")
+			row("object size a write met (manager / exact replay)", objectSizes(r.ObjectBytes, ex.ObjectBytes)+sizeWarning(r.ObjectBytes, ex.ObjectBytes), "alike")
+			row("ratio useful/synthetic ceiling", fmt.Sprintf("%.2f saturated, %.2f over the busy span (the grown synthetic replay, before 2026-12-01 the fair ratio)", r.FairRatioSynthetic, r.FairRatioSyntheticBusy), "")
+		}
 		ratio := fmt.Sprintf("%.2f saturated, %.2f over the busy span", r.FairRatio, r.FairRatioBusy)
 		if r.Config["profiled"] == true {
 			// The heap profile samples every 4 KB the manager allocates:
@@ -114,6 +123,17 @@ func report(c config, r Result) error {
 	row("events per claim step", fmt.Sprintf("%.2f", r.EventsPerStep), "")
 	row("heap per cached claim", fmt.Sprintf("%.0f B (claim JSON %.0f B): the manager's heap growth over the run, its fixed costs included", r.HeapPerClaim, r.ClaimJSONBytes), "")
 	row("RSS per cached claim", fmt.Sprintf("%.0f B", r.RSSPerClaim), "")
+	if m := r.Memory; m != nil {
+		how := "enforced by a memory cgroup"
+		if !m.Enforced {
+			how = "not enforced: " + m.NotEnforce
+		}
+		peak := fmt.Sprintf("peak RSS %d MiB (sampled each second)", m.PeakRSS>>20)
+		if m.CgroupPeak > 0 {
+			peak += fmt.Sprintf(", the cgroup's high-water mark %d MiB (page cache included, %d times at its limit)", m.CgroupPeak>>20, m.Failcnt)
+		}
+		row("the manager under a pod's memory limit", fmt.Sprintf("%s of a %d MiB limit (%s; Go's soft limit %d MiB); completed", peak, m.Limit>>20, how, m.GoLimit>>20), "within the chart's limit")
+	}
 	if cs := r.Cached; cs != nil && r.Claims > 0 {
 		row("cached JSON per claim", fmt.Sprintf("%.0f B (claims %.0f, notices %.0f, debtors %.0f)", float64(cs.Total)/float64(r.Claims),
 			float64(cs.Bytes["claims"])/float64(r.Claims), float64(cs.Bytes["notices"])/float64(r.Claims), float64(cs.Bytes["debtors"])/float64(r.Claims)), "")
