@@ -214,7 +214,6 @@ func (b *rvBody) Close() error {
 	return b.ReadCloser.Close()
 }
 
-
 func (r *recorder) remove() {
 	r.f.Close()
 	os.Remove(r.path)

@@ -72,7 +72,7 @@ type config struct {
 	loads                        []float64
 	loadClaims                   int
 	stall                        time.Duration
-	exact                        bool   // -replay-exact (exact.go)
+	exact                        bool // -replay-exact (exact.go)
 	exactWorkers                 []int
 	untilSteps                   int    // end the run when every claim has this many steps (0: the whole policy)
 	memoryLimit                  string // run the manager under this memory limit, as the chart's pod (memlimit.go)
@@ -195,9 +195,9 @@ type counter struct {
 	// patch).
 	objBytes map[string]int64
 	objN     map[string]int
-	fields   bool // split PATCHes by the status fields they change, events by reason
+	fields   bool      // split PATCHes by the status fields they change, events by reason
 	rec      *recorder // -replay-exact: every 2xx write and GET by name, as sent (exact.go)
-	dumped   int  // request bodies printed for BENCH_DUMP
+	dumped   int       // request bodies printed for BENCH_DUMP
 }
 
 var eventCodec = func() k8sruntime.Decoder {
@@ -489,8 +489,8 @@ type Result struct {
 	// many steps (0: the whole policy).
 	UntilSteps int `json:"untilSteps,omitempty"`
 	// Memory is -memory-limit's outcome: the manager under a pod's limit.
-	Memory *memoryResult `json:"memory,omitempty"`
-	Samples        []sample                      `json:"samples"`
+	Memory  *memoryResult `json:"memory,omitempty"`
+	Samples []sample      `json:"samples"`
 
 	// The startup list: seconds from the manager's start to its caches'
 	// sync, with the claims and debtors the run starts from (Restart has
@@ -528,7 +528,7 @@ type Result struct {
 	Exact                  *exactResult `json:"exact,omitempty"`
 	FairRatioSynthetic     float64      `json:"fairRatioSynthetic,omitempty"`
 	FairRatioSyntheticBusy float64      `json:"fairRatioSyntheticBusy,omitempty"`
-	Loads               []loadResult  `json:"loads,omitempty"`
+	Loads                  []loadResult `json:"loads,omitempty"`
 	// WatchCache is kube-apiserver's live heap per byte of stored objects,
 	// from the empty namespace to the end of the run (docs/scale.md).
 	WatchCache *watchCache `json:"watchCache,omitempty"`
