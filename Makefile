@@ -56,7 +56,7 @@ BENCH_FLAGS ?=
 # with the fair baseline and the load runs: 9 to 12 hours.
 # docs/performance.md says what each runs.
 BENCH_PRESET ?=
-BENCH_100K_FLAGS = -claims 100000 -debtors 40000 -scale 200 -until-steps 1 -no-replay -memory-limit 3Gi -control-plane-gogc 100 -control-plane-memlimit 9GiB -stall 15m -timeout 3h
+BENCH_100K_FLAGS = -claims 100000 -debtors 40000 -scale 200 -concurrency 16 -until-steps 1 -no-replay -memory-limit 3Gi -control-plane-gogc 100 -control-plane-memlimit 9GiB -stall 15m -timeout 3h
 BENCH_100K_FULL_FLAGS = -claims 100000 -debtors 40000 -replay-writes 20000 -load 0.25,0.5,0.8 -memory-limit 3Gi -control-plane-memlimit 10GiB -timeout 16h
 # BENCH_PRESET=unsaturated: a run the manager keeps up with, so the law
 # asks the same notices whatever the engine (docs/performance.md, "Like

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -399,11 +399,15 @@ func exactLevelRun(ctx context.Context, c config, root string, recs []record, ke
 		if err := k8s.List(ctx, l.list, client.InNamespace("bench")); err != nil {
 			return lv, nil, err
 		}
-		items, err := metaItems(l.list)
+		items, err := meta.ExtractList(l.list)
 		if err != nil {
 			return lv, nil, err
 		}
-		for _, o := range items {
+		for _, item := range items {
+			o, err := meta.Accessor(item)
+			if err != nil {
+				return lv, nil, err
+			}
 			rv[l.resource+"/"+o.GetName()] = o.GetResourceVersion()
 		}
 	}
@@ -505,37 +509,6 @@ func truncate(b []byte, n int) string {
 		return string(b[:n]) + "…"
 	}
 	return string(b)
-}
-
-// metaItems are a typed list's items as objects.
-func metaItems(l client.ObjectList) ([]client.Object, error) {
-	switch t := l.(type) {
-	case *inkassov1.ClaimList:
-		out := make([]client.Object, len(t.Items))
-		for i := range t.Items {
-			out[i] = &t.Items[i]
-		}
-		return out, nil
-	case *inkassov1.DebtorList:
-		out := make([]client.Object, len(t.Items))
-		for i := range t.Items {
-			out[i] = &t.Items[i]
-		}
-		return out, nil
-	case *inkassov1.CollectionPolicyList:
-		out := make([]client.Object, len(t.Items))
-		for i := range t.Items {
-			out[i] = &t.Items[i]
-		}
-		return out, nil
-	case *inkassov1.NoticeChannelList:
-		out := make([]client.Object, len(t.Items))
-		for i := range t.Items {
-			out[i] = &t.Items[i]
-		}
-		return out, nil
-	}
-	return nil, errors.New("metaItems: unknown list")
 }
 
 // keyScheduler hands out the records in order, never two of the same

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"runtime/pprof"
 	"sort"
@@ -85,6 +86,7 @@ type config struct {
 
 func main() {
 	if path := os.Getenv(restartProbeEnv); path != "" {
+		logf.SetLogger(logr.Discard())
 		if err := restartProbe(path); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: restart probe:", err)
 			os.Exit(1)
@@ -838,8 +840,8 @@ func run(c config) error {
 		Machine: machine(), Config: map[string]any{"concurrency": c.concurrency, "scale": c.scale, "qps": c.qps, "policy": "kravia-11", "controlPlaneGOGC": c.gogc, "controlPlaneGOMEMLIMIT": c.memLimit, "profiled": c.profile != ""},
 		FinalPhases: map[string]int{}}
 	var list inkassov1.ClaimList
-	if err := k8s.List(ctx, &list, client.InNamespace("bench")); err != nil {
-		return err
+	if err := listAll(ctx, k8s, &list); err != nil {
+		return fmt.Errorf("listing the claims after the run: %w", err)
 	}
 	var jsonBytes int
 	caseSteps := map[string]bool{} // a case step's entries share its notices
@@ -858,12 +860,12 @@ func run(c config) error {
 	}
 	res.ClaimJSONBytes = float64(jsonBytes) / float64(len(list.Items))
 	var notices inkassov1.NoticeList
-	if err := k8s.List(ctx, &notices, client.InNamespace("bench")); err != nil {
-		return err
+	if err := listAll(ctx, k8s, &notices); err != nil {
+		return fmt.Errorf("listing the notices after the run: %w", err)
 	}
 	res.Notices = len(notices.Items)
 	var debtors inkassov1.DebtorList
-	_ = k8s.List(ctx, &debtors, client.InNamespace("bench"))
+	_ = listAll(ctx, k8s, &debtors)
 	for _, n := range mw {
 		res.WritesTotal += n
 	}
@@ -1153,6 +1155,35 @@ func populate(ctx context.Context, k client.Client, root string, c config, sprea
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// listAll lists the bench namespace in pages: one response of 100,000
+// claims outlasts the apiserver's request timeout (the first 100k run lost
+// its report to a reset stream there).
+func listAll[L interface {
+	*inkassov1.ClaimList | *inkassov1.NoticeList | *inkassov1.DebtorList
+	client.ObjectList
+}](ctx context.Context, k client.Client, into L) error {
+	cont := ""
+	for {
+		// A fresh page each time: decoding into the last one would reuse
+		// its items' maps and slices, which the result holds.
+		page := reflect.New(reflect.TypeOf(into).Elem()).Interface().(L)
+		if err := k.List(ctx, page, client.InNamespace("bench"), client.Limit(1000), client.Continue(cont)); err != nil {
+			return err
+		}
+		switch l := any(into).(type) {
+		case *inkassov1.ClaimList:
+			l.Items = append(l.Items, any(page).(*inkassov1.ClaimList).Items...)
+		case *inkassov1.NoticeList:
+			l.Items = append(l.Items, any(page).(*inkassov1.NoticeList).Items...)
+		case *inkassov1.DebtorList:
+			l.Items = append(l.Items, any(page).(*inkassov1.DebtorList).Items...)
+		}
+		if cont = page.GetContinue(); cont == "" {
+			return nil
+		}
+	}
+}
 
 // profileAPIServer saves a CPU profile of kube-apiserver (its /debug/pprof,
 // on by default) from 30 to 60 s into the run: where the apiserver's time

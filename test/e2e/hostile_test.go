@@ -27,7 +27,8 @@ import (
 // acme's folder, and whose SMS webhook answers with a redirect to a second
 // server. acme's claims keep their schedule and reach their last phase; no
 // hostile file lands outside the hostile folder; the redirect target hears
-// nothing; the manager stays far below the chart's 512 Mi memory limit; and
+// nothing; the manager stays under 256 MiB (a run of a few claims: the chart's
+// 3 Gi limit is sized for 100,000, docs/performance.md); and
 // no sample debtor's data reaches a log, event or condition.
 func TestHostileCreditorCannotHurtAnother(t *testing.T) {
 	c := start(t)
@@ -141,7 +142,7 @@ func TestHostileCreditorCannotHurtAnother(t *testing.T) {
 	peak = max(peak, peakRSS(t, cmd.Process.Pid))
 	t.Logf("manager peak RSS %d MiB", peak>>20)
 	if peak > 256<<20 {
-		t.Errorf("the manager's peak RSS was %d MiB: half the chart's 512 Mi limit is the most this run may take", peak>>20)
+		t.Errorf("the manager's peak RSS was %d MiB: 256 MiB is the most this run of a few claims may take (hostile templates must not blow the manager's memory up)", peak>>20)
 	}
 	noDebtorData(t, c, logs.String())
 }
