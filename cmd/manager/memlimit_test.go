@@ -4,7 +4,7 @@ import "testing"
 
 func TestParseCgroupLimit(t *testing.T) {
 	for in, want := range map[string]int64{
-		"536870912\n":         512 << 20, // the chart's 512Mi, cgroup v2
+		"536870912\n":         512 << 20, // 512Mi, cgroup v2
 		"max\n":               0,         // no limit (v2)
 		"9223372036854771712": 0,         // no limit (v1)
 		"":                    0,
