@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -139,30 +140,40 @@ func (s stored) total() int64 {
 
 func storedObjects(ctx context.Context, k client.Client, ns string) (stored, error) {
 	s := stored{Objects: map[string]int{}, Bytes: map[string]int64{}}
-	lists := map[string]client.ObjectList{
-		"claims": &inkassov1.ClaimList{}, "notices": &inkassov1.NoticeList{},
-		"debtors": &inkassov1.DebtorList{}, "events": &corev1.EventList{},
+	lists := map[string]func() client.ObjectList{
+		"claims":  func() client.ObjectList { return &inkassov1.ClaimList{} },
+		"notices": func() client.ObjectList { return &inkassov1.NoticeList{} },
+		"debtors": func() client.ObjectList { return &inkassov1.DebtorList{} },
+		"events":  func() client.ObjectList { return &corev1.EventList{} },
 	}
-	for kind, l := range lists {
-		if err := k.List(ctx, l, client.InNamespace(ns)); err != nil {
-			return s, fmt.Errorf("listing %s: %w", kind, err)
-		}
-		items, err := meta.ExtractList(l)
-		if err != nil {
-			return s, err
+	for kind, newList := range lists {
+		// In pages: one response of 100,000 notices outlasted the
+		// apiserver's request timeout and lost a 100,000-claim run's report.
+		var items []k8sruntime.Object
+		for cont := ""; ; {
+			l := newList()
+			if err := k.List(ctx, l, client.InNamespace(ns), client.Limit(1000), client.Continue(cont)); err != nil {
+				return s, fmt.Errorf("listing %s: %w", kind, err)
+			}
+			page, err := meta.ExtractList(l)
+			if err != nil {
+				return s, err
+			}
+			items = append(items, page...)
+			if cont = l.GetContinue(); cont == "" {
+				break
+			}
 		}
 		s.Objects[kind] = len(items)
 		for _, o := range items {
+			if c, ok := o.(*inkassov1.Claim); ok && c.Status.PolicyDone() {
+				s.Done++
+			}
 			b, err := json.Marshal(o)
 			if err != nil {
 				return s, err
 			}
 			s.Bytes[kind] += int64(len(b))
-		}
-	}
-	for _, c := range lists["claims"].(*inkassov1.ClaimList).Items {
-		if c.Status.PolicyDone() {
-			s.Done++
 		}
 	}
 	return s, nil
