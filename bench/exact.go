@@ -334,23 +334,6 @@ func exactReplay(ctx context.Context, c config, root string, recs []record) (*ex
 		objs[keys[i]] = true
 	}
 	res.Objects = len(objs)
-	if os.Getenv("BENCH_EXACT_DEBUG") != "" {
-		created := map[string]bool{}
-		for i, r := range recs {
-			if r.method == http.MethodPost {
-				created[keys[i]] = true
-			}
-			if r.method == http.MethodGet && !created[keys[i]] {
-				fmt.Fprintf(os.Stderr, "bench: exact debug: GET %s before its POST (key %s)\n", r.path, keys[i])
-				for j, q := range recs {
-					if strings.Contains(q.path, "/notices") && strings.Contains(string(q.body)+q.path, strings.TrimPrefix(keys[i], "notices/")) {
-						fmt.Fprintf(os.Stderr, "  %d %s %s key=%s body=%d bytes\n", j, q.method, q.path, keys[j], len(q.body))
-					}
-				}
-				break
-			}
-		}
-	}
 	var rates []float64
 	for _, w := range c.exactWorkers {
 		lv, sizes, err := exactLevelRun(ctx, c, root, recs, keys, w)

@@ -1156,33 +1156,15 @@ func populate(ctx context.Context, k client.Client, root string, c config, sprea
 
 func ptr[T any](v T) *T { return &v }
 
-// listAll lists the bench namespace in pages: one response of 100,000
-// claims outlasts the apiserver's request timeout (the first 100k run lost
-// its report to a reset stream there).
-func listAll[L interface {
-	*inkassov1.ClaimList | *inkassov1.NoticeList | *inkassov1.DebtorList
-	client.ObjectList
-}](ctx context.Context, k client.Client, into L) error {
-	cont := ""
-	for {
-		// A fresh page each time: decoding into the last one would reuse
-		// its items' maps and slices, which the result holds.
-		page := reflect.New(reflect.TypeOf(into).Elem()).Interface().(L)
-		if err := k.List(ctx, page, client.InNamespace("bench"), client.Limit(1000), client.Continue(cont)); err != nil {
-			return err
-		}
-		switch l := any(into).(type) {
-		case *inkassov1.ClaimList:
-			l.Items = append(l.Items, any(page).(*inkassov1.ClaimList).Items...)
-		case *inkassov1.NoticeList:
-			l.Items = append(l.Items, any(page).(*inkassov1.NoticeList).Items...)
-		case *inkassov1.DebtorList:
-			l.Items = append(l.Items, any(page).(*inkassov1.DebtorList).Items...)
-		}
-		if cont = page.GetContinue(); cont == "" {
-			return nil
-		}
+// listAll is every object of the bench namespace, in pages (listPaged).
+func listAll(ctx context.Context, k client.Client, into client.ObjectList) error {
+	items, err := listPaged(ctx, k, "bench", func() client.ObjectList {
+		return reflect.New(reflect.TypeOf(into).Elem()).Interface().(client.ObjectList)
+	})
+	if err != nil {
+		return err
 	}
+	return meta.SetList(into, items)
 }
 
 // profileAPIServer saves a CPU profile of kube-apiserver (its /debug/pprof,

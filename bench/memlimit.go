@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -106,7 +107,7 @@ func enterMemoryFence(limit int64) (*memoryFence, int64) {
 func (f *memoryFence) leave(res *memoryResult) {
 	res.Limit, res.GoLimit = f.limit, int64(float64(f.limit)*goMemLimitShare)
 	res.Enforced, res.NotEnforce = f.dir != "", f.reason
-	debug.SetMemoryLimit(-1 >> 1) // math.MaxInt64: no soft limit from here on
+	debug.SetMemoryLimit(math.MaxInt64) // no soft limit from here on
 	if f.dir == "" {
 		return
 	}

@@ -138,6 +138,27 @@ func (s stored) total() int64 {
 	return t
 }
 
+// listPaged lists a namespace in pages of 1,000: one response of 100,000
+// objects outlasts the apiserver's request timeout (two 100k runs lost
+// their reports to a reset stream there).
+func listPaged(ctx context.Context, k client.Client, ns string, newList func() client.ObjectList) ([]k8sruntime.Object, error) {
+	var items []k8sruntime.Object
+	for cont := ""; ; {
+		l := newList() // a fresh page: decoding into the last would reuse its items' maps
+		if err := k.List(ctx, l, client.InNamespace(ns), client.Limit(1000), client.Continue(cont)); err != nil {
+			return nil, err
+		}
+		page, err := meta.ExtractList(l)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, page...)
+		if cont = l.GetContinue(); cont == "" {
+			return items, nil
+		}
+	}
+}
+
 func storedObjects(ctx context.Context, k client.Client, ns string) (stored, error) {
 	s := stored{Objects: map[string]int{}, Bytes: map[string]int64{}}
 	lists := map[string]func() client.ObjectList{
@@ -147,22 +168,9 @@ func storedObjects(ctx context.Context, k client.Client, ns string) (stored, err
 		"events":  func() client.ObjectList { return &corev1.EventList{} },
 	}
 	for kind, newList := range lists {
-		// In pages: one response of 100,000 notices outlasted the
-		// apiserver's request timeout and lost a 100,000-claim run's report.
-		var items []k8sruntime.Object
-		for cont := ""; ; {
-			l := newList()
-			if err := k.List(ctx, l, client.InNamespace(ns), client.Limit(1000), client.Continue(cont)); err != nil {
-				return s, fmt.Errorf("listing %s: %w", kind, err)
-			}
-			page, err := meta.ExtractList(l)
-			if err != nil {
-				return s, err
-			}
-			items = append(items, page...)
-			if cont = l.GetContinue(); cont == "" {
-				break
-			}
+		items, err := listPaged(ctx, k, ns, newList)
+		if err != nil {
+			return s, fmt.Errorf("listing %s: %w", kind, err)
 		}
 		s.Objects[kind] = len(items)
 		for _, o := range items {
