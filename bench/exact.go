@@ -61,7 +61,11 @@ func newRecorder(dir string) (*recorder, error) {
 // record is one request as the manager sent it.
 type record struct {
 	method, path, contentType string
-	body                      []byte
+	// accept is the Accept header: the manager's status writes ask for
+	// metadata only (pkg/statuspatch), and the replay must too, or its
+	// apiserver would encode, and its client read, whole objects.
+	accept string
+	body   []byte
 	// rv is the resourceVersion of the response (etcd's revision of the
 	// write, or for a GET the object's last write's), 0 when the response
 	// had none the bench could read (a protobuf event).
@@ -74,7 +78,7 @@ func (r *recorder) add(rec record) {
 	if r.err != nil {
 		return
 	}
-	for _, field := range [][]byte{[]byte(rec.method), []byte(rec.path), []byte(rec.contentType), rec.body, []byte(strconv.FormatUint(rec.rv, 10))} {
+	for _, field := range [][]byte{[]byte(rec.method), []byte(rec.path), []byte(rec.contentType), rec.body, []byte(strconv.FormatUint(rec.rv, 10)), []byte(rec.accept)} {
 		var n [4]byte
 		binary.LittleEndian.PutUint32(n[:], uint32(len(field)))
 		if _, err := r.w.Write(n[:]); err != nil {
@@ -114,7 +118,7 @@ func (r *recorder) records() ([]record, error) {
 		return b, err
 	}
 	for range r.n {
-		var f [5][]byte
+		var f [6][]byte
 		for i := range f {
 			b, err := field()
 			if err != nil {
@@ -123,7 +127,7 @@ func (r *recorder) records() ([]record, error) {
 			f[i] = b
 		}
 		rv, _ := strconv.ParseUint(string(f[4]), 10, 64)
-		out = append(out, record{method: string(f[0]), path: string(f[1]), contentType: string(f[2]), body: f[3], rv: rv})
+		out = append(out, record{method: string(f[0]), path: string(f[1]), contentType: string(f[2]), body: f[3], rv: rv, accept: string(f[5])})
 	}
 	inOrder(out)
 	return out, nil
@@ -468,7 +472,7 @@ func send(ctx context.Context, hc *http.Client, host string, rec record, rv stri
 	if rec.contentType != "" {
 		req.Header.Set("Content-Type", rec.contentType)
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", replayAccept(rec.accept))
 	resp, err := hc.Do(req)
 	if err != nil {
 		return "", err
@@ -485,6 +489,16 @@ func send(ctx context.Context, hc *http.Client, host string, rec record, rv stri
 		return got, nil
 	}
 	return "", nil
+}
+
+// replayAccept is the Accept header a recorded request is replayed with:
+// metadata only where the manager asked for it, else JSON (the replay
+// reads resourceVersions from JSON; a custom resource is JSON anyway).
+func replayAccept(recorded string) string {
+	if strings.Contains(recorded, "as=PartialObjectMetadata") {
+		return "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+	}
+	return "application/json"
 }
 
 func truncate(b []byte, n int) string {

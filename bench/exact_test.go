@@ -145,3 +145,40 @@ func TestKeySchedulerKeepsEachObjectsOrder(t *testing.T) {
 		t.Fatalf("%d objects ran, want 35", len(lastOf))
 	}
 }
+
+// TestRecorderRoundTrip: what is recorded is read back field by field,
+// the Accept header with it (a metadata-only status write must be replayed
+// as one).
+func TestRecorderRoundTrip(t *testing.T) {
+	r, err := newRecorder(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.remove()
+	in := []record{
+		{method: "PATCH", path: "/apis/g/v1/namespaces/n/claims/c/status", contentType: "application/merge-patch+json", accept: "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json", body: []byte(`{"status":{}}`), rv: 7},
+		{method: "POST", path: "/apis/g/v1/namespaces/n/notices", contentType: "application/json", body: []byte(`{"metadata":{"name":"x"}}`), rv: 8},
+	}
+	for _, rec := range in {
+		r.add(rec)
+	}
+	out, err := r.records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != len(in) {
+		t.Fatalf("read %d records, wrote %d", len(out), len(in))
+	}
+	for i := range in {
+		a, b := in[i], out[i]
+		if a.method != b.method || a.path != b.path || a.contentType != b.contentType || a.accept != b.accept || string(a.body) != string(b.body) || a.rv != b.rv {
+			t.Fatalf("record %d: wrote %+v, read %+v", i, a, b)
+		}
+	}
+	if got := replayAccept(out[0].accept); got != "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1" {
+		t.Fatalf("metadata-only write replayed with Accept %q", got)
+	}
+	if got := replayAccept(out[1].accept); got != "application/json" {
+		t.Fatalf("create replayed with Accept %q", got)
+	}
+}

@@ -285,7 +285,7 @@ func (c *counter) wrap(rt http.RoundTripper) http.RoundTripper {
 		}
 		resp, err := rt.RoundTrip(r)
 		if recording && err == nil && resp.StatusCode < 300 {
-			rec := record{method: r.Method, path: r.URL.RequestURI(), contentType: r.Header.Get("Content-Type"), body: recBody}
+			rec := record{method: r.Method, path: r.URL.RequestURI(), contentType: r.Header.Get("Content-Type"), accept: r.Header.Get("Accept"), body: recBody}
 			resp.Body = &rvBody{ReadCloser: resp.Body, done: func(rv uint64) {
 				rec.rv = rv
 				c.rec.add(rec)

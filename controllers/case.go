@@ -8,11 +8,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/internal/collection"
 	"github.com/inkasso-operator/inkasso-operator/internal/ledger"
+	"github.com/inkasso-operator/inkasso-operator/pkg/statuspatch"
 )
 
 // reconcileCases runs the debtor's collection cases (one per currency):
@@ -158,7 +158,7 @@ func previewed(claims []inkassov1.Claim, dec collection.CasesDecision) []inkasso
 
 // persist writes the debtor's status now, with a resourceVersion precondition.
 func (r *DebtorReconciler) persist(ctx context.Context, d, orig *inkassov1.Debtor) error {
-	if err := r.Client.Status().Patch(ctx, d, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+	if err := statuspatch.Patch(ctx, r.Client, d, orig, statuspatch.Optimistic); err != nil {
 		return fmt.Errorf("recording the case step on debtor %s: %w", d.Name, err)
 	}
 	*orig = *d.DeepCopy()
@@ -207,12 +207,24 @@ func (r *DebtorReconciler) createCaseNotices(ctx context.Context, d *inkassov1.D
 		claims: listed, balances: balances, owner: d, now: w.Record.Time, fee: w.Record.Fee, reference: ref}); err != nil {
 		return err
 	}
-	r.created.Store(key, time.Now())
-	r.created.Range(func(k, v any) bool { // forget old ones: the map stays small
-		if time.Since(v.(time.Time)) > createdFresh {
+	now := time.Now()
+	r.created.Store(key, now)
+	r.forgetCreated(now)
+	return nil
+}
+
+// forgetCreated drops remembered creations older than createdFresh, at
+// most once per createdFresh: walking the map on every case step cost time
+// in proportion to the steps of the last minute, on every step.
+func (r *DebtorReconciler) forgetCreated(now time.Time) {
+	last := r.createdPruned.Load()
+	if now.UnixNano()-last < int64(createdFresh) || !r.createdPruned.CompareAndSwap(last, now.UnixNano()) {
+		return
+	}
+	r.created.Range(func(k, v any) bool {
+		if now.Sub(v.(time.Time)) > createdFresh {
 			r.created.Delete(k)
 		}
 		return true
 	})
-	return nil
 }

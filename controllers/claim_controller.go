@@ -35,6 +35,7 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/internal/shard"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
+	"github.com/inkasso-operator/inkasso-operator/pkg/statuspatch"
 )
 
 // ClaimReconciler moves claims through the phases of their policy.
@@ -120,7 +121,7 @@ func (r *ClaimReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	if !apiequality.Semantic.DeepEqual(orig.Status, claim.Status) {
 		// Optimistic lock: a reconcile that read a stale claim from the cache
 		// must not record a step twice; it fails here and runs again.
-		if perr := r.Client.Status().Patch(ctx, &claim, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); perr != nil {
+		if perr := statuspatch.Patch(ctx, r.Client, &claim, orig, statuspatch.Optimistic); perr != nil {
 			if apierrors.IsConflict(perr) {
 				return reconcile.Result{RequeueAfter: 50 * time.Millisecond}, nil
 			}

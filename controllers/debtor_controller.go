@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -35,6 +36,7 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/internal/shard"
 	"github.com/inkasso-operator/inkasso-operator/pkg/channelkit"
 	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
+	"github.com/inkasso-operator/inkasso-operator/pkg/statuspatch"
 )
 
 // DebtorReconciler keeps a Debtor's status aggregates over its claims.
@@ -61,6 +63,9 @@ type DebtorReconciler struct {
 	// create them again only to be told they exist. A restart forgets it:
 	// the creates are idempotent.
 	created sync.Map
+	// createdPruned is when created was last walked for old entries
+	// (wall time, Unix nanoseconds).
+	createdPruned atomic.Int64
 	// totalsWritten is when each debtor's status was last written (wall
 	// time): a change of its totals alone (open claims, outstanding, phase)
 	// waits until totalsDelay has passed, so a burst of claim steps costs
@@ -162,7 +167,7 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	}
 	if !apiequality.Semantic.DeepEqual(orig.Status, d.Status) {
 		// Optimistic lock: the case history must never be written from a stale read.
-		if err := r.Client.Status().Patch(ctx, &d, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+		if err := statuspatch.Patch(ctx, r.Client, &d, orig, statuspatch.Optimistic); err != nil {
 			if apierrors.IsConflict(err) {
 				return reconcile.Result{RequeueAfter: 50 * time.Millisecond}, nil
 			}

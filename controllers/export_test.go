@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -32,3 +33,19 @@ var (
 	LinesToAPI    = linesToAPI
 	TotalsToAPI   = totalsToAPI
 )
+
+// CreatedMemory drives the memory of created case notices: remember an
+// entry at a time, prune as a case step at a time would, count what is left.
+type CreatedMemory struct{ r DebtorReconciler }
+
+func (m *CreatedMemory) Remember(ns, caseID, step string, at time.Time) {
+	m.r.created.Store(createdKey{namespace: ns, caseID: caseID, step: step}, at)
+}
+
+func (m *CreatedMemory) Prune(now time.Time) { m.r.forgetCreated(now) }
+
+func (m *CreatedMemory) Len() int {
+	n := 0
+	m.r.created.Range(func(any, any) bool { n++; return true })
+	return n
+}

@@ -34,6 +34,7 @@ import (
 
 	inkassov1 "github.com/inkasso-operator/inkasso-operator/api/v1alpha1"
 	"github.com/inkasso-operator/inkasso-operator/pkg/simclock"
+	"github.com/inkasso-operator/inkasso-operator/pkg/statuspatch"
 )
 
 // Request is one delivery attempt.
@@ -356,7 +357,7 @@ func (c *Controller) deliver(ctx context.Context, live *inkassov1.Notice, ch *in
 	cur.Status.Attempt = nil
 	if policy == inkassov1.AtMostOnce {
 		cur.Status.Attempt = att
-		if err := c.Client.Status().Patch(ctx, cur, client.MergeFromWithOptions(live, client.MergeFromWithOptimisticLock{})); err != nil {
+		if err := statuspatch.Patch(ctx, c.Client, cur, live, statuspatch.Optimistic); err != nil {
 			if apierrors.IsConflict(err) {
 				return reconcile.Result{RequeueAfter: 50 * time.Millisecond}, nil
 			}
@@ -595,7 +596,7 @@ func (c *Controller) attemptTimeout() time.Duration {
 
 // patchLocked writes n's status from base under base's resourceVersion.
 func (c *Controller) patchLocked(ctx context.Context, base, n *inkassov1.Notice) error {
-	if err := c.Client.Status().Patch(ctx, n, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil && !apierrors.IsNotFound(err) {
+	if err := statuspatch.Patch(ctx, c.Client, n, base, statuspatch.Optimistic); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("writing status of notice %s: %w", n.Name, err)
 	}
 	return nil
@@ -610,7 +611,7 @@ func (c *Controller) setReady(n *inkassov1.Notice, status metav1.ConditionStatus
 }
 
 func (c *Controller) patch(ctx context.Context, orig, n *inkassov1.Notice) error {
-	if err := c.Client.Status().Patch(ctx, n, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
+	if err := statuspatch.Patch(ctx, c.Client, n, orig, statuspatch.LastWriteWins); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("writing status of notice %s: %w", n.Name, err)
 	}
 	return nil
