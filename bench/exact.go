@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -61,9 +64,9 @@ func newRecorder(dir string) (*recorder, error) {
 // record is one request as the manager sent it.
 type record struct {
 	method, path, contentType string
-	// accept is the Accept header: the manager's status writes ask for
-	// metadata only (pkg/statuspatch), and the replay must too, or its
-	// apiserver would encode, and its client read, whole objects.
+	// accept is the Accept header, replayed as sent: the manager's status
+	// writes ask for metadata only, protobuf first (pkg/statuspatch), and
+	// the replay must too, or its apiserver would encode whole objects.
 	accept string
 	body   []byte
 	// rv is the resourceVersion of the response (etcd's revision of the
@@ -181,8 +184,14 @@ func inOrder(recs []record) {
 // apiserver writes a custom resource's keys sorted, so metadata's
 // resourceVersion comes after its managedFields, often kilobytes in (and
 // no managedFields entry has a "resourceVersion" key).
+//
+// A protobuf answer (client-go's metadata client asks for one first, and
+// the apiserver gives PartialObjectMetadata in protobuf even for a custom
+// resource) is kept, it is small, and decoded when closed.
 type rvBody struct {
 	io.ReadCloser
+	proto bool
+	kept  []byte // proto: the body so far
 	carry []byte // the last bytes read, a match may straddle two reads
 	rv    uint64
 	found bool
@@ -191,6 +200,12 @@ type rvBody struct {
 
 func (b *rvBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
+	if b.proto {
+		if len(b.kept)+n <= maxProtobufAnswer {
+			b.kept = append(b.kept, p[:n]...)
+		}
+		return n, err
+	}
 	if !b.found && n > 0 {
 		buf := append(b.carry, p[:n]...)
 		if i := bytes.Index(buf, rvField); i >= 0 {
@@ -211,6 +226,10 @@ func (b *rvBody) Read(p []byte) (int, error) {
 }
 
 func (b *rvBody) Close() error {
+	if b.proto {
+		b.rv, _ = rvOfProtobuf(b.kept)
+		b.kept = nil
+	}
 	if b.done != nil {
 		b.done(b.rv)
 		b.done = nil
@@ -271,6 +290,41 @@ func objectKey(rec record) string {
 }
 
 var rvField = []byte(`"resourceVersion":"`)
+
+// maxProtobufAnswer bounds what rvBody keeps of a protobuf answer: a
+// metadata-only one is a few kilobytes.
+const maxProtobufAnswer = 1 << 20
+
+// protobufMagic starts every Kubernetes protobuf message.
+var protobufMagic = []byte{0x6b, 0x38, 0x73, 0x00}
+
+func isProtobuf(contentType string) bool {
+	return strings.HasPrefix(contentType, "application/vnd.kubernetes.protobuf")
+}
+
+func metadataOnly(accept string) bool {
+	return strings.Contains(accept, "as=PartialObjectMetadata")
+}
+
+// rvOfProtobuf is the resourceVersion of a Kubernetes protobuf object:
+// the envelope (runtime.Unknown) unwrapped and its object read as
+// PartialObjectMetadata, which every object's leading metadata field
+// decodes as (other fields are skipped).
+func rvOfProtobuf(b []byte) (uint64, bool) {
+	if !bytes.HasPrefix(b, protobufMagic) {
+		return 0, false
+	}
+	var u runtime.Unknown
+	if err := u.Unmarshal(b[len(protobufMagic):]); err != nil {
+		return 0, false
+	}
+	var m metav1.PartialObjectMetadata
+	if err := m.Unmarshal(u.Raw); err != nil {
+		return 0, false
+	}
+	rv, err := strconv.ParseUint(m.ResourceVersion, 10, 64)
+	return rv, err == nil
+}
 
 // rvOf is the first resourceVersion in a JSON object: its metadata's (no
 // nested object of these kinds carries one before it).
@@ -472,7 +526,7 @@ func send(ctx context.Context, hc *http.Client, host string, rec record, rv stri
 	if rec.contentType != "" {
 		req.Header.Set("Content-Type", rec.contentType)
 	}
-	req.Header.Set("Accept", replayAccept(rec.accept))
+	req.Header.Set("Accept", cmp.Or(rec.accept, "application/json"))
 	resp, err := hc.Do(req)
 	if err != nil {
 		return "", err
@@ -485,20 +539,16 @@ func send(ctx context.Context, hc *http.Client, host string, rec record, rv stri
 	if resp.StatusCode >= 300 {
 		return "", fmt.Errorf("%s: %s", resp.Status, truncate(out, 300))
 	}
+	if isProtobuf(resp.Header.Get("Content-Type")) {
+		if rv, ok := rvOfProtobuf(out); ok {
+			return strconv.FormatUint(rv, 10), nil
+		}
+		return "", nil
+	}
 	if got, ok := rvOf(out); ok {
 		return got, nil
 	}
 	return "", nil
-}
-
-// replayAccept is the Accept header a recorded request is replayed with:
-// metadata only where the manager asked for it, else JSON (the replay
-// reads resourceVersions from JSON; a custom resource is JSON anyway).
-func replayAccept(recorded string) string {
-	if strings.Contains(recorded, "as=PartialObjectMetadata") {
-		return "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
-	}
-	return "application/json"
 }
 
 func truncate(b []byte, n int) string {

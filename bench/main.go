@@ -286,7 +286,7 @@ func (c *counter) wrap(rt http.RoundTripper) http.RoundTripper {
 		resp, err := rt.RoundTrip(r)
 		if recording && err == nil && resp.StatusCode < 300 {
 			rec := record{method: r.Method, path: r.URL.RequestURI(), contentType: r.Header.Get("Content-Type"), accept: r.Header.Get("Accept"), body: recBody}
-			resp.Body = &rvBody{ReadCloser: resp.Body, done: func(rv uint64) {
+			resp.Body = &rvBody{ReadCloser: resp.Body, proto: isProtobuf(resp.Header.Get("Content-Type")), done: func(rv uint64) {
 				rec.rv = rv
 				c.rec.add(rec)
 			}}
@@ -314,7 +314,9 @@ func (c *counter) wrap(rt http.RoundTripper) http.RoundTripper {
 				c.bytes[key] += r.ContentLength
 			}
 			c.mu.Unlock()
-			if err == nil && resp.StatusCode < 300 {
+			// A metadata-only answer (the status writes, pkg/statuspatch)
+			// says nothing of the object's size.
+			if err == nil && resp.StatusCode < 300 && !metadataOnly(r.Header.Get("Accept")) {
 				resp.Body = &countingBody{ReadCloser: resp.Body, done: func(n int64) {
 					c.mu.Lock()
 					if c.objBytes == nil {

@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strconv"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -85,8 +84,16 @@ func Data(obj, orig client.Object, lock Lock) (patch []byte, changed bool, err e
 	b.Grow(len(diff) + 64)
 	b.WriteByte('{')
 	if lock {
+		rv := orig.GetResourceVersion()
+		if rv == "" {
+			return nil, false, fmt.Errorf("status patch of %s: an optimistic lock needs the resourceVersion the status was read at, and %T has none", orig.GetName(), orig)
+		}
+		q, err := json.Marshal(rv)
+		if err != nil {
+			return nil, false, err
+		}
 		b.WriteString(`"metadata":{"resourceVersion":`)
-		b.WriteString(strconv.Quote(orig.GetResourceVersion()))
+		b.Write(q)
 		b.WriteString(`},`)
 	}
 	b.WriteString(`"status":`)

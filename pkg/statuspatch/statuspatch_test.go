@@ -196,6 +196,11 @@ func TestDataClaimStatus(t *testing.T) {
 		want, _ := json.Marshal(obj.Status)
 		applies(t, was, want, p["status"])
 	}
+	noRV := orig.DeepCopy()
+	noRV.ResourceVersion = ""
+	if _, _, err := Data(obj, noRV, Optimistic); err == nil {
+		t.Fatal("an optimistic lock without a resourceVersion was not refused")
+	}
 	if _, changed, err := Data(orig.DeepCopy(), orig, Optimistic); err != nil || changed {
 		t.Fatalf("an unchanged status gives changed %v, %v", changed, err)
 	}
