@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"image/color"
@@ -90,7 +91,11 @@ func report(c config, r Result) error {
 			row("replay ceiling (fair baseline)", fmt.Sprintf("%.1f writes/s at %d workers (%s)%s", rp.Ceiling, rp.BestWorkers, levels(rp.Levels), stillRising(rp.Rising)), "")
 		}
 		if len(rp.ObjectBytes) > 0 {
-			row("object size a write met (manager / replay)", objectSizes(r.ObjectBytes, rp.ObjectBytes)+sizeWarning(r.ObjectBytes, rp.ObjectBytes), "alike")
+			sizes := objectSizes(r.ObjectBytes, rp.ObjectBytes) + sizeWarning(r.ObjectBytes, rp.ObjectBytes)
+			if strings.Contains(sizes, "–") {
+				sizes += " (–: the manager's answer was metadata only)"
+			}
+			row("object size a write met (manager / replay)", sizes, "alike")
 		}
 		if ex := r.Exact; ex != nil {
 			var lv []string
@@ -98,7 +103,8 @@ func report(c config, r Result) error {
 				lv = append(lv, fmt.Sprintf("%d: %.1f", l.Workers, l.PerSecond))
 			}
 			row("exact replay ceiling (fair baseline)", fmt.Sprintf("%.1f writes/s at %d workers (%s)%s: the manager's %d recorded requests about %d objects, bodies as sent", ex.Ceiling, ex.Best, strings.Join(lv, ", "), stillRising(ex.Rising), ex.Requests, ex.Objects), "")
-			row("object size a write met (manager / exact replay)", objectSizes(r.ObjectBytes, ex.ObjectBytes)+sizeWarning(r.ObjectBytes, ex.ObjectBytes), "alike")
+			row("object size a write met (manager / exact replay)", cmp.Or(objectSizes(r.ObjectBytes, ex.ObjectBytes)+sizeWarning(r.ObjectBytes, ex.ObjectBytes),
+				"not measured: status writes are answered with metadata only; the replayed bodies are the manager's, so are the objects"), "alike")
 			row("ratio useful/synthetic ceiling", fmt.Sprintf("%.2f saturated, %.2f over the busy span (the grown synthetic replay, before 2026-12-01 the fair ratio)", r.FairRatioSynthetic, r.FairRatioSyntheticBusy), "")
 		}
 		ratio := fmt.Sprintf("%.2f saturated, %.2f over the busy span", r.FairRatio, r.FairRatioBusy)
@@ -268,6 +274,10 @@ func objectSizes(manager, replay map[string]int) string {
 		switch {
 		case manager == nil && replay[k] > 0:
 			parts = append(parts, fmt.Sprintf("%s %d B", strings.TrimPrefix(k, "PATCH "), replay[k]))
+		case manager[k] == 0 && replay[k] > 0:
+			// The manager's status writes are answered with metadata
+			// only (pkg/statuspatch): no object to measure.
+			parts = append(parts, fmt.Sprintf("%s – / %d B", strings.TrimPrefix(k, "PATCH "), replay[k]))
 		case manager[k] > 0 || replay[k] > 0:
 			parts = append(parts, fmt.Sprintf("%s %d / %d B", strings.TrimPrefix(k, "PATCH "), manager[k], replay[k]))
 		}
