@@ -22,7 +22,10 @@ func TestSameCaseIDsInTwoTenantsDoNotHoldEachOtherBack(t *testing.T) {
 	a, b := newNamespace(t), newNamespace(t)
 	for _, ns := range []string{a, b} {
 		create(t, samplePolicyFile(t, ns, "collectors"), logChannel(ns, "letter"), debtor(ns, "fc", inkassov1.DebtorConsumer))
-		create(t, claimIn(ns, "first", "fc", "1000.00", "NOK", "collectors", -20), claimIn(ns, "second", "fc", "1000.00", "NOK", "collectors", -20))
+		// One claim each: the case's ID names its opener, and with two claims
+		// due together the opener is whichever has warned its creditor first
+		// (the policy's creditorWarning), which made the IDs differ by chance.
+		create(t, claimIn(ns, "first", "fc", "1000.00", "NOK", "collectors", -20))
 	}
 	driveToStep(t, a, "first", "reminder") // tenant a's case takes the transfer step and sends its notice
 	caseA := getClaim(t, a, "first").Status.CaseID
@@ -34,7 +37,7 @@ func TestSameCaseIDsInTwoTenantsDoNotHoldEachOtherBack(t *testing.T) {
 	deadline := time.Now().Add(limit)
 	for {
 		err := func() error {
-			for _, n := range []string{"first", "second"} {
+			for _, n := range []string{"first"} {
 				c := getClaim(t, b, n)
 				if !hasStep(c, "reminder") {
 					return fmt.Errorf("claim %s/%s has not taken its case's step reminder; %s", b, n, debtorsState(b))
@@ -61,7 +64,6 @@ func TestSameCaseIDsInTwoTenantsDoNotHoldEachOtherBack(t *testing.T) {
 			t.Fatalf("after %v: %v", limit.Round(time.Second), err)
 		}
 		wakeClaim(b, "first")
-		wakeClaim(b, "second")
 		time.Sleep(50 * time.Millisecond)
 	}
 }
