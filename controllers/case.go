@@ -179,7 +179,7 @@ func (r *DebtorReconciler) createCaseNotices(ctx context.Context, d *inkassov1.D
 	// are the tenant's to choose): the key must name the namespace, or one
 	// tenant's case step would hold back another's notices.
 	key := createdKey{namespace: d.Namespace, caseID: w.Case.ID, step: w.Record.Step}
-	if at, ok := r.created.Load(key); ok && time.Since(at.(time.Time)) < createdFresh {
+	if _, ok := r.created.left(key, time.Now()); ok {
 		return nil
 	}
 	var policy inkassov1.CollectionPolicy
@@ -207,24 +207,6 @@ func (r *DebtorReconciler) createCaseNotices(ctx context.Context, d *inkassov1.D
 		claims: listed, balances: balances, owner: d, now: w.Record.Time, fee: w.Record.Fee, reference: ref}); err != nil {
 		return err
 	}
-	now := time.Now()
-	r.created.Store(key, now)
-	r.forgetCreated(now)
+	r.created.remember(key, time.Now(), createdFresh)
 	return nil
-}
-
-// forgetCreated drops remembered creations older than createdFresh, at
-// most once per createdFresh: walking the map on every case step cost time
-// in proportion to the steps of the last minute, on every step.
-func (r *DebtorReconciler) forgetCreated(now time.Time) {
-	last := r.createdPruned.Load()
-	if now.UnixNano()-last < int64(createdFresh) || !r.createdPruned.CompareAndSwap(last, now.UnixNano()) {
-		return
-	}
-	r.created.Range(func(k, v any) bool {
-		if now.Sub(v.(time.Time)) > createdFresh {
-			r.created.Delete(k)
-		}
-		return true
-	})
 }

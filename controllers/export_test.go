@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
@@ -39,13 +41,15 @@ var (
 type CreatedMemory struct{ r DebtorReconciler }
 
 func (m *CreatedMemory) Remember(ns, caseID, step string, at time.Time) {
-	m.r.created.Store(createdKey{namespace: ns, caseID: caseID, step: step}, at)
+	m.r.created.remember(createdKey{namespace: ns, caseID: caseID, step: step}, at, createdFresh)
 }
 
-func (m *CreatedMemory) Prune(now time.Time) { m.r.forgetCreated(now) }
+func (m *CreatedMemory) Prune(now time.Time) { m.r.created.prune(now) }
 
-func (m *CreatedMemory) Len() int {
-	n := 0
-	m.r.created.Range(func(any, any) bool { n++; return true })
-	return n
+func (m *CreatedMemory) Len() int { return m.r.created.len() }
+
+// NewDebtorReconciler is a Debtor reconciler of its own on c, outside the
+// manager, with an empty memory of its writes.
+func NewDebtorReconciler(c client.Client, clk clock.PassiveClock) reconcile.Reconciler {
+	return &DebtorReconciler{Client: c, Clock: clk, Recorder: &events.FakeRecorder{}}
 }
