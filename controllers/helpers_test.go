@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -410,4 +411,23 @@ func bindAdmissionPolicy(t *testing.T, file, ns string) {
 		MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns}}}
 	create(t, &policy, &binding)
 	t.Cleanup(func() { _ = k8s.Delete(context.Background(), &binding); _ = k8s.Delete(context.Background(), &policy) })
+}
+
+// waitWarned waits until each claim has warned its creditor that it is
+// overdue (a policy with creditorNotices): its transfer counts from that
+// warning, so claims due together are only transferred together (and open
+// their case together) once each has written it before the clock moves.
+func waitWarned(t *testing.T, ns string, names ...string) {
+	t.Helper()
+	eventually(t, 10*time.Second, func() error {
+		for _, n := range names {
+			c := getClaim(t, ns, n)
+			if !slices.ContainsFunc(c.Status.CreditorNotices, func(r inkassov1.CreditorNoticeRecord) bool {
+				return r.Event == inkassov1.CreditorOverdueWarning
+			}) {
+				return fmt.Errorf("claim %s/%s has not warned its creditor yet: %+v", ns, n, c.Status.Conditions)
+			}
+		}
+		return nil
+	})
 }

@@ -105,8 +105,14 @@ func TestFreeCancellationRunsFromTheTransfer(t *testing.T) {
 	// Due 20 days ago: the first step after the transfer may charge its
 	// reminder fee (sent at least 14 days after the due date).
 	create(t, claimIn(ns, "free", "fc", "1000.00", "NOK", "collectors", -20), claimIn(ns, "costly", "fc", "1000.00", "NOK", "collectors", -20))
+	// Both warn their creditor before the clock moves, so both are
+	// transferred, and take the case's reminder, together (its fee split 1:1).
+	waitWarned(t, ns, "free", "costly")
 	for _, n := range []string{"free", "costly"} {
 		driveToStep(t, ns, n, "reminder") // the first step past the reminders: the transfer
+	}
+	if a, b := getClaim(t, ns, "free").Status.CaseID, getClaim(t, ns, "costly").Status.CaseID; a == "" || a != b {
+		t.Fatalf("free in case %q, costly in case %q: want both in one case", a, b)
 	}
 	transfer := historyEntry(getClaim(t, ns, "free"), "reminder").Time.Time.In(oslo)
 	lastFree := transfer.AddDate(0, 0, 9).Format(time.DateOnly)

@@ -27,6 +27,9 @@ func TestSameCaseIDsInTwoTenantsDoNotHoldEachOtherBack(t *testing.T) {
 		// (the policy's creditorWarning), which made the IDs differ by chance.
 		create(t, claimIn(ns, "first", "fc", "1000.00", "NOK", "collectors", -20))
 	}
+	// b's claim warns its creditor before the clock moves, so its transfer
+	// falls due at the same moment as a's.
+	waitWarned(t, b, "first")
 	driveToStep(t, a, "first", "reminder") // tenant a's case takes the transfer step and sends its notice
 	caseA := getClaim(t, a, "first").Status.CaseID
 

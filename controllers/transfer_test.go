@@ -35,6 +35,24 @@ func TestTransferOnDebtorTimer(t *testing.T) {
 		}
 		transferAt = c.Status.NextStepAt.Time
 	}
+	// The debtors hold a change of their totals back for two seconds and
+	// write it on a timer (totalsDelay); a timer that fires after the clock
+	// moves to the transfer below would take the claim in. Wait until both
+	// show their claim's totals.
+	for d, n := range map[string]string{"prompt": "x", "slow": "y"} {
+		eventually(t, 10*time.Second, func() error {
+			c := getClaim(t, ns, n)
+			var got inkassov1.Debtor
+			if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: d}, &got); err != nil {
+				return err
+			}
+			st := got.Status
+			if c.Status.Balance == nil || st.Phase != c.Status.Phase || st.OpenClaims != 1 || len(st.Outstanding) != 1 || st.Outstanding[0].Amount != c.Status.Balance.Outstanding {
+				return fmt.Errorf("debtor %s: phase %s, %d open, outstanding %v; claim %s: phase %s, balance %+v", d, st.Phase, st.OpenClaims, st.Outstanding, n, c.Status.Phase, c.Status.Balance)
+			}
+			return nil
+		})
+	}
 	// Nothing left in flight: a reminder's delivery reconciles the debtor
 	// (the Notice watch), which would take in a claim due by then.
 	quiesce(t, ns)
