@@ -66,7 +66,9 @@ type DebtorReconciler struct {
 	// (the cache lags its own patch: at 100,000 claims 44 % of debtors met a
 	// conflict when a second reconcile patched the finalizer again from a
 	// read without it).
-	finalized recentWrites[types.NamespacedName]
+	// Keyed by UID: a debtor deleted and created again under its name is
+	// another object, without the finalizer.
+	finalized recentWrites[types.UID]
 	// totalsWritten is when each debtor's status was last written (wall
 	// time): a change of its totals alone (open claims, outstanding, phase)
 	// waits until totalsDelay has passed, so a burst of claim steps costs
@@ -189,15 +191,15 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	var finWait time.Duration
 	switch {
 	case !deleting && !controllerutil.ContainsFinalizer(&d, debtorFinalizer):
-		if left, ok := r.finalized.left(req.NamespacedName, time.Now()); ok {
+		if left, ok := r.finalized.left(d.UID, time.Now()); ok {
 			finWait = left // added moments ago; the cache has not caught up
 			break
 		}
 		if finErr = r.patchFinalizer(ctx, &d, true); finErr == nil {
-			r.finalized.remember(req.NamespacedName, time.Now(), finalizerFresh)
+			r.finalized.remember(d.UID, time.Now(), finalizerFresh)
 		}
 	case !deleting:
-		r.finalized.forget(req.NamespacedName)
+		r.finalized.forget(d.UID)
 	case deleting && st.OpenClaims == 0 && controllerutil.ContainsFinalizer(&d, debtorFinalizer):
 		finErr = r.patchFinalizer(ctx, &d, false)
 	}
