@@ -169,8 +169,14 @@ func recheckStalled(res reconcile.Result, conds []metav1.Condition, now time.Tim
 	if s := meta.FindStatusCondition(conds, inkassov1.ConditionStalled); s != nil && s.Status == metav1.ConditionTrue {
 		wait = min(max(now.Sub(s.LastTransitionTime.Time), time.Second), stalledRecheck)
 	}
-	if res.RequeueAfter == 0 || res.RequeueAfter > wait {
-		res.RequeueAfter = wait
+	return requeueWithin(res, wait)
+}
+
+// requeueWithin makes res look again within d at the latest (d <= 0: no
+// bound); an earlier requeue stays.
+func requeueWithin(res reconcile.Result, d time.Duration) reconcile.Result {
+	if d > 0 && (res.RequeueAfter == 0 || d < res.RequeueAfter) {
+		res.RequeueAfter = d
 	}
 	return res
 }

@@ -214,12 +214,8 @@ func (r *DebtorReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if !wake.IsZero() {
 		res.RequeueAfter = max(simclock.RealDuration(r.Clock, wake.Sub(now)), time.Millisecond)
 	}
-	if later > 0 && (res.RequeueAfter == 0 || later < res.RequeueAfter) {
-		res.RequeueAfter = later // the totals held back above
-	}
-	if finWait > 0 && (res.RequeueAfter == 0 || finWait < res.RequeueAfter) {
-		res.RequeueAfter = finWait // the finalizer, should the cache still lack it then
-	}
+	res = requeueWithin(res, later)   // the totals held back above
+	res = requeueWithin(res, finWait) // the finalizer, should the cache still lack it then
 	if stalled != nil {
 		res = recheckStalled(res, orig.Status.Conditions, now)
 	}

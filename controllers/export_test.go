@@ -53,3 +53,7 @@ func (m *CreatedMemory) Len() int { return m.r.created.len() }
 func NewDebtorReconciler(c client.Client, clk clock.PassiveClock) reconcile.Reconciler {
 	return &DebtorReconciler{Client: c, Clock: clk, Recorder: &events.FakeRecorder{}}
 }
+
+// DebtorFinalizer is the finalizer the Debtor controller keeps on a debtor
+// with open claims.
+const DebtorFinalizer = debtorFinalizer

@@ -16,7 +16,7 @@ import (
 	"github.com/inkasso-operator/inkasso-operator/controllers"
 )
 
-const debtorFinalizer = "collection.inkasso.dev/open-claims"
+const debtorFinalizer = controllers.DebtorFinalizer
 
 // lagging reads debtors as a cache that has not yet seen their finalizer
 // (while stale is set), and counts the patches of a debtor's main resource

@@ -75,7 +75,7 @@ func TestDebtorShards(t *testing.T) {
 	keepRunning(t, s0)
 	// About 74 days of operator time, 64 s at 100,000x, stretched as the
 	// clock is (newTimeline slows it on a loaded machine).
-	deadline := time.Now().Add(time.Duration(float64(size(180, 420)) * clockSlowdown * float64(time.Second)))
+	deadline := time.Now().Add(stretch(time.Duration(size(180, 420)) * time.Second))
 	for {
 		mine, _ := claimsOf()
 		done := 0

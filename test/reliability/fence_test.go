@@ -36,7 +36,7 @@ func TestPausedLeaderSendsNothing(t *testing.T) {
 		before := holder(t, c)
 		leader.signal(syscall.SIGSTOP)
 		paused := time.Now()
-		limit := lease + time.Duration(float64(5*time.Second)*clockSlowdown)
+		limit := lease + stretch(5*time.Second)
 		for holder(t, c) == before {
 			if time.Since(paused) > limit {
 				leader.signal(syscall.SIGCONT)

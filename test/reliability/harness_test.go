@@ -377,6 +377,11 @@ func (c *cluster) work(t *testing.T, ns string) int {
 // (1: not at all). Tests run one at a time.
 var clockSlowdown = 1.0
 
+// stretch is d on the current test's clock: longer by clockSlowdown.
+func stretch(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * clockSlowdown)
+}
+
 // waitProgress polls done until it holds; the wait fails when the work
 // count stood still for quiet, or after 4 × quiet in all. quiet is given for
 // the test's nominal clock and stretched as much as the clock was slowed:
@@ -384,7 +389,7 @@ var clockSlowdown = 1.0
 // quiet by design).
 func (c *cluster) waitProgress(t *testing.T, ns string, quiet time.Duration, done func() bool) (ok bool, waited time.Duration) {
 	t.Helper()
-	quiet = time.Duration(float64(quiet) * clockSlowdown)
+	quiet = stretch(quiet)
 	start := time.Now()
 	last, lastAt := -1, start
 	for time.Since(start) < 4*quiet {

@@ -158,7 +158,7 @@ func TestShardRebalancing(t *testing.T) {
 	t.Logf("killing B at %d claim steps, %d of %d claims finished", steps, done, total)
 	b.stop(syscall.SIGKILL)
 	bKilledAt := time.Now() // B is gone: stop waited for its exit
-	bound := 3*lease + time.Duration(float64(5*time.Second)*clockSlowdown)
+	bound := 3*lease + stretch(5*time.Second)
 	takeover := waitSplit("after B was killed", bound, func(h map[string][]int) bool { return len(h[a.name]) == n })
 	t.Logf("replica A holds all %d shards %s after B was killed (lease duration %s, bound %s)", n, takeover.Round(100*time.Millisecond), lease, bound)
 	stepsAfterKill, _, _ := c.progress(t, w.ns)

@@ -98,7 +98,7 @@ func TestLeaderFailover(t *testing.T) {
 		leader.stop(syscall.SIGKILL)
 		// The standby takes the lease once it expires: within the lease
 		// duration plus a retry period, and some slack for a loaded machine.
-		limit := lease + 500*time.Millisecond + time.Duration(float64(3*time.Second)*clockSlowdown)
+		limit := lease + 500*time.Millisecond + stretch(3*time.Second)
 		for holder(t, c) == before {
 			if time.Since(killed) > limit {
 				t.Fatalf("failover %d: nobody took the lease from %s within %s", i+1, before, limit)
