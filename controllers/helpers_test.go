@@ -278,9 +278,9 @@ func driveAllToEnd(t *testing.T, ns string, names ...string) {
 // days pass on a cluster: every notice still waiting that may be sent by
 // then (its notBefore passed) is released at its notBefore, its channel
 // poked, and given up to two seconds (budget: more on a busy machine) to
-// deliver it: moving the clock on past a notice still pending would fail it
-// by its deadline. A provider that keeps
-// refusing is left to the test.
+// deliver it, fifteen while an attempt has not even reached it: moving the
+// clock on past a notice still pending would fail it by its deadline. A
+// provider that keeps refusing is left to the test.
 func waitNoticesDelivered(t *testing.T, ns string, until time.Time) {
 	t.Helper()
 	for range 20 {
@@ -312,30 +312,52 @@ func waitNoticesDelivered(t *testing.T, ns string, until time.Time) {
 		if first.After(fclock.Now()) {
 			fclock.SetTime(first)
 		}
-		for ch := range channels {
-			p := fmt.Sprintf(`{"metadata":{"annotations":{"test/poke":"%d"}}}`, time.Now().UnixNano())
-			_ = k8s.Patch(context.Background(), &inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ch}},
-				client.RawPatch("application/merge-patch+json", []byte(p)))
-		}
-		handled := func() bool {
+		touchChannels(ns, channels)
+		// open counts the notices due and still pending; untried those of
+		// them no attempt has reached yet (a busy machine, not a refusing
+		// provider: worth waiting longer for).
+		open := func() (open, untried int) {
 			var now inkassov1.NoticeList
 			if err := k8s.List(context.Background(), &now, client.InNamespace(ns)); err != nil {
-				return true
+				return 0, 0
 			}
 			for _, n := range now.Items {
 				c := condition(n.Status.Conditions, inkassov1.ConditionReady)
 				if (c == nil || c.Reason == inkassov1.NoticeReasonPending) && (n.Spec.NotBefore == nil || !n.Spec.NotBefore.Time.After(fclock.Now())) {
-					return false
+					open++
+					if n.Status.Attempts == 0 {
+						untried++
+					}
 				}
 			}
-			return true
+			return open, untried
 		}
-		for deadline := time.Now().Add(budget(2 * time.Second)); !handled() && time.Now().Before(deadline); {
+		start := time.Now()
+		for {
+			o, u := open()
+			if o == 0 {
+				break
+			}
+			waited := time.Since(start)
+			if waited > budget(15*time.Second) || (u == 0 && waited > budget(2*time.Second)) {
+				return // a channel that refuses or retries, or none serves it: the test sees to it
+			}
+			if waited > budget(2*time.Second) {
+				touchChannels(ns, channels) // an untried notice: remind its channel
+				time.Sleep(time.Second)
+			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		if !handled() {
-			return // a channel that refuses or retries: the test sees to it
-		}
+	}
+}
+
+// touchChannels patches each channel's annotations so its controller looks
+// at its open notices again; errors are the caller's wait to notice.
+func touchChannels(ns string, channels map[string]bool) {
+	for ch := range channels {
+		p := fmt.Sprintf(`{"metadata":{"annotations":{"test/poke":"%d"}}}`, time.Now().UnixNano())
+		_ = k8s.Patch(context.Background(), &inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ch}},
+			client.RawPatch("application/merge-patch+json", []byte(p)))
 	}
 }
 
