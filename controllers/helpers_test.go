@@ -15,6 +15,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
@@ -158,6 +159,7 @@ func nextStep(t *testing.T, ns, name string, c *inkassov1.Claim) {
 	t.Helper()
 	before := len(c.Status.History)
 	if at := c.Status.NextStepAt.Time; at.After(fclock.Now()) {
+		waitNoticesCreated(t, ns, c)
 		waitNoticesDelivered(t, ns, at)
 		fclock.SetTime(at)
 	}
@@ -345,6 +347,35 @@ func waitNoticesDelivered(t *testing.T, ns string, until time.Time) {
 			if waited > budget(2*time.Second) {
 				touchChannels(ns, channels) // an untried notice: remind its channel
 				time.Sleep(time.Second)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// waitNoticesCreated waits until the notices the claim's last step names
+// exist. A case step is recorded on the debtor before its notices are
+// created, and the claim copies the record into its history at once: on a
+// busy machine the claim can show the step before its notices exist, and a
+// clock jumping on then would leave them to be created past their delivery
+// deadline. Not fatal: a test may have deleted one on purpose, and a sent
+// one is collected after noticeTTL.
+func waitNoticesCreated(t *testing.T, ns string, c *inkassov1.Claim) {
+	t.Helper()
+	if len(c.Status.History) == 0 {
+		return
+	}
+	last := c.Status.History[len(c.Status.History)-1]
+	if fclock.Now().Sub(last.Time.Time) > noticeTTL/2 {
+		return
+	}
+	deadline := time.Now().Add(budget(10 * time.Second))
+	for _, name := range last.Notices {
+		for {
+			var n inkassov1.Notice
+			err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &n)
+			if err == nil || !apierrors.IsNotFound(err) || time.Now().After(deadline) {
+				break
 			}
 			time.Sleep(20 * time.Millisecond)
 		}

@@ -58,6 +58,9 @@ func hasStep(c *inkassov1.Claim, step string) bool {
 // advance moves the fake clock by d and waits until the claim satisfies ok.
 func advance(t *testing.T, ns, name string, d time.Duration, ok func(*inkassov1.Claim) error) *inkassov1.Claim {
 	t.Helper()
+	if d > 0 {
+		waitNoticesCreated(t, ns, getClaim(t, ns, name))
+	}
 	fclock.Step(d)
 	var c *inkassov1.Claim
 	eventually(t, 10*time.Second, func() error {
