@@ -422,6 +422,7 @@ func TestCreditorEndsCollection(t *testing.T) {
 		}
 		before := len(c.Status.History)
 		if c.Status.NextStepAt.After(fclock.Now()) {
+			waitNoticesDelivered(t, ns, c.Status.NextStepAt.Time) // the reminders go out before the week passes
 			fclock.SetTime(c.Status.NextStepAt.Time)
 		}
 		eventually(t, 10*time.Second, func() error {

@@ -15,7 +15,6 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
@@ -159,7 +158,6 @@ func nextStep(t *testing.T, ns, name string, c *inkassov1.Claim) {
 	t.Helper()
 	before := len(c.Status.History)
 	if at := c.Status.NextStepAt.Time; at.After(fclock.Now()) {
-		waitNoticesCreated(t, ns, c)
 		waitNoticesDelivered(t, ns, at)
 		fclock.SetTime(at)
 	}
@@ -318,10 +316,11 @@ func waitNoticesDelivered(t *testing.T, ns string, until time.Time) {
 		// open counts the notices due and still pending; untried those of
 		// them no attempt has reached yet (a busy machine, not a refusing
 		// provider: worth waiting longer for).
-		open := func() (open, untried int) {
+		open := func() (open, untried int, states []string) {
 			var now inkassov1.NoticeList
 			if err := k8s.List(context.Background(), &now, client.InNamespace(ns)); err != nil {
-				return 0, 0
+				t.Logf("waitNoticesDelivered: listing notices: %v", err)
+				return 0, 0, nil
 			}
 			for _, n := range now.Items {
 				c := condition(n.Status.Conditions, inkassov1.ConditionReady)
@@ -330,52 +329,29 @@ func waitNoticesDelivered(t *testing.T, ns string, until time.Time) {
 					if n.Status.Attempts == 0 {
 						untried++
 					}
+					states = append(states, fmt.Sprintf("%s (channel %s, attempts %d, ready %v, notBefore %v, deadline %v)",
+						n.Name, n.Spec.ChannelRef.Name, n.Status.Attempts, c, n.Spec.NotBefore, n.Spec.Deadline))
 				}
 			}
-			return open, untried
+			return open, untried, states
 		}
 		start := time.Now()
 		for {
-			o, u := open()
+			o, u, states := open()
 			if o == 0 {
 				break
 			}
 			waited := time.Since(start)
 			if waited > budget(15*time.Second) || (u == 0 && waited > budget(2*time.Second)) {
-				return // a channel that refuses or retries, or none serves it: the test sees to it
+				// A channel that refuses or retries, or none serves it: the
+				// test sees to it. Named, so a failure that follows says why.
+				t.Logf("waitNoticesDelivered: %d notice(s) still pending after %v at %v, moving on: %s",
+					o, waited.Round(time.Millisecond), fclock.Now(), strings.Join(states, "; "))
+				return
 			}
 			if waited > budget(2*time.Second) {
 				touchChannels(ns, channels) // an untried notice: remind its channel
 				time.Sleep(time.Second)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-}
-
-// waitNoticesCreated waits until the notices the claim's last step names
-// exist. A case step is recorded on the debtor before its notices are
-// created, and the claim copies the record into its history at once: on a
-// busy machine the claim can show the step before its notices exist, and a
-// clock jumping on then would leave them to be created past their delivery
-// deadline. Not fatal: a test may have deleted one on purpose, and a sent
-// one is collected after noticeTTL.
-func waitNoticesCreated(t *testing.T, ns string, c *inkassov1.Claim) {
-	t.Helper()
-	if len(c.Status.History) == 0 {
-		return
-	}
-	last := c.Status.History[len(c.Status.History)-1]
-	if fclock.Now().Sub(last.Time.Time) > noticeTTL/2 {
-		return
-	}
-	deadline := time.Now().Add(budget(10 * time.Second))
-	for _, name := range last.Notices {
-		for {
-			var n inkassov1.Notice
-			err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &n)
-			if err == nil || !apierrors.IsNotFound(err) || time.Now().After(deadline) {
-				break
 			}
 			time.Sleep(20 * time.Millisecond)
 		}

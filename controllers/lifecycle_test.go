@@ -59,9 +59,12 @@ func hasStep(c *inkassov1.Claim, step string) bool {
 func advance(t *testing.T, ns, name string, d time.Duration, ok func(*inkassov1.Claim) error) *inkassov1.Claim {
 	t.Helper()
 	if d > 0 {
-		waitNoticesCreated(t, ns, getClaim(t, ns, name))
+		// Notices due before the jump go out first, as on a cluster where
+		// the days pass (a jump over a pending one fails it by its deadline).
+		target := fclock.Now().Add(d)
+		waitNoticesDelivered(t, ns, target)
+		fclock.SetTime(target)
 	}
-	fclock.Step(d)
 	var c *inkassov1.Claim
 	eventually(t, 10*time.Second, func() error {
 		wakeClaim(ns, name)

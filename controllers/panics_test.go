@@ -100,7 +100,7 @@ func TestReconcilePanicStallsTheObject(t *testing.T) {
 	// operator time and let the one-second looks already queued pass, so
 	// the mark stays for 30 s.
 	fclock.Step(time.Minute)
-	time.Sleep(1500 * time.Millisecond)
+	time.Sleep(budget(1500 * time.Millisecond))
 
 	logs := &syncBuffer{}
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"},

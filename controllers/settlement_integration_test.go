@@ -152,8 +152,9 @@ func TestSettlementSplitsCollectedMoneyOnce(t *testing.T) {
 	}
 
 	// The metric: both payments are settled, nothing is left unsettled
-	// (claim b is woken so its status ledger shows its payment, dated
-	// after its last write).
+	// (both claims are woken so their status ledgers show their payments,
+	// dated after their last writes).
+	wakeClaim(ns, "a")
 	wakeClaim(ns, "b")
 	eventually(t, 10*time.Second, func() error {
 		m := metric(t, "inkasso_collected_amount", map[string]string{"namespace": ns, "currency": "NOK", "state": "Settled"})
