@@ -359,13 +359,18 @@ func waitNoticesDelivered(t *testing.T, ns string, until time.Time) {
 }
 
 // touchChannels patches each channel's annotations so its controller looks
-// at its open notices again; errors are the caller's wait to notice.
+// at its open notices again; errors (a notice naming a channel that does
+// not exist) are left to the caller's wait.
 func touchChannels(ns string, channels map[string]bool) {
 	for ch := range channels {
-		p := fmt.Sprintf(`{"metadata":{"annotations":{"test/poke":"%d"}}}`, time.Now().UnixNano())
-		_ = k8s.Patch(context.Background(), &inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ch}},
-			client.RawPatch("application/merge-patch+json", []byte(p)))
+		_ = touchChannel(ns, ch)
 	}
+}
+
+func touchChannel(ns, name string) error {
+	p := fmt.Sprintf(`{"metadata":{"annotations":{"test/poke":"%d"}}}`, time.Now().UnixNano())
+	return k8s.Patch(context.Background(), &inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}},
+		client.RawPatch("application/merge-patch+json", []byte(p)))
 }
 
 // debtorsState describes the namespace's debtors for failure messages.
@@ -391,9 +396,7 @@ func debtorsState(ns string) string {
 func pokeChannels(t *testing.T, ns string, names ...string) {
 	t.Helper()
 	for _, n := range names {
-		p := fmt.Sprintf(`{"metadata":{"annotations":{"test/poke":"%d"}}}`, time.Now().UnixNano())
-		if err := k8s.Patch(context.Background(), &inkassov1.NoticeChannel{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: n}},
-			client.RawPatch("application/merge-patch+json", []byte(p))); err != nil {
+		if err := touchChannel(ns, n); err != nil {
 			t.Fatal(err)
 		}
 	}
