@@ -284,16 +284,9 @@ func driveAllToEnd(t *testing.T, ns string, names ...string) {
 func waitNoticesDelivered(t *testing.T, ns string, until time.Time) {
 	t.Helper()
 	for range 20 {
-		var list inkassov1.NoticeList
-		if err := k8s.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
-			return
-		}
 		var first time.Time
 		channels := map[string]bool{}
-		for _, n := range list.Items {
-			if c := condition(n.Status.Conditions, inkassov1.ConditionReady); c != nil && c.Reason != inkassov1.NoticeReasonPending {
-				continue
-			}
+		for _, n := range pendingNotices(t, ns) {
 			at := fclock.Now()
 			if n.Spec.NotBefore != nil && n.Spec.NotBefore.Time.After(at) {
 				at = n.Spec.NotBefore.Time
@@ -313,49 +306,54 @@ func waitNoticesDelivered(t *testing.T, ns string, until time.Time) {
 			fclock.SetTime(first)
 		}
 		touchChannels(ns, channels)
-		// open counts the notices due and still pending; untried those of
-		// them no attempt has reached yet (a busy machine, not a refusing
-		// provider: worth waiting longer for).
-		open := func() (open, untried int, states []string) {
-			var now inkassov1.NoticeList
-			if err := k8s.List(context.Background(), &now, client.InNamespace(ns)); err != nil {
-				t.Logf("waitNoticesDelivered: listing notices: %v", err)
-				return 0, 0, nil
-			}
-			for _, n := range now.Items {
-				c := condition(n.Status.Conditions, inkassov1.ConditionReady)
-				if (c == nil || c.Reason == inkassov1.NoticeReasonPending) && (n.Spec.NotBefore == nil || !n.Spec.NotBefore.Time.After(fclock.Now())) {
-					open++
-					if n.Status.Attempts == 0 {
-						untried++
-					}
-					states = append(states, fmt.Sprintf("%s (channel %s, attempts %d, ready %v, notBefore %v, deadline %v)",
-						n.Name, n.Spec.ChannelRef.Name, n.Status.Attempts, c, n.Spec.NotBefore, n.Spec.Deadline))
+		for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+			var due []inkassov1.Notice
+			untried := false
+			for _, n := range pendingNotices(t, ns) {
+				if n.Spec.NotBefore == nil || !n.Spec.NotBefore.Time.After(fclock.Now()) {
+					due = append(due, n)
+					untried = untried || n.Status.Attempts == 0
 				}
 			}
-			return open, untried, states
-		}
-		start := time.Now()
-		for {
-			o, u, states := open()
-			if o == 0 {
+			if len(due) == 0 {
 				break
 			}
+			// A notice no attempt has reached yet is a busy machine, worth
+			// waiting longer for; one a provider keeps refusing (or none
+			// serves) is the test's business.
 			waited := time.Since(start)
-			if waited > budget(15*time.Second) || (u == 0 && waited > budget(2*time.Second)) {
-				// A channel that refuses or retries, or none serves it: the
-				// test sees to it. Named, so a failure that follows says why.
+			if waited > budget(15*time.Second) || (!untried && waited > budget(2*time.Second)) {
+				var states []string
+				for _, n := range due {
+					states = append(states, fmt.Sprintf("%s (channel %s, attempts %d, ready %v, notBefore %v, deadline %v)", n.Name, n.Spec.ChannelRef.Name,
+						n.Status.Attempts, condition(n.Status.Conditions, inkassov1.ConditionReady), n.Spec.NotBefore, n.Spec.Deadline))
+				}
+				// Named, so a failure that follows says why.
 				t.Logf("waitNoticesDelivered: %d notice(s) still pending after %v at %v, moving on: %s",
-					o, waited.Round(time.Millisecond), fclock.Now(), strings.Join(states, "; "))
+					len(due), waited.Round(time.Millisecond), fclock.Now(), strings.Join(states, "; "))
 				return
 			}
 			if waited > budget(2*time.Second) {
 				touchChannels(ns, channels) // an untried notice: remind its channel
 				time.Sleep(time.Second)
 			}
-			time.Sleep(20 * time.Millisecond)
 		}
 	}
+}
+
+// pendingNotices lists the namespace's notices not yet Sent or Failed (a
+// list error is logged and lists none).
+func pendingNotices(t *testing.T, ns string) []inkassov1.Notice {
+	t.Helper()
+	var list inkassov1.NoticeList
+	if err := k8s.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+		t.Logf("listing notices: %v", err)
+		return nil
+	}
+	return slices.DeleteFunc(list.Items, func(n inkassov1.Notice) bool {
+		c := condition(n.Status.Conditions, inkassov1.ConditionReady)
+		return c != nil && c.Reason != inkassov1.NoticeReasonPending
+	})
 }
 
 // touchChannels patches each channel's annotations so its controller looks

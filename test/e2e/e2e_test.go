@@ -140,8 +140,6 @@ func startManager(t *testing.T, c cluster, manager, clockStart string, scale int
 	return outbox, logs, cmd
 }
 
-// TestSamplesReachTheirLastPhase is `make run` in fast motion: the samples,
-// the manager binary on an accelerated clock, and kubectl to watch.
 // applySamples applies config/samples and gives their policies a 30-day
 // delivery deadline: the default 72 hours are 0.65 s of wall time at
 // 400,000x, less than a letter's render and send may take on a loaded CI
@@ -187,6 +185,8 @@ func (c cluster) samplesAtLastPhase(t *testing.T) (got map[string]string, done b
 	return got, done
 }
 
+// TestSamplesReachTheirLastPhase is `make run` in fast motion: the samples,
+// the manager binary on an accelerated clock, and kubectl to watch.
 func TestSamplesReachTheirLastPhase(t *testing.T) {
 	c := start(t)
 	manager := buildManager(t, c.root)
